@@ -1,0 +1,192 @@
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// Route is one served method and path pattern with the roles allowed to use it.
+type Route struct {
+	Method  string
+	Pattern string // Go ServeMux pattern, e.g. /v1/orgs/{orgId}/settings/general
+	Policy  auth.Policy
+	Handler http.HandlerFunc
+}
+
+// API is the shared HTTP front of every area: routing, request ids, access logs,
+// authentication, authorisation against the path organisation, panics turned into 500s.
+type API struct {
+	mux    *http.ServeMux
+	authn  auth.Authenticator
+	log    *slog.Logger
+	routes []Route
+}
+
+// New returns an API that authenticates with authn and logs with logger (nil: default).
+func New(authn auth.Authenticator, logger *slog.Logger) *API {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &API{mux: http.NewServeMux(), authn: authn, log: logger}
+}
+
+// Handle registers a route. Every route needs an authenticated caller whose organisation
+// is the path's {orgId} (when the pattern has one) and whose role the policy allows.
+func (a *API) Handle(method, pattern string, pol auth.Policy, h http.HandlerFunc) {
+	rt := Route{Method: method, Pattern: pattern, Policy: pol, Handler: h}
+	a.routes = append(a.routes, rt)
+	a.mux.Handle(method+" "+pattern, a.guard(rt))
+}
+
+// Routes lists the registered routes, sorted by pattern then method.
+func (a *API) Routes() []Route {
+	out := append([]Route(nil), a.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pattern != out[j].Pattern {
+			return out[i].Pattern < out[j].Pattern
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+func (a *API) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authn.Authenticate(r)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		if err := rt.Policy.Authorize(p, r.PathValue("orgId")); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		if lw, ok := w.(*logWriter); ok {
+			lw.org = r.PathValue("orgId")
+		}
+		rt.Handler(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+type ridKey struct{}
+
+// RequestID returns the id of the request being served ("" outside a request).
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(ridKey{}).(string)
+	return s
+}
+
+// WithRequestID returns ctx carrying id, for code that runs outside ServeHTTP.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ridKey{}, id)
+}
+
+func requestIDFor(r *http.Request) string {
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && validID(rc.RequestID) {
+		return rc.RequestID
+	}
+	if id := r.Header.Get("X-Request-Id"); validID(id) {
+		return id
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+type logWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	org    string
+}
+
+func (w *logWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *logWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// ServeHTTP serves r: it assigns a request id, routes, and writes one access log line.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := requestIDFor(r)
+	r = r.WithContext(WithRequestID(r.Context(), rid))
+	lw := &logWriter{ResponseWriter: w}
+	lw.Header().Set("X-Request-Id", rid)
+	defer func() {
+		if v := recover(); v != nil {
+			if lw.status == 0 {
+				WriteError(lw, r, fmt.Errorf("panic: %v", v))
+			} else {
+				a.log.ErrorContext(r.Context(), "panic after response started", "requestId", rid, "panic", fmt.Sprint(v))
+			}
+		}
+		a.log.InfoContext(r.Context(), "request",
+			"requestId", rid, "method", r.Method, "route", r.Pattern, "path", r.URL.Path,
+			"org", lw.org, "status", lw.status, "bytes", lw.bytes,
+			"latencyMs", float64(time.Since(start).Microseconds())/1000)
+	}()
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		a.unmatched(lw, r)
+		return
+	}
+	a.mux.ServeHTTP(lw, r)
+}
+
+// unmatched answers a request no route matches with a problem: 405 (with Allow) when the
+// path exists for other methods, else 404.
+func (a *API) unmatched(w http.ResponseWriter, r *http.Request) {
+	h, _ := a.mux.Handler(r)
+	rec := &discardWriter{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		WriteError(w, r, problem.New(problem.MethodNotAllowed, "method %s is not allowed here", r.Method))
+		return
+	}
+	WriteError(w, r, problem.New(problem.NotFound, "no such route"))
+}
+
+// discardWriter records the status and headers the mux would send, and drops the body.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(status int)      { d.status = status }

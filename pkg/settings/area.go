@@ -1,0 +1,275 @@
+package settings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// Doc is a settings area document: a JSON-encodable value type that validates itself,
+// reporting every failing field at once as a problem.Invalid error.
+type Doc interface {
+	Validate() error
+}
+
+// Area describes one settings area.
+type Area[T Doc] struct {
+	// Name is the URL segment and the audit area, e.g. "chat-handling".
+	Name string
+	// Defaults returns the document of an organisation that never saved this area.
+	Defaults func() T
+	// ReadOnly lists top-level fields the server owns. Clients may send them back in a PUT
+	// or PATCH; they are ignored. version, updatedAt and updatedBy always are.
+	ReadOnly []string
+	// Prepare, if set, runs before validation on every write: it normalises next and
+	// carries server-owned state over from the stored document.
+	Prepare func(stored T, next *T)
+	// Secret lists dotted fields whose values never enter the audit log.
+	Secret []string
+}
+
+// Current is a loaded document with its metadata.
+type Current[T Doc] struct {
+	Doc       T
+	Version   int64
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// ETag is the strong entity tag of this version.
+func (c Current[T]) ETag() string { return ETag(c.Version) }
+
+// ETag formats a version as a strong entity tag.
+func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// Service reads and changes one area's documents through a Store.
+type Service[T Doc] struct {
+	area  Area[T]
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns the service of area on store; now may be nil for time.Now.
+func NewService[T Doc](area Area[T], store Store, now func() time.Time) *Service[T] {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service[T]{area: area, store: store, now: now}
+}
+
+// Name is the area's name.
+func (s *Service[T]) Name() string { return s.area.Name }
+
+// Load returns the stored document of orgID, or the defaults (version 0) when the area
+// was never saved. Errors are the store's.
+func (s *Service[T]) Load(ctx context.Context, orgID string) (Current[T], error) {
+	rec, err := s.store.Get(ctx, orgID, s.area.Name)
+	if problem.Is(err, problem.NotFound) {
+		return Current[T]{Doc: s.area.Defaults()}, nil
+	}
+	if err != nil {
+		return Current[T]{}, err
+	}
+	doc := s.area.Defaults()
+	if err := json.Unmarshal(rec.Data, &doc); err != nil {
+		return Current[T]{}, problem.Wrap(problem.Internal, err, "stored settings are unreadable")
+	}
+	return Current[T]{Doc: doc, Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy}, nil
+}
+
+// Mutation turns the current document into the next one. Its errors are returned as is.
+type Mutation[T Doc] func(cur T) (T, error)
+
+// Update applies mutate to the current document, validates the result and saves it with
+// an audit entry in one transaction. ifMatch is the request's If-Match header ("" for
+// none): a mismatch is problem.PreconditionFailed. An update that changes nothing saves
+// nothing. Without If-Match a concurrent change is retried; with it, it is a 412.
+func (s *Service[T]) Update(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T]) (Current[T], error) {
+	p, _ := auth.FromContext(ctx)
+	for attempt := 0; ; attempt++ {
+		cur, err := s.Load(ctx, orgID)
+		if err != nil {
+			return Current[T]{}, err
+		}
+		if ifMatch != "" && !etagMatches(ifMatch, cur.ETag()) {
+			return Current[T]{}, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, cur.ETag())
+		}
+		next, err := mutate(cur.Doc)
+		if err != nil {
+			return Current[T]{}, err
+		}
+		if s.area.Prepare != nil {
+			s.area.Prepare(cur.Doc, &next)
+		}
+		if err := next.Validate(); err != nil {
+			return Current[T]{}, err
+		}
+		before, err := json.Marshal(cur.Doc)
+		if err != nil {
+			return Current[T]{}, err
+		}
+		after, err := json.Marshal(next)
+		if err != nil {
+			return Current[T]{}, err
+		}
+		changes, err := Diff(before, after, s.area.Secret...)
+		if err != nil {
+			return Current[T]{}, err
+		}
+		if len(changes) == 0 {
+			return cur, nil
+		}
+		now := s.now().UTC().Truncate(time.Millisecond)
+		rec := Record{OrgID: orgID, Area: s.area.Name, Version: cur.Version + 1, UpdatedAt: now, UpdatedBy: p.Subject, Data: after}
+		entry := AuditEntry{ID: NewAuditID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: s.area.Name,
+			Action: action, Changes: changes, RequestID: httpx.RequestID(ctx)}
+		err = s.store.Save(ctx, rec, entry)
+		if errors.Is(err, ErrVersionConflict) {
+			if ifMatch != "" {
+				return Current[T]{}, problem.New(problem.PreconditionFailed, "the settings changed after If-Match %s was read", ifMatch)
+			}
+			if attempt < 3 {
+				continue
+			}
+		}
+		if err != nil {
+			return Current[T]{}, err
+		}
+		return Current[T]{Doc: next, Version: rec.Version, UpdatedAt: now, UpdatedBy: p.Subject}, nil
+	}
+}
+
+// etagMatches implements the strong comparison of RFC 9110 If-Match.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// Register serves GET, PUT and PATCH of /v1/orgs/{orgId}/settings/<name> for pol.
+func (s *Service[T]) Register(api *httpx.API, pol auth.Policy) {
+	path := "/v1/orgs/{orgId}/settings/" + s.area.Name
+	api.Handle(http.MethodGet, path, pol, s.get)
+	api.Handle(http.MethodPut, path, pol, s.put)
+	api.Handle(http.MethodPatch, path, pol, s.patch)
+}
+
+func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
+	cur, err := s.Load(r.Context(), r.PathValue("orgId"))
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.Write(w, r, http.StatusOK, cur)
+}
+
+func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {
+	body, err := httpx.ReadJSON(r, httpx.MediaJSON)
+	if err == nil {
+		body, err = s.stripReadOnly(body)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.respond(w, r, "replace", func(T) (T, error) {
+		next := s.area.Defaults()
+		return next, httpx.Unmarshal(body, &next)
+	})
+}
+
+func (s *Service[T]) patch(w http.ResponseWriter, r *http.Request) {
+	body, err := httpx.ReadJSON(r, httpx.MediaMergePatch)
+	if err == nil {
+		body, err = s.stripReadOnly(body)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.respond(w, r, "patch", func(cur T) (T, error) {
+		doc, err := json.Marshal(cur)
+		if err != nil {
+			return cur, err
+		}
+		merged, err := httpx.MergePatch(doc, body)
+		if err != nil {
+			return cur, err
+		}
+		next := s.area.Defaults()
+		return next, httpx.Unmarshal(merged, &next)
+	})
+}
+
+func (s *Service[T]) respond(w http.ResponseWriter, r *http.Request, action string, m Mutation[T]) {
+	cur, err := s.Update(r.Context(), r.PathValue("orgId"), r.Header.Get("If-Match"), action, m)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.Write(w, r, http.StatusOK, cur)
+}
+
+// stripReadOnly removes the server-owned top-level fields from a JSON object body.
+func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := httpx.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range append([]string{"version", "updatedAt", "updatedBy"}, s.area.ReadOnly...) {
+		delete(m, k)
+	}
+	return json.Marshal(m)
+}
+
+// Write sends cur as the area's JSON representation with its ETag.
+func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, cur Current[T]) {
+	body, err := Representation(cur)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", cur.ETag())
+	httpx.WriteRawJSON(w, status, body)
+}
+
+// Representation is the JSON a client sees: the document's fields plus the read-only
+// version, updatedAt and updatedBy.
+func Representation[T Doc](cur Current[T]) ([]byte, error) {
+	doc, err := json.Marshal(cur.Doc)
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		Version   int64      `json:"version"`
+		UpdatedAt *time.Time `json:"updatedAt"`
+		UpdatedBy *string    `json:"updatedBy"`
+	}
+	m := meta{Version: cur.Version}
+	if cur.Version > 0 {
+		m.UpdatedAt, m.UpdatedBy = &cur.UpdatedAt, &cur.UpdatedBy
+	}
+	head, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) <= 2 {
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+len(doc))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, ',')
+	return append(out, doc[1:]...), nil
+}

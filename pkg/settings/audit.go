@@ -1,0 +1,170 @@
+package settings
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// Audit list limits.
+const (
+	DefaultAuditLimit = 25
+	MaxAuditLimit     = 100
+)
+
+// Redacted replaces secret material in audit entries.
+var Redacted = json.RawMessage(`"[redacted]"`)
+
+// NewAuditID returns a new audit entry id. Ids sort by time (newest last), so a store
+// lists newest first by walking ids in descending order.
+func NewAuditID(at time.Time) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%019d-%s", at.UnixNano(), hex.EncodeToString(b[:]))
+}
+
+func validAuditID(id string) bool {
+	ts, rnd, ok := strings.Cut(id, "-")
+	if !ok || len(ts) != 19 || len(rnd) != 12 {
+		return false
+	}
+	for _, c := range ts {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	_, err := hex.DecodeString(rnd)
+	return err == nil
+}
+
+func cursorMAC(orgID, area, lastID string) []byte {
+	sum := sha256.Sum256([]byte("convrs-audit-cursor\x00" + orgID + "\x00" + area + "\x00" + lastID))
+	return sum[:12]
+}
+
+// EncodeCursor returns the opaque cursor that continues a listing after lastID.
+func EncodeCursor(orgID, area, lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(lastID)) + "." +
+		base64.RawURLEncoding.EncodeToString(cursorMAC(orgID, area, lastID))
+}
+
+// DecodeCursor returns the audit id a cursor continues after. A cursor that was altered,
+// or issued for another organisation or area filter, is problem.BadRequest.
+func DecodeCursor(orgID, area, cursor string) (string, error) {
+	bad := problem.New(problem.BadRequest, "cursor is not valid for this listing")
+	idPart, macPart, ok := strings.Cut(cursor, ".")
+	if !ok || len(cursor) > 128 {
+		return "", bad
+	}
+	id, err1 := base64.RawURLEncoding.DecodeString(idPart)
+	mac, err2 := base64.RawURLEncoding.DecodeString(macPart)
+	if err1 != nil || err2 != nil || !validAuditID(string(id)) {
+		return "", bad
+	}
+	if subtle.ConstantTimeCompare(mac, cursorMAC(orgID, area, string(id))) != 1 {
+		return "", bad
+	}
+	return string(id), nil
+}
+
+// NormalizeAuditQuery applies the default limit and rejects limits outside 1-100 with
+// problem.Invalid.
+func NormalizeAuditQuery(q *AuditQuery) error {
+	if q.Limit == 0 {
+		q.Limit = DefaultAuditLimit
+	}
+	if q.Limit < 1 || q.Limit > MaxAuditLimit {
+		return &problem.Error{Code: problem.Invalid, Message: "invalid query",
+			Fields: []problem.FieldError{{Field: "limit", Message: "must be between 1 and 100"}}}
+	}
+	return nil
+}
+
+// Diff returns the field-level changes between two JSON objects, as dotted paths sorted
+// by name. Arrays and scalars are compared as whole values. Fields listed in secret
+// (dotted paths) are reported with both sides redacted.
+func Diff(before, after json.RawMessage, secret ...string) ([]Change, error) {
+	fb, fa := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	if err := flatten("", before, fb); err != nil {
+		return nil, fmt.Errorf("diff: before: %w", err)
+	}
+	if err := flatten("", after, fa); err != nil {
+		return nil, fmt.Errorf("diff: after: %w", err)
+	}
+	null := json.RawMessage("null")
+	var out []Change
+	seen := map[string]bool{}
+	for _, m := range []map[string]json.RawMessage{fb, fa} {
+		for k := range m {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			from, ok := fb[k]
+			if !ok {
+				from = null
+			}
+			to, ok := fa[k]
+			if !ok {
+				to = null
+			}
+			if bytes.Equal(from, to) {
+				continue
+			}
+			for _, s := range secret {
+				if k == s || strings.HasPrefix(k, s+".") {
+					from, to = Redacted, Redacted
+				}
+			}
+			out = append(out, Change{Field: k, From: from, To: to})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out, nil
+}
+
+func flatten(prefix string, raw json.RawMessage, out map[string]json.RawMessage) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	if raw[0] != '{' {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		canon, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		out[prefix] = canon
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return err
+	}
+	if len(m) == 0 && prefix != "" {
+		out[prefix] = json.RawMessage("{}")
+	}
+	for k, v := range m {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		if err := flatten(p, v, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+// Package settingstest is the contract suite every settings.Store adapter must pass.
+package settingstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings"
+)
+
+// Run runs the contract suite against the store newStore returns. Stores may be shared
+// between subtests: each subtest uses its own organisation ids.
+func Run(t *testing.T, newStore func(t *testing.T) settings.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s settings.Store)
+	}{
+		{"GetNeverSavedIsNotFound", testGetMissing},
+		{"SaveThenGet", testSaveGet},
+		{"StaleVersionWritesNothing", testStale},
+		{"ConcurrentSavesOneWins", testConcurrent},
+		{"OrganisationsAreIsolated", testIsolation},
+		{"AuditNewestFirstWithAreaFilter", testAuditOrder},
+		{"AuditPagesCoverEveryEntryOnce", testAuditPaging},
+		{"AuditCursorTampering", testAuditCursor},
+		{"AuditLimitRange", testAuditLimit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func newOrg() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "org-" + hex.EncodeToString(b[:])
+}
+
+var base = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func rec(org, area string, version int64, data string) settings.Record {
+	return settings.Record{OrgID: org, Area: area, Version: version,
+		UpdatedAt: base.Add(time.Duration(version) * time.Minute), UpdatedBy: "user-1", Data: json.RawMessage(data)}
+}
+
+func entry(org, area string, at time.Time, field string) settings.AuditEntry {
+	return settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: org, At: at, Actor: "user-1", Area: area,
+		Action: "replace", RequestID: "req-" + field,
+		Changes: []settings.Change{{Field: field, From: json.RawMessage(`1`), To: json.RawMessage(`{"a":[1,"x"]}`)}}}
+}
+
+func mustSave(t *testing.T, s settings.Store, r settings.Record, e settings.AuditEntry) {
+	t.Helper()
+	if err := s.Save(context.Background(), r, e); err != nil {
+		t.Fatalf("Save(%s/%s v%d): %v", r.OrgID, r.Area, r.Version, err)
+	}
+}
+
+func mustList(t *testing.T, s settings.Store, org string, q settings.AuditQuery) settings.AuditPage {
+	t.Helper()
+	p, err := s.ListAudit(context.Background(), org, q)
+	if err != nil {
+		t.Fatalf("ListAudit(%s, %+v): %v", org, q, err)
+	}
+	return p
+}
+
+func testGetMissing(t *testing.T, s settings.Store) {
+	_, err := s.Get(context.Background(), newOrg(), "general")
+	if !problem.Is(err, problem.NotFound) {
+		t.Fatalf("Get of an area never saved: got %v, want a NotFound problem", err)
+	}
+}
+
+func testSaveGet(t *testing.T, s settings.Store) {
+	org := newOrg()
+	r := rec(org, "chat-handling", 1, `{"maxChatsPerAgent":4,"nested":{"x":"ü \"q\""}}`)
+	mustSave(t, s, r, entry(org, "chat-handling", base, "maxChatsPerAgent"))
+	got, err := s.Get(context.Background(), org, "chat-handling")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.Version != 1 || !got.UpdatedAt.Equal(r.UpdatedAt) || got.UpdatedBy != "user-1" || got.OrgID != org || got.Area != "chat-handling" {
+		t.Errorf("got %+v, want version 1 at %v by user-1", got, r.UpdatedAt)
+	}
+	assertJSONEqual(t, got.Data, r.Data)
+	mustSave(t, s, rec(org, "chat-handling", 2, `{"maxChatsPerAgent":5}`), entry(org, "chat-handling", base.Add(time.Second), "maxChatsPerAgent"))
+	got, err = s.Get(context.Background(), org, "chat-handling")
+	if err != nil || got.Version != 2 {
+		t.Fatalf("Get after second save: got version %d, err %v; want 2, nil", got.Version, err)
+	}
+	assertJSONEqual(t, got.Data, json.RawMessage(`{"maxChatsPerAgent":5}`))
+}
+
+func testStale(t *testing.T, s settings.Store) {
+	org := newOrg()
+	mustSave(t, s, rec(org, "general", 1, `{"name":"a"}`), entry(org, "general", base, "name"))
+	for _, v := range []int64{1, 3, 0} {
+		err := s.Save(context.Background(), rec(org, "general", v, `{"name":"stale"}`), entry(org, "general", base.Add(time.Hour), "stale"))
+		if !errors.Is(err, settings.ErrVersionConflict) {
+			t.Errorf("Save version %d over stored 1: got %v, want ErrVersionConflict", v, err)
+		}
+	}
+	got, err := s.Get(context.Background(), org, "general")
+	if err != nil || got.Version != 1 {
+		t.Fatalf("after stale saves: version %d err %v, want 1", got.Version, err)
+	}
+	assertJSONEqual(t, got.Data, json.RawMessage(`{"name":"a"}`))
+	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+		t.Errorf("audit entries after stale saves: got %d, want 1 (a failed change writes no audit entry)", len(p.Items))
+	}
+}
+
+func testConcurrent(t *testing.T, s settings.Store) {
+	org := newOrg()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Save(context.Background(), rec(org, "general", 1, fmt.Sprintf(`{"name":"w%d"}`, i)),
+				entry(org, "general", base.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf("w%d", i)))
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, settings.ErrVersionConflict):
+		default:
+			t.Errorf("concurrent Save: unexpected error %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("concurrent saves of version 1: %d succeeded, want exactly 1", won)
+	}
+	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+		t.Errorf("audit entries: got %d, want 1", len(p.Items))
+	}
+}
+
+func testIsolation(t *testing.T, s settings.Store) {
+	a, b := newOrg(), newOrg()
+	mustSave(t, s, rec(a, "general", 1, `{"name":"a"}`), entry(a, "general", base, "name"))
+	if _, err := s.Get(context.Background(), b, "general"); !problem.Is(err, problem.NotFound) {
+		t.Errorf("Get of another org: got %v, want NotFound", err)
+	}
+	if p := mustList(t, s, b, settings.AuditQuery{}); len(p.Items) != 0 {
+		t.Errorf("audit of another org: got %d entries, want 0", len(p.Items))
+	}
+}
+
+func testAuditOrder(t *testing.T, s settings.Store) {
+	org := newOrg()
+	areas := []string{"general", "office-hours", "general", "chat-handling", "general"}
+	versions := map[string]int64{}
+	for i, area := range areas {
+		versions[area]++
+		mustSave(t, s, rec(org, area, versions[area], `{}`), entry(org, area, base.Add(time.Duration(i)*time.Second), fmt.Sprintf("f%d", i)))
+	}
+	p := mustList(t, s, org, settings.AuditQuery{})
+	var got []string
+	for _, e := range p.Items {
+		got = append(got, e.Changes[0].Field)
+	}
+	if want := []string{"f4", "f3", "f2", "f1", "f0"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit order: got %v, want %v", got, want)
+	}
+	if p.NextCursor != "" {
+		t.Errorf("single page: got nextCursor %q, want none", p.NextCursor)
+	}
+	e := p.Items[0]
+	if e.Actor != "user-1" || e.Area != "general" || e.Action != "replace" || e.RequestID != "req-f4" || !e.At.Equal(base.Add(4*time.Second)) {
+		t.Errorf("audit entry fields: got %+v", e)
+	}
+	assertJSONEqual(t, e.Changes[0].To, json.RawMessage(`{"a":[1,"x"]}`))
+	p = mustList(t, s, org, settings.AuditQuery{Area: "general"})
+	got = nil
+	for _, e := range p.Items {
+		got = append(got, e.Changes[0].Field)
+	}
+	if want := []string{"f4", "f2", "f0"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit ?area=general: got %v, want %v", got, want)
+	}
+}
+
+func testAuditPaging(t *testing.T, s settings.Store) {
+	org := newOrg()
+	const n = 23
+	for i := range n {
+		area := "general"
+		if i%3 == 0 {
+			area = "office-hours"
+		}
+		mustSave(t, s, rec(org, area+fmt.Sprint(i), 1, `{}`), entry(org, area, base.Add(time.Duration(i)*time.Second), fmt.Sprintf("f%02d", i)))
+	}
+	for _, area := range []string{"", "general", "office-hours"} {
+		want := 0
+		for i := range n {
+			if area == "" || (area == "office-hours") == (i%3 == 0) {
+				want++
+			}
+		}
+		seen := map[string]bool{}
+		q := settings.AuditQuery{Area: area, Limit: 4}
+		pages := 0
+		last := "~"
+		for {
+			p := mustList(t, s, org, q)
+			pages++
+			for _, e := range p.Items {
+				if seen[e.ID] {
+					t.Fatalf("area %q: entry %s listed twice", area, e.ID)
+				}
+				if e.ID >= last {
+					t.Fatalf("area %q: entries not newest first (%s after %s)", area, e.ID, last)
+				}
+				last = e.ID
+				seen[e.ID] = true
+			}
+			if len(p.Items) > 4 {
+				t.Fatalf("page of %d items, limit 4", len(p.Items))
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			q.Cursor = p.NextCursor
+			if pages > 20 {
+				t.Fatal("paging does not end")
+			}
+		}
+		if len(seen) != want {
+			t.Errorf("area %q: %d entries over %d pages, want %d", area, len(seen), pages, want)
+		}
+		if wantPages := (want + 3) / 4; pages != wantPages {
+			t.Errorf("area %q: %d pages, want %d (no empty last page)", area, pages, wantPages)
+		}
+	}
+}
+
+func testAuditCursor(t *testing.T, s settings.Store) {
+	org, other := newOrg(), newOrg()
+	for i := range 3 {
+		mustSave(t, s, rec(org, fmt.Sprintf("a%d", i), 1, `{}`), entry(org, "general", base.Add(time.Duration(i)*time.Second), "x"))
+	}
+	p := mustList(t, s, org, settings.AuditQuery{Limit: 1})
+	if p.NextCursor == "" {
+		t.Fatal("want a nextCursor")
+	}
+	c := p.NextCursor
+	tampered := []struct{ org, area, cursor string }{
+		{org, "", c[:len(c)-2] + "AA"},
+		{org, "", "x" + c},
+		{org, "", "not-a-cursor"},
+		{org, "", "....."},
+		{org, "general", c},
+		{other, "", c},
+	}
+	for _, tc := range tampered {
+		_, err := s.ListAudit(context.Background(), tc.org, settings.AuditQuery{Area: tc.area, Cursor: tc.cursor})
+		if !problem.Is(err, problem.BadRequest) {
+			t.Errorf("cursor %q for org %s area %q: got %v, want BadRequest", tc.cursor, tc.org, tc.area, err)
+		}
+	}
+}
+
+func testAuditLimit(t *testing.T, s settings.Store) {
+	for _, n := range []int{-1, 101, 1000} {
+		_, err := s.ListAudit(context.Background(), newOrg(), settings.AuditQuery{Limit: n})
+		if !problem.Is(err, problem.Invalid) {
+			t.Errorf("limit %d: got %v, want Invalid", n, err)
+		}
+	}
+}
+
+func assertJSONEqual(t *testing.T, got, want json.RawMessage) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got invalid JSON %s: %v", got, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("want invalid JSON %s: %v", want, err)
+	}
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
