@@ -1,28 +1,61 @@
 # Convrs Admin. `make run` starts the whole API locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
+# Lambda functions of the HTTP API: one folder each under functions/.
 FUNCTIONS := general office-hours chat-handling audit
 BUILD_DIR ?= build
-GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: run test unit lint build bench clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit lint build bench sizes clean \
+	build-GeneralFunction build-OfficeHoursFunction build-ChatHandlingFunction build-AuditFunction
 
+## run: serve every route on http://127.0.0.1:3000 with the embedded store (data in .local/)
 run:
 	$(GO) run ./cmd/local
 
+## test: gofmt + vet, then every test with -race, DynamoDB Local started for the integration suite
 test: lint
 	./scripts/test.sh
 
+## unit: the tests that need no outside service
 unit:
 	$(GO) test -race ./...
 
+## lint: gofmt and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+## build: every function as a stripped linux/arm64 bootstrap in build/<function>/bootstrap
+build:
+	@for f in $(FUNCTIONS); do \
+		echo "build $$f"; \
+		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(BUILD_DIR)/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+## sizes: build, then print each bootstrap's size (must stay under 10 MiB)
+sizes: build
+	@for f in $(FUNCTIONS); do \
+		s=$$(stat -c %s $(BUILD_DIR)/$$f/bootstrap); \
+		printf '%-14s %9d bytes (%.2f MiB)\n' $$f $$s $$(echo "$$s/1048576" | bc -l); \
+		[ $$s -lt 10485760 ] || { echo "$$f is over 10 MiB"; exit 1; }; \
+	done
+
+## bench: benchmarks (ns/op, allocs/op); figures are recorded in BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# SAM build targets (BuildMethod: makefile). SAM sets ARTIFACTS_DIR.
+build-GeneralFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/general
+build-OfficeHoursFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/office-hours
+build-ChatHandlingFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/chat-handling
+build-AuditFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/audit
 
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam

@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -103,4 +104,10 @@ func WriteRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// LogError logs err at error level with the request id of ctx, for failures that do not
+// change the response.
+func LogError(ctx context.Context, msg string, err error) {
+	slog.ErrorContext(ctx, msg, "requestId", RequestID(ctx), "error", err.Error())
 }

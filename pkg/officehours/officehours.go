@@ -31,7 +31,7 @@ type Settings struct {
 }
 
 // Interval is one open period of a day, HH:MM:SS wall-clock times of the org's zone.
-// Close earlier than (or equal to midnight after) Open runs past midnight into the next day.
+// A Close earlier than Open runs past midnight into the next day.
 type Interval struct {
 	Open  string `json:"open"`
 	Close string `json:"close"`
@@ -54,8 +54,8 @@ type MissedChatReport struct {
 
 // Limits of the settings.
 const (
-	MaxExceptions      = 366
-	MaxIntervalsPerDay = 24
+	maxExceptions      = 366
+	maxIntervalsPerDay = 24
 	maxEmailLen        = 254
 )
 

@@ -41,8 +41,8 @@ func (s Settings) Status(at time.Time) Status {
 	st := Status{At: at.UTC(), TimeZone: loc.String(), LocalTime: local.Format(localLayout)}
 
 	y, m, d := local.Date()
-	ev := evaluator{s: &s, loc: loc, first: civilDay(y, m, d) - 1}
-	ev.init()
+	ev := evaluator{loc: loc, first: civilDay(y, m, d) - 1}
+	ev.init(&s)
 	sw := sweep{at: at.Unix()}
 
 	for k := int64(0); k < dayWindow && !sw.done; k++ {
@@ -76,9 +76,9 @@ type span struct{ s, e int64 }
 
 // evaluator turns dates into intervals; it lives on the stack of Status.
 type evaluator struct {
-	s     *Settings
-	loc   *time.Location
-	first int64 // day number of window offset 0
+	loc        *time.Location
+	first      int64 // day number of window offset 0
+	exceptions []Exception
 
 	defOpen, defClose int
 	defOK             bool
@@ -86,11 +86,11 @@ type evaluator struct {
 	hours             [7][]Interval
 	hasHours          [7]bool
 	exc               [dayWindow]int32 // 1 + index into s.Exceptions of the exception for the date, or 0
-	buf               [MaxIntervalsPerDay]span
+	buf               [maxIntervalsPerDay]span
 }
 
-func (ev *evaluator) init() {
-	s := ev.s
+func (ev *evaluator) init(s *Settings) {
+	ev.exceptions = s.Exceptions
 	o, okO := parseClock(s.OpenTime)
 	c, okC := parseClock(s.CloseTime)
 	ev.defOpen, ev.defClose, ev.defOK = o, c, okO && okC && o != c
@@ -134,7 +134,7 @@ func (ev *evaluator) day(k int64, sw *sweep) {
 		}
 	}
 	if x := ev.exc[k]; x > 0 {
-		e := ev.s.Exceptions[x-1]
+		e := ev.exceptions[x-1]
 		if e.Closed {
 			return
 		}

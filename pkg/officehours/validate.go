@@ -108,8 +108,8 @@ func (s Settings) validateHours(f *problem.Fields, inDays [7]bool, openSec, clos
 		if !inDays[di] {
 			f.Add(field, "day is not in days")
 		}
-		if len(list) > MaxIntervalsPerDay {
-			f.Add(field, "at most %d intervals a day", MaxIntervalsPerDay)
+		if len(list) > maxIntervalsPerDay {
+			f.Add(field, "at most %d intervals a day", maxIntervalsPerDay)
 			continue
 		}
 		ok := true
@@ -180,8 +180,8 @@ func placeSpan(base int64, open, close, day, index int) weekSpan {
 }
 
 func (s Settings) validateExceptions(f *problem.Fields) {
-	if len(s.Exceptions) > MaxExceptions {
-		f.Add("exceptions", "at most %d exceptions", MaxExceptions)
+	if len(s.Exceptions) > maxExceptions {
+		f.Add("exceptions", "at most %d exceptions", maxExceptions)
 		return
 	}
 	seen := make(map[int64]bool, len(s.Exceptions))

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -74,7 +75,7 @@ func TestValidate(t *testing.T) {
 	many := func(n int) []Exception {
 		out := make([]Exception, n)
 		for i := range out {
-			out[i] = Exception{Date: fmt.Sprintf("2027-%02d-%02d", 1+i/28%12, 1+i%28), Closed: true}
+			out[i] = Exception{Date: time.Date(2027, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), Closed: true}
 		}
 		return out
 	}
@@ -170,7 +171,7 @@ func TestValidate(t *testing.T) {
 			s.Hours = map[string][]Interval{"monday": intervals(t, "09:00:00-17:00:00", "10:00:00-11:00:00", "12:00:00-13:00:00")}
 		}, []problem.FieldError{fe("hours.monday[1]", "overlaps hours.monday[0]"), fe("hours.monday[2]", "overlaps hours.monday[0]")}},
 		{"hours overnight overlaps same day", func(s *Settings) {
-			s.Hours = map[string][]Interval{"monday": intervals(t, "22:00:00-10:00:00", "21:00:00-23:00:00")}
+			s.Hours = map[string][]Interval{"monday": intervals(t, "22:00:00-08:00:00", "21:00:00-23:00:00")}
 		}, []problem.FieldError{fe("hours.monday[1]", "overlaps hours.monday[0]")}},
 		{"hours overnight overlaps next day", func(s *Settings) {
 			s.Hours = map[string][]Interval{

@@ -179,7 +179,9 @@ func TestPutMetadata(t *testing.T) {
 func TestThrottled(t *testing.T) {
 	f, srv := newFakeS3(t)
 	s := New(newClient(srv, func(o *s3.Options) { o.RetryMaxAttempts = 1 }), bucket)
+	f.mu.Lock()
 	f.throttle = true
+	f.mu.Unlock()
 
 	check := func(op string, err error) {
 		t.Helper()
@@ -216,6 +218,8 @@ func TestInvalidKeySendsNoRequest(t *testing.T) {
 	_ = s.Put(t.Context(), "../x", "text/plain", nil)
 	_, _ = s.Get(t.Context(), "/x")
 	_ = s.Delete(t.Context(), "a b")
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.requests != 0 {
 		t.Errorf("%d requests sent for invalid keys", f.requests)
 	}

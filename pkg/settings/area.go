@@ -93,6 +93,17 @@ type Mutation[T Doc] func(cur T) (T, error)
 // none): a mismatch is problem.PreconditionFailed. An update that changes nothing saves
 // nothing. Without If-Match a concurrent change is retried; with it, it is a 412.
 func (s *Service[T]) Update(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T]) (Current[T], error) {
+	return s.update(ctx, orgID, ifMatch, action, mutate, true)
+}
+
+// UpdateOwned is Update for changes of server-owned fields only (such as the logo): the
+// client-set fields are not revalidated, so an organisation that never saved the area
+// can still upload a logo.
+func (s *Service[T]) UpdateOwned(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T]) (Current[T], error) {
+	return s.update(ctx, orgID, ifMatch, action, mutate, false)
+}
+
+func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T], validate bool) (Current[T], error) {
 	p, _ := auth.FromContext(ctx)
 	for attempt := 0; ; attempt++ {
 		cur, err := s.Load(ctx, orgID)
@@ -106,11 +117,13 @@ func (s *Service[T]) Update(ctx context.Context, orgID, ifMatch, action string, 
 		if err != nil {
 			return Current[T]{}, err
 		}
-		if s.area.Prepare != nil {
-			s.area.Prepare(cur.Doc, &next)
-		}
-		if err := next.Validate(); err != nil {
-			return Current[T]{}, err
+		if validate {
+			if s.area.Prepare != nil {
+				s.area.Prepare(cur.Doc, &next)
+			}
+			if err := next.Validate(); err != nil {
+				return Current[T]{}, err
+			}
 		}
 		before, err := json.Marshal(cur.Doc)
 		if err != nil {

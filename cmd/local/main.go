@@ -1,0 +1,156 @@
+// Command local serves every route of the API on one port with the embedded adapters
+// (bbolt, a folder for logos), so the whole product runs on a laptop with no AWS account,
+// Docker or network:
+//
+//	go run ./cmd/local [-addr 127.0.0.1:3000] [-data .local]
+//	go run ./cmd/local token -org ORG -role ROLE [-sub ID] [-ttl 12h] [-data .local]
+//
+// Bearer tokens are RS256 JWTs signed by a development key kept in the data folder.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/catalog"
+	"github.com/convrs/admin/pkg/dirblob"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/wire"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return tokenCmd(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
+	data := fs.String("data", ".local", "data folder (settings database, logos, dev signing key)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv, err := newServer(*data, stderr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server running? use -addr)", *addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	token, err := srv.keys.Mint(auth.Principal{Subject: "demo-admin", OrgID: "demo", Role: auth.RoleAdmin}, 12*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `Convrs Admin local API on %s (data in %s)
+
+Admin token for org "demo" (valid 12h):
+  export TOKEN=%s
+
+Try:
+  curl -s -H "Authorization: Bearer $TOKEN" %s/v1/orgs/demo/settings/general
+
+More tokens: go run ./cmd/local token -org demo -role agent
+`, base, *data, token, base)
+	hs := &http.Server{Handler: srv.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}
+
+// server is the local API with its resources.
+type server struct {
+	api   *httpx.API
+	keys  *auth.DevKeys
+	close io.Closer
+}
+
+func newServer(dataDir string, logOut io.Writer) (*server, error) {
+	keys, err := auth.LoadOrCreateDevKeys(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	store, err := bolt.Open(filepath.Join(dataDir, "convrs.db"))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := dirblob.New(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	api := httpx.New(keys, wire.Logger(logOut, slog.LevelInfo))
+	catalog.MountAll(api, wire.Deps{Settings: store, Blobs: blobs, Now: time.Now})
+	return &server{api: api, keys: keys, close: store}, nil
+}
+
+func (s *server) Close() error { return s.close.Close() }
+
+func tokenCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	org := fs.String("org", "", "organisation id (required)")
+	role := fs.String("role", "", "role: admin, agent_manager, client_manager, marketing, compliance, agent or a custom role id (required)")
+	sub := fs.String("sub", "", "caller id (default <role>@<org>)")
+	perms := fs.String("permissions", "", "space-separated permissions")
+	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
+	data := fs.String("data", ".local", "data folder holding the dev signing key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *org == "" || *role == "" {
+		fs.Usage()
+		return errors.New("token: -org and -role are required")
+	}
+	if *sub == "" {
+		*sub = *role + "@" + *org
+	}
+	keys, err := auth.LoadOrCreateDevKeys(*data)
+	if err != nil {
+		return err
+	}
+	p := auth.Principal{Subject: *sub, OrgID: *org, Role: *role}
+	if *perms != "" {
+		p.Permissions = []string{*perms}
+	}
+	tok, err := keys.Mint(p, *ttl)
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

@@ -1,0 +1,21 @@
+// Command office-hours is the Lambda function that serves the office-hours routes of the HTTP API.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/convrs/admin/pkg/officehours"
+	"github.com/convrs/admin/pkg/wire"
+)
+
+func main() {
+	handler, err := wire.Lambda(officehours.Function)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start:", err)
+		os.Exit(1)
+	}
+	lambda.Start(handler)
+}

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		needs   Needs
+		env     map[string]string
+		want    Config
+		wantErr []string
+	}{
+		{"all set", Needs{Table: true, LogoBucket: true},
+			map[string]string{"TABLE_NAME": "convrs", "LOGO_BUCKET": "logos", "LOG_LEVEL": "debug"},
+			Config{TableName: "convrs", LogoBucket: "logos", LogLevel: slog.LevelDebug}, nil},
+		{"bucket not needed", Needs{Table: true}, map[string]string{"TABLE_NAME": "convrs"}, Config{TableName: "convrs"}, nil},
+		{"every problem at once", Needs{Table: true, LogoBucket: true}, map[string]string{"TABLE_NAME": "ab", "LOG_LEVEL": "loud"},
+			Config{}, []string{"TABLE_NAME", "LOGO_BUCKET", "LOG_LEVEL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Load(tc.needs, env(tc.env))
+			if tc.wantErr == nil {
+				if err != nil || got != tc.want {
+					t.Fatalf("got %+v, %v; want %+v, nil", got, err, tc.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got no error, want one naming %v", tc.wantErr)
+			}
+			for _, v := range tc.wantErr {
+				if !strings.Contains(err.Error(), v) {
+					t.Errorf("error %q does not name %s", err, v)
+				}
+			}
+		})
+	}
+}

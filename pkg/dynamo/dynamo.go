@@ -1,0 +1,379 @@
+// Package dynamo is the Amazon DynamoDB settings.Store adapter, built on aws-sdk-go-v2.
+//
+// Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
+// billed PAY_PER_REQUEST, with one sparse global secondary index, auditByArea (partition
+// key ap, sort key sk, projection ALL). CreateTable creates exactly that table.
+//
+// A settings document of one area of one organisation is the item
+//
+//	pk        S  ORG#<orgId>
+//	sk        S  SETTINGS#<area>
+//	version   N  1, 2, 3, ... (the optimistic concurrency token)
+//	updatedAt S  RFC 3339 time with nanoseconds, UTC
+//	updatedBy S  subject of the last writer
+//	data      S  the area's fields as JSON text
+//
+// An audit entry is the item
+//
+//	pk        S  AUDIT#<orgId>
+//	sk        S  <audit id> (settings.NewAuditID: sorts by time, newest last)
+//	ap        S  AUDIT#<orgId>#<area> (only audit items carry it: the index is sparse)
+//	at        S  RFC 3339 time with nanoseconds, UTC
+//	actor     S  subject of the caller who made the change
+//	area      S  the settings area
+//	action    S  replace, patch, ...
+//	requestId S  the request id of the change
+//	changes   S  the field-level changes as a JSON array
+//
+// Get is one strongly consistent GetItem. Save is one TransactWriteItems that puts the
+// document, conditional on the version it was based on, and the audit entry together, so
+// a change is never stored without its audit entry nor an entry without its change.
+// ListAudit queries the table (every area) or auditByArea (one area) newest first.
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings"
+)
+
+// API is the subset of *dynamodb.Client that Store uses.
+type API interface {
+	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	TransactWriteItems(ctx context.Context, params *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// AuditIndex is the name of the sparse global secondary index listing one area's audit
+// entries.
+const AuditIndex = "auditByArea"
+
+// RetryAfter is the delay suggested to clients when DynamoDB throttles a request or a
+// write collides with a concurrent transaction.
+const RetryAfter = time.Second
+
+// Attribute names.
+const (
+	attrPK        = "pk"
+	attrSK        = "sk"
+	attrAP        = "ap"
+	attrVersion   = "version"
+	attrUpdatedAt = "updatedAt"
+	attrUpdatedBy = "updatedBy"
+	attrData      = "data"
+	attrAt        = "at"
+	attrActor     = "actor"
+	attrArea      = "area"
+	attrAction    = "action"
+	attrRequestID = "requestId"
+	attrChanges   = "changes"
+)
+
+// Store is a settings.Store on one DynamoDB table. It is safe for concurrent use.
+type Store struct {
+	client API
+	table  string
+}
+
+var _ settings.Store = (*Store)(nil)
+
+// New returns a Store on table through client (usually a *dynamodb.Client).
+func New(client API, table string) *Store {
+	return &Store{client: client, table: table}
+}
+
+func settingsKey(orgID, area string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: str("ORG#" + orgID),
+		attrSK: str("SETTINGS#" + area),
+	}
+}
+
+func auditPK(orgID string) string       { return "AUDIT#" + orgID }
+func auditAP(orgID, area string) string { return "AUDIT#" + orgID + "#" + area }
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Get implements settings.Store with one strongly consistent GetItem.
+func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            settingsKey(orgID, area),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return settings.Record{}, mapError(fmt.Sprintf("get %s/%s", orgID, area), err)
+	}
+	if len(out.Item) == 0 {
+		return settings.Record{}, problem.New(problem.NotFound, "settings not found")
+	}
+	rec, err := decodeRecord(out.Item)
+	if err != nil {
+		return settings.Record{}, fmt.Errorf("dynamo: decode %s/%s: %w", orgID, area, err)
+	}
+	rec.OrgID, rec.Area = orgID, area
+	return rec, nil
+}
+
+// Save implements settings.Store with one TransactWriteItems: the document is put on
+// condition that it is absent (version 1) or still at rec.Version-1, and the audit entry
+// on condition that its id is new.
+func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
+	if rec.Version < 1 {
+		return settings.ErrVersionConflict
+	}
+	changes, err := json.Marshal(entry.Changes)
+	if err != nil {
+		return fmt.Errorf("dynamo: encode audit changes: %w", err)
+	}
+	doc := settingsKey(rec.OrgID, rec.Area)
+	doc[attrVersion] = num(rec.Version)
+	doc[attrUpdatedAt] = str(formatTime(rec.UpdatedAt))
+	doc[attrUpdatedBy] = str(rec.UpdatedBy)
+	doc[attrData] = str(string(rec.Data))
+	putDoc := &types.Put{TableName: aws.String(s.table), Item: doc}
+	if rec.Version == 1 {
+		putDoc.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		putDoc.ConditionExpression = aws.String("version = :prev")
+		putDoc.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(rec.Version - 1)}
+	}
+	audit := map[string]types.AttributeValue{
+		attrPK:        str(auditPK(entry.OrgID)),
+		attrSK:        str(entry.ID),
+		attrAP:        str(auditAP(entry.OrgID, entry.Area)),
+		attrAt:        str(formatTime(entry.At)),
+		attrActor:     str(entry.Actor),
+		attrArea:      str(entry.Area),
+		attrAction:    str(entry.Action),
+		attrRequestID: str(entry.RequestID),
+		attrChanges:   str(string(changes)),
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: putDoc},
+			{Put: &types.Put{TableName: aws.String(s.table), Item: audit,
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		},
+	})
+	if err == nil {
+		return nil
+	}
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
+		aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return settings.ErrVersionConflict
+	}
+	return mapError(fmt.Sprintf("save %s/%s v%d", rec.OrgID, rec.Area, rec.Version), err)
+}
+
+// ListAudit implements settings.Store. It queries newest first for one more entry than
+// the page holds, to know whether a next page exists.
+func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQuery) (settings.AuditPage, error) {
+	if err := settings.NormalizeAuditQuery(&q); err != nil {
+		return settings.AuditPage{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:        aws.String(s.table),
+		ScanIndexForward: aws.Bool(false),
+	}
+	if q.Area == "" {
+		in.KeyConditionExpression = aws.String("pk = :p")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":p": str(auditPK(orgID))}
+		in.ConsistentRead = aws.Bool(true)
+	} else {
+		in.IndexName = aws.String(AuditIndex)
+		in.KeyConditionExpression = aws.String("ap = :p")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":p": str(auditAP(orgID, q.Area))}
+	}
+	if q.Cursor != "" {
+		last, err := settings.DecodeCursor(orgID, q.Area, q.Cursor)
+		if err != nil {
+			return settings.AuditPage{}, err
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{attrPK: str(auditPK(orgID)), attrSK: str(last)}
+		if q.Area != "" {
+			in.ExclusiveStartKey[attrAP] = str(auditAP(orgID, q.Area))
+		}
+	}
+	op := fmt.Sprintf("list audit of %s", orgID)
+	var items []map[string]types.AttributeValue
+	more := false
+	// One query normally answers; more only when DynamoDB stops at its 1 MB page size.
+	for {
+		in.Limit = aws.Int32(int32(q.Limit + 1 - len(items)))
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return settings.AuditPage{}, mapError(op, err)
+		}
+		items = append(items, out.Items...)
+		if len(items) > q.Limit {
+			items, more = items[:q.Limit], true
+			break
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	var page settings.AuditPage
+	for _, it := range items {
+		e, err := decodeAudit(it)
+		if err != nil {
+			return settings.AuditPage{}, fmt.Errorf("dynamo: %s: decode: %w", op, err)
+		}
+		e.OrgID = orgID
+		page.Items = append(page.Items, e)
+	}
+	if more {
+		page.NextCursor = settings.EncodeCursor(orgID, q.Area, page.Items[len(page.Items)-1].ID)
+	}
+	return page, nil
+}
+
+func decodeRecord(item map[string]types.AttributeValue) (settings.Record, error) {
+	var r settings.Record
+	v, err := getN(item, attrVersion)
+	if err != nil {
+		return r, err
+	}
+	at, err := getTime(item, attrUpdatedAt)
+	if err != nil {
+		return r, err
+	}
+	by, err := getS(item, attrUpdatedBy)
+	if err != nil {
+		return r, err
+	}
+	data, err := getS(item, attrData)
+	if err != nil {
+		return r, err
+	}
+	r.Version, r.UpdatedAt, r.UpdatedBy, r.Data = v, at, by, json.RawMessage(data)
+	return r, nil
+}
+
+func decodeAudit(item map[string]types.AttributeValue) (settings.AuditEntry, error) {
+	var e settings.AuditEntry
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{
+		{attrSK, &e.ID}, {attrActor, &e.Actor}, {attrArea, &e.Area},
+		{attrAction, &e.Action}, {attrRequestID, &e.RequestID},
+	} {
+		if *f.dst, err = getS(item, f.name); err != nil {
+			return e, err
+		}
+	}
+	if e.At, err = getTime(item, attrAt); err != nil {
+		return e, err
+	}
+	changes, err := getS(item, attrChanges)
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+		return e, fmt.Errorf("attribute %s: %w", attrChanges, err)
+	}
+	return e, nil
+}
+
+func getS(item map[string]types.AttributeValue, name string) (string, error) {
+	v, ok := item[name].(*types.AttributeValueMemberS)
+	if !ok {
+		return "", fmt.Errorf("attribute %s: missing or not a string", name)
+	}
+	return v.Value, nil
+}
+
+func getN(item map[string]types.AttributeValue, name string) (int64, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("attribute %s: missing or not a number", name)
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return n, nil
+}
+
+func getTime(item map[string]types.AttributeValue, name string) (time.Time, error) {
+	s, err := getS(item, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// Error codes DynamoDB uses for throttling, as API error codes and as transaction
+// cancellation reasons.
+var throttleCodes = map[string]bool{
+	"ProvisionedThroughputExceededException": true,
+	"ProvisionedThroughputExceeded":          true,
+	"ThrottlingException":                    true,
+	"ThrottlingError":                        true,
+	"RequestLimitExceeded":                   true,
+}
+
+// busy reports whether err says DynamoDB is throttling or the write collided with a
+// concurrent transaction: conditions a client should retry after a pause. The SDK has
+// already retried the retryable ones by then.
+func busy(err error) bool {
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			if c := aws.ToString(r.Code); c == "TransactionConflict" || throttleCodes[c] {
+				return true
+			}
+		}
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		c := api.ErrorCode()
+		return throttleCodes[c] || c == "TransactionConflictException" || c == "TransactionInProgressException"
+	}
+	return false
+}
+
+// mapError turns a failed call into an Unavailable problem (RetryAfter 1s) when DynamoDB
+// is busy, and otherwise into a plain error naming the operation, which clients see as an
+// internal error without its text.
+func mapError(op string, err error) error {
+	cause := fmt.Errorf("dynamo: %s: %w", op, err)
+	if busy(err) {
+		return &problem.Error{
+			Code:       problem.Unavailable,
+			Message:    "the settings store is busy, please retry",
+			RetryAfter: RetryAfter,
+			Err:        cause,
+		}
+	}
+	return cause
+}

@@ -1,0 +1,197 @@
+// Package general is the general settings area: the organisation's display name, rules
+// for outbound chats, and the organisation logo (uploaded as raw image bytes, validated by
+// package logo and kept in a blob store: S3 in AWS, a folder locally).
+package general
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/blob"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/logo"
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/wire"
+)
+
+// AreaName is the URL segment and audit area.
+const AreaName = "general"
+
+// Settings is the general document.
+type Settings struct {
+	Name     string   `json:"name"`
+	Outbound Outbound `json:"outbound"`
+	// Logo is server-owned: set by the logo routes, ignored when a client sends it.
+	Logo *Logo `json:"logo"`
+}
+
+// Outbound holds the rules for chats an agent starts.
+type Outbound struct {
+	RequireEmailAndName bool `json:"requireEmailAndName"`
+	RequireCRMLink      bool `json:"requireCrmLink"`
+}
+
+// Logo describes the stored organisation logo.
+type Logo struct {
+	URL         string    `json:"url"`
+	ContentType string    `json:"contentType"`
+	Size        int       `json:"size"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// Defaults returns the settings of an organisation that never saved this area.
+func Defaults() Settings { return Settings{} }
+
+// Validate returns a problem.Invalid error listing every failing field.
+func (s Settings) Validate() error {
+	var f problem.Fields
+	switch n := utf8.RuneCountInString(s.Name); {
+	case n == 0:
+		f.Add("name", "is required")
+	case n > 100:
+		f.Add("name", "must be at most 100 characters")
+	case !utf8.ValidString(s.Name) || strings.ContainsFunc(s.Name, isControl):
+		f.Add("name", "must not contain control characters")
+	}
+	return f.Err()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }
+
+// Area describes the area to the settings service.
+var Area = settings.Area[Settings]{
+	Name:     AreaName,
+	Defaults: Defaults,
+	ReadOnly: []string{"logo"},
+	Prepare: func(stored Settings, next *Settings) {
+		next.Name = strings.TrimSpace(next.Name)
+		next.Logo = stored.Logo
+	},
+}
+
+// Function is the general Lambda function; its logos live in the LOGO_BUCKET bucket.
+var Function = wire.Function{Name: AreaName, Needs: config.Needs{Table: true, LogoBucket: true}, Mount: func(api *httpx.API, d wire.Deps) {
+	Register(api, d.Settings, d.Blobs, d.Now)
+}}
+
+// Handler serves the area and its logo.
+type Handler struct {
+	svc   *settings.Service[Settings]
+	blobs blob.Store
+	now   func() time.Time
+}
+
+// Register serves the area's routes (admin only) with logos kept in blobs.
+func Register(api *httpx.API, store settings.Store, blobs blob.Store, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	h := &Handler{svc: settings.NewService(Area, store, now), blobs: blobs, now: now}
+	admin := auth.Roles(auth.RoleAdmin)
+	h.svc.Register(api, admin)
+	const path = "/v1/orgs/{orgId}/settings/general/logo"
+	api.Handle(http.MethodPut, path, admin, h.putLogo)
+	api.Handle(http.MethodGet, path, admin, h.getLogo)
+	api.Handle(http.MethodDelete, path, admin, h.deleteLogo)
+	return h
+}
+
+// logoKey names the blob of a logo; a new upload gets a new key, so a failed settings
+// update never leaves the document pointing at the wrong bytes.
+func logoKey(orgID string, l *Logo) string {
+	return fmt.Sprintf("orgs/%s/logo/%d", orgID, l.UpdatedAt.UnixNano())
+}
+
+func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
+	ctx, org := r.Context(), r.PathValue("orgId")
+	data, err := httpx.ReadBody(r, logo.MaxBytes, problem.TooLarge)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	info, err := logo.Inspect(data)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	l := &Logo{URL: "/v1/orgs/" + org + "/settings/general/logo", ContentType: info.ContentType, Size: len(data),
+		Width: info.Width, Height: info.Height, UpdatedAt: h.now().UTC().Truncate(time.Microsecond)}
+	key := logoKey(org, l)
+	if err := h.blobs.Put(ctx, key, info.ContentType, data); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	var old *Logo
+	cur, err := h.svc.UpdateOwned(ctx, org, r.Header.Get("If-Match"), "logo.upload", func(s Settings) (Settings, error) {
+		old = s.Logo
+		s.Logo = l
+		return s, nil
+	})
+	if err != nil {
+		h.removeBlob(ctx, key)
+		httpx.WriteError(w, r, err)
+		return
+	}
+	if old != nil {
+		h.removeBlob(ctx, logoKey(org, old))
+	}
+	h.svc.Write(w, r, http.StatusOK, cur)
+}
+
+func (h *Handler) getLogo(w http.ResponseWriter, r *http.Request) {
+	ctx, org := r.Context(), r.PathValue("orgId")
+	cur, err := h.svc.Load(ctx, org)
+	if err == nil && cur.Doc.Logo == nil {
+		err = problem.New(problem.NotFound, "the organisation has no logo")
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	obj, err := h.blobs.Get(ctx, logoKey(org, cur.Doc.Logo))
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", obj.ContentType)
+	w.Header().Set("Cache-Control", "private, no-cache")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("ETag", fmt.Sprintf(`"logo-%d"`, cur.Doc.Logo.UpdatedAt.UnixNano()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(obj.Data)
+}
+
+func (h *Handler) deleteLogo(w http.ResponseWriter, r *http.Request) {
+	ctx, org := r.Context(), r.PathValue("orgId")
+	var old *Logo
+	_, err := h.svc.UpdateOwned(ctx, org, r.Header.Get("If-Match"), "logo.delete", func(s Settings) (Settings, error) {
+		old = s.Logo
+		s.Logo = nil
+		return s, nil
+	})
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	if old != nil {
+		h.removeBlob(ctx, logoKey(org, old))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// removeBlob deletes a logo blob that no document points at any more. A failure leaves
+// only an orphaned object behind, so it is logged rather than failing the request.
+func (h *Handler) removeBlob(ctx context.Context, key string) {
+	if err := h.blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
+		httpx.LogError(ctx, "orphaned logo blob not deleted", err)
+	}
+}
