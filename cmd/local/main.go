@@ -113,7 +113,9 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	api := httpx.New(keys, wire.Logger(logOut, slog.LevelInfo))
+	log := wire.Logger(logOut, slog.LevelInfo)
+	slog.SetDefault(log)
+	api := httpx.New(keys, log)
 	catalog.MountAll(api, wire.Deps{Settings: store, Blobs: blobs, Now: time.Now})
 	return &server{api: api, keys: keys, close: store}, nil
 }

@@ -3,6 +3,8 @@
 package chathandling
 
 import (
+	"time"
+
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
@@ -50,14 +52,14 @@ func (s Settings) Validate() error {
 // Area describes the area to the settings service.
 var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
 
-// Register serves the area's routes (admin only).
-func Register(api *httpx.API, store settings.Store) *settings.Service[Settings] {
-	svc := settings.NewService(Area, store, nil)
+// Register serves the area's routes (admin only); now may be nil for time.Now.
+func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
+	svc := settings.NewService(Area, store, now)
 	svc.Register(api, auth.Roles(auth.RoleAdmin))
 	return svc
 }
 
 // Function is the chat-handling Lambda function.
 var Function = wire.Function{Name: AreaName, Needs: config.Needs{Table: true}, Mount: func(api *httpx.API, d wire.Deps) {
-	Register(api, d.Settings)
+	Register(api, d.Settings, d.Now)
 }}

@@ -136,7 +136,7 @@ func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, e
 
 // Save implements settings.Store with one TransactWriteItems: the document is put on
 // condition that it is absent (version 1) or still at rec.Version-1, and the audit entry
-// on condition that its id is new.
+// on condition that its id is new. A version below 1 is a conflict and writes nothing.
 func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
 	if rec.Version < 1 {
 		return settings.ErrVersionConflict

@@ -80,5 +80,7 @@ func Lambda(f Function, extra ...Adapter) (EntryPoint, error) {
 	for _, add := range extra {
 		add(ac, cfg, &d)
 	}
-	return f.EntryPoint(d, Logger(os.Stdout, cfg.LogLevel)), nil
+	log := Logger(os.Stdout, cfg.LogLevel)
+	slog.SetDefault(log)
+	return f.EntryPoint(d, log), nil
 }
