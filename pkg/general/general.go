@@ -5,7 +5,8 @@ package general
 
 import (
 	"context"
-	"fmt"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"time"
@@ -105,10 +106,18 @@ func Register(api *httpx.API, store settings.Store, blobs blob.Store, now func()
 	return h
 }
 
-// logoKey names the blob of a logo; a new upload gets a new key, so a failed settings
-// update never leaves the document pointing at the wrong bytes.
+// logoKey names the blob of a logo. Every upload gets a new random id, carried in the
+// logo URL as ?v= (so clients and caches see a new URL too), and so a new key: a failed
+// settings update never leaves the document pointing at the wrong bytes.
 func logoKey(orgID string, l *Logo) string {
-	return fmt.Sprintf("orgs/%s/logo/%d", orgID, l.UpdatedAt.UnixNano())
+	_, id, _ := strings.Cut(l.URL, "?v=")
+	return "orgs/" + orgID + "/logo/" + id
+}
+
+func newLogoID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +132,7 @@ func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	l := &Logo{URL: "/v1/orgs/" + org + "/settings/general/logo", ContentType: info.ContentType, Size: len(data),
+	l := &Logo{URL: "/v1/orgs/" + org + "/settings/general/logo?v=" + newLogoID(), ContentType: info.ContentType, Size: len(data),
 		Width: info.Width, Height: info.Height, UpdatedAt: h.now().UTC().Truncate(time.Microsecond)}
 	key := logoKey(org, l)
 	if err := h.blobs.Put(ctx, key, info.ContentType, data); err != nil {
@@ -165,7 +174,8 @@ func (h *Handler) getLogo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", obj.ContentType)
 	w.Header().Set("Cache-Control", "private, no-cache")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("ETag", fmt.Sprintf(`"logo-%d"`, cur.Doc.Logo.UpdatedAt.UnixNano()))
+	_, id, _ := strings.Cut(cur.Doc.Logo.URL, "?v=")
+	w.Header().Set("ETag", `"logo-`+id+`"`)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(obj.Data)
 }

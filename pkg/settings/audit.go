@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/convrs/admin/pkg/problem"
@@ -25,12 +26,26 @@ const (
 // Redacted replaces secret material in audit entries.
 var Redacted = json.RawMessage(`"[redacted]"`)
 
+var lastAuditNanos atomic.Int64
+
 // NewAuditID returns a new audit entry id. Ids sort by time (newest last), so a store
-// lists newest first by walking ids in descending order.
+// lists newest first by walking ids in descending order. Within one process ids are
+// strictly increasing even when the clock does not move, so two changes made in the same
+// instant still list in the order they were made.
 func NewAuditID(at time.Time) string {
+	n := at.UnixNano()
+	for {
+		last := lastAuditNanos.Load()
+		if n <= last {
+			n = last + 1
+		}
+		if lastAuditNanos.CompareAndSwap(last, n) {
+			break
+		}
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%019d-%s", at.UnixNano(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%019d-%s", n, hex.EncodeToString(b[:]))
 }
 
 func validAuditID(id string) bool {
