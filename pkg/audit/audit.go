@@ -50,11 +50,10 @@ func parseAuditQuery(r *http.Request) (settings.AuditQuery, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			f.Add("limit", "must be an integer between 1 and 100")
+		} else if n < 1 || n > settings.MaxAuditLimit {
+			f.Add("limit", "must be between 1 and 100")
 		} else {
 			q.Limit = n
-			if err := settings.NormalizeAuditQuery(&q); err != nil {
-				f.Add("limit", "must be between 1 and 100")
-			}
 		}
 	} else {
 		q.Limit = settings.DefaultAuditLimit

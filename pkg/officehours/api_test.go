@@ -1,0 +1,79 @@
+package officehours_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/convrs/admin/pkg/apitest"
+)
+
+const (
+	path       = "/v1/orgs/acme/settings/office-hours"
+	statusPath = "/v1/orgs/acme/office-hours/status"
+)
+
+func TestDefaultsOverHTTP(t *testing.T) {
+	s := apitest.New(t)
+	r := s.Admin(http.MethodGet, path, nil).Expect(t, 200)
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"openTime":"09:00:00","closeTime":"17:00:00","timeZone":"UTC","days":["monday","tuesday","wednesday","thursday","friday"],"missedChatReport":{"enabled":false}}`
+	if string(r.Body) != want {
+		t.Errorf("defaults:\n got %s\nwant %s", r.Body, want)
+	}
+}
+
+func TestPutReportsEveryField(t *testing.T) {
+	s := apitest.New(t)
+	r := s.Admin(http.MethodPut, path, []byte(`{
+		"openTime":"9am","closeTime":"17:00:00","timeZone":"Mars/Olympus_Mons","days":["monday","funday"],
+		"missedChatReport":{"enabled":true}}`)).Expect(t, 422)
+	got := r.FieldErrors(t)
+	for _, f := range []string{"openTime", "timeZone", "days[1]", "missedChatReport.email"} {
+		if got[f] == "" {
+			t.Errorf("no error for %s; got %v", f, got)
+		}
+	}
+	s.Admin(http.MethodPut, path, []byte(`{"openTime":"10:00:00","closeTime":"10:00:00"}`)).Expect(t, 422)
+	s.Admin(http.MethodPut, path, []byte(`{"hours":{"monday":[{"open":"09:00:00","close":"12:00:00"},{"open":"11:00:00","close":"13:00:00"}]}}`)).Expect(t, 422)
+	if m := s.Admin(http.MethodGet, path, nil).JSON(t); m["version"] != 0.0 {
+		t.Errorf("rejected PUTs changed the settings: %v", m)
+	}
+}
+
+func TestStatusForEveryRoleAndDST(t *testing.T) {
+	s := apitest.New(t)
+	s.Admin(http.MethodPut, path, []byte(`{"openTime":"22:00:00","closeTime":"06:00:00","timeZone":"America/New_York",
+		"days":["saturday"],"missedChatReport":{"enabled":true,"email":"reports@acme.example"}}`)).Expect(t, 200)
+	// Saturday 31 October 2026 22:00 EDT; clocks fall back at 02:00 on Sunday, so the
+	// night lasts 9 real hours and closes at 06:00 EST = 11:00 UTC.
+	r := s.As("acme", "agent", http.MethodGet, statusPath+"?at=2026-11-01T05:30:00Z", nil).Expect(t, 200)
+	m := r.JSON(t)
+	if m["open"] != true || m["nextClose"] != "2026-11-01T11:00:00Z" || m["localTime"] != "2026-11-01T01:30:00-04:00" || m["timeZone"] != "America/New_York" {
+		t.Errorf("first 01:30 of the fall-back night: got %s", r.Body)
+	}
+	m = s.As("acme", "agent", http.MethodGet, statusPath+"?at=2026-11-01T06:30:00Z", nil).Expect(t, 200).JSON(t)
+	if m["open"] != true || m["localTime"] != "2026-11-01T01:30:00-05:00" {
+		t.Errorf("second 01:30 of the fall-back night: got %v", m)
+	}
+	m = s.As("acme", "marketing", http.MethodGet, statusPath+"?at=2026-11-01T11:00:00Z", nil).Expect(t, 200).JSON(t)
+	if m["open"] != false || m["nextOpen"] != "2026-11-08T03:00:00Z" {
+		t.Errorf("after the night: got %v", m)
+	}
+}
+
+func TestStatusDefaultsToNow(t *testing.T) {
+	s := apitest.New(t) // the test clock is Wednesday 2026-11-25 10:00 UTC
+	m := s.As("acme", "agent", http.MethodGet, statusPath, nil).Expect(t, 200).JSON(t)
+	if m["open"] != true || m["at"] != "2026-11-25T10:00:00Z" || m["nextClose"] != "2026-11-25T17:00:00Z" {
+		t.Errorf("got %v", m)
+	}
+}
+
+func TestStatusBadInput(t *testing.T) {
+	s := apitest.New(t)
+	r := s.As("acme", "agent", http.MethodGet, statusPath+"?at=yesterday", nil).Expect(t, 400)
+	if r.FieldErrors(t)["at"] == "" {
+		t.Errorf("want an error on field at: %s", r.Body)
+	}
+	s.As("globex", "agent", http.MethodGet, statusPath, nil).Expect(t, 404)
+	s.Do(apitest.Request{Method: http.MethodGet, Path: statusPath}).Expect(t, 401)
+}
