@@ -1,0 +1,99 @@
+package httpx
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// The examples of RFC 7396, appendix A (those with an object patch).
+func TestMergePatchRFC7396(t *testing.T) {
+	tests := []struct{ doc, patch, want string }{
+		{`{"a":"b"}`, `{"a":"c"}`, `{"a":"c"}`},
+		{`{"a":"b"}`, `{"b":"c"}`, `{"a":"b","b":"c"}`},
+		{`{"a":"b"}`, `{"a":null}`, `{}`},
+		{`{"a":"b","b":"c"}`, `{"a":null}`, `{"b":"c"}`},
+		{`{"a":["b"]}`, `{"a":"c"}`, `{"a":"c"}`},
+		{`{"a":"c"}`, `{"a":["b"]}`, `{"a":["b"]}`},
+		{`{"a":{"b":"c"}}`, `{"a":{"b":"d","c":null}}`, `{"a":{"b":"d"}}`},
+		{`{"a":[{"b":"c"}]}`, `{"a":[1]}`, `{"a":[1]}`},
+		{`{"e":null}`, `{"a":1}`, `{"a":1,"e":null}`},
+		{`[1,2]`, `{"a":"b","c":null}`, `{"a":"b"}`},
+		{`{}`, `{"a":{"bb":{"ccc":null}}}`, `{"a":{"bb":{}}}`},
+	}
+	for _, tc := range tests {
+		got, err := MergePatch([]byte(tc.doc), []byte(tc.patch))
+		if err != nil {
+			t.Fatalf("MergePatch(%s, %s): %v", tc.doc, tc.patch, err)
+		}
+		if !jsonEqual(t, got, []byte(tc.want)) {
+			t.Errorf("MergePatch(%s, %s): got %s, want %s", tc.doc, tc.patch, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`["c"]`, `"x"`, `null`, `{"a":`, `{}{}`} {
+		if _, err := MergePatch([]byte(`{}`), []byte(bad)); !problem.Is(err, problem.BadRequest) {
+			t.Errorf("patch %s: got %v, want BadRequest", bad, err)
+		}
+	}
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
+}
+
+func TestUnmarshalNamesTheField(t *testing.T) {
+	type inner struct {
+		On bool `json:"on"`
+	}
+	type doc struct {
+		N     int              `json:"n"`
+		In    inner            `json:"in"`
+		List  []inner          `json:"list"`
+		Hours map[string][]int `json:"hours"`
+	}
+	tests := []struct{ body, field string }{
+		{`{"n":"x"}`, "n"},
+		{`{"in":{"on":1}}`, "in.on"},
+		{`{"list":[{"on":"yes"}]}`, "list.on"},
+		{`{"hours":{"monday":["x"]}}`, "hours"},
+		{`{"nope":1}`, "nope"},
+		{`{"in":{"off":true}}`, "off"},
+	}
+	for _, tc := range tests {
+		var d doc
+		err := Unmarshal([]byte(tc.body), &d)
+		pe, ok := err.(*problem.Error)
+		if !ok || pe.Code != problem.BadRequest || len(pe.Fields) != 1 || pe.Fields[0].Field != tc.field {
+			t.Errorf("Unmarshal(%s): got %v, want BadRequest naming %s", tc.body, err, tc.field)
+		}
+	}
+}
+
+func FuzzUnmarshalNeverPanics(f *testing.F) {
+	for _, s := range []string{`{"n":1}`, `{"in":{"on":true}}`, `{`, `[]`, `{"n":1e400}`, "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d struct {
+			N  int               `json:"n"`
+			In map[string]string `json:"in"`
+		}
+		if err := Unmarshal(data, &d); err != nil && problem.CodeOf(err) != problem.BadRequest {
+			t.Fatalf("Unmarshal(%q): got %v, want nil or BadRequest", data, err)
+		}
+		if _, err := MergePatch([]byte(`{"a":1}`), data); err != nil && problem.CodeOf(err) != problem.BadRequest {
+			t.Fatalf("MergePatch(%q): got %v, want nil or BadRequest", data, err)
+		}
+	})
+}

@@ -1,0 +1,77 @@
+package settings
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/problem"
+)
+
+func TestDiff(t *testing.T) {
+	before := `{"name":"a","outbound":{"x":false,"y":true},"days":["monday"],"logo":null,"gone":1}`
+	after := `{"name":"b","outbound":{"x":true,"y":true},"days":["monday","tuesday"],"logo":{"url":"u"},"secret":{"k":"v"}}`
+	got, err := Diff(json.RawMessage(before), json.RawMessage(after), "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`days ["monday"] -> ["monday","tuesday"]`,
+		`gone 1 -> null`,
+		`logo.url null -> "u"`,
+		`name "a" -> "b"`,
+		`outbound.x false -> true`,
+		`secret.k "[redacted]" -> "[redacted]"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d changes %v, want %d", len(got), got, len(want))
+	}
+	for i, c := range got {
+		if s := c.Field + " " + string(c.From) + " -> " + string(c.To); s != want[i] {
+			t.Errorf("change %d: got %s, want %s", i, s, want[i])
+		}
+	}
+}
+
+func TestCursorRoundTripAndTampering(t *testing.T) {
+	id := NewAuditID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	c := EncodeCursor("acme", "general", id)
+	got, err := DecodeCursor("acme", "general", c)
+	if err != nil || got != id {
+		t.Fatalf("round trip: got %q, %v; want %q", got, err, id)
+	}
+	for _, bad := range []struct{ org, area, cursor string }{
+		{"globex", "general", c}, {"acme", "", c}, {"acme", "general", c + "x"}, {"acme", "general", "x" + c},
+		{"acme", "general", ""}, {"acme", "general", "."}, {"acme", "general", EncodeCursor("acme", "general", "../../etc")},
+	} {
+		if _, err := DecodeCursor(bad.org, bad.area, bad.cursor); !problem.Is(err, problem.BadRequest) {
+			t.Errorf("DecodeCursor(%q, %q, %q): got %v, want BadRequest", bad.org, bad.area, bad.cursor, err)
+		}
+	}
+}
+
+func TestAuditIDsIncrease(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := NewAuditID(at)
+	for range 1000 {
+		id := NewAuditID(at)
+		if id <= prev {
+			t.Fatalf("ids not increasing: %s after %s", id, prev)
+		}
+		prev = id
+	}
+}
+
+func TestETagMatching(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{`"3"`, true}, {`"2", "3"`, true}, {`*`, true}, {`W/"3"`, false}, {`3`, false}, {`"4"`, false},
+	}
+	for _, tc := range tests {
+		if got := etagMatches(tc.header, ETag(3)); got != tc.want {
+			t.Errorf("If-Match %s against \"3\": got %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
