@@ -62,9 +62,12 @@ var eventCases = []eventCase{
 			t.Fatalf("the sample body is not a PNG image")
 		}
 		r.uploads["logo"] = img
-		wantSettings(t, r, 3, map[string]any{"name": "Demo Organisation",
-			"logo.url": "/v1/orgs/demo/settings/general/logo", "logo.contentType": "image/png",
+		wantSettings(t, r, 3, map[string]any{"name": "Demo Organisation", "logo.contentType": "image/png",
 			"logo.size": len(img), "logo.width": 2, "logo.height": 2})
+		url, _ := lookup(mustJSON(t, r.body), "logo.url")
+		if s, _ := url.(string); !strings.HasPrefix(s, "/v1/orgs/demo/settings/general/logo") {
+			t.Errorf("logo.url = %v, want the logo route of org demo", url)
+		}
 	}},
 	{file: "general/get-logo.json", status: http.StatusOK, check: func(t *testing.T, r *eventRun) {
 		if ct := header(r.resp, "Content-Type"); ct != "image/png" {
