@@ -248,6 +248,7 @@ func TestCallsPerRequest(t *testing.T) {
 		{http.MethodGet, "", 4, 1, 1, 0},
 		{http.MethodPut, `{"max":5}`, 5, 2, 1, 1},
 		{http.MethodGet, "", 5, 2, 1, 0},
+		{http.MethodPut, `{"max":5}`, 5, 2, 1, 0}, // changes nothing: no write, no audit entry
 	}
 	for _, st := range steps {
 		what := st.method + " " + st.body

@@ -1,0 +1,591 @@
+package catalog_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/convrs/admin/pkg/catalog"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/dynamo"
+)
+
+// makefile is what the test needs from the Makefile: variables and target recipes.
+type makefile struct {
+	vars    map[string]string
+	recipes map[string][]string
+}
+
+var (
+	makeVar    = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?=|:=|=)\s*(.*)$`)
+	makeTarget = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\s*:([^=]|$)`)
+	makeRef    = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+	functionIn = regexp.MustCompile(`\./functions/([A-Za-z0-9_-]+)`)
+)
+
+func mustParseMakefile(t *testing.T) makefile {
+	t.Helper()
+	m := makefile{vars: map[string]string{}, recipes: map[string][]string{}}
+	sc := bufio.NewScanner(bytes.NewReader(mustRead(t, repoPath("Makefile"))))
+	target := ""
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "\t") {
+			if target != "" {
+				m.recipes[target] = append(m.recipes[target], strings.TrimSpace(line))
+			}
+			continue
+		}
+		target = ""
+		if sm := makeVar.FindStringSubmatch(line); sm != nil {
+			m.vars[sm[1]] = strings.TrimSpace(sm[2])
+		} else if sm := makeTarget.FindStringSubmatch(line); sm != nil {
+			target = sm[1]
+			m.recipes[target] = nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// expand replaces the Makefile's own variables in s (ARTIFACTS_DIR, set by SAM, stays).
+func (m makefile) expand(s string) string {
+	for range 5 {
+		s = makeRef.ReplaceAllStringFunc(s, func(ref string) string {
+			if v, ok := m.vars[ref[2:len(ref)-1]]; ok {
+				return v
+			}
+			return ref
+		})
+	}
+	return s
+}
+
+// cfn is the parsed template with SAM's Globals.Function applied the way SAM merges them.
+type cfn struct {
+	root      *yaml.Node
+	resources map[string]*yaml.Node // logical id -> resource
+	order     []string
+}
+
+func mustParseTemplate(t *testing.T) cfn {
+	t.Helper()
+	c := cfn{root: mustParseYAML(t, repoPath("template.yaml")), resources: map[string]*yaml.Node{}}
+	if got := scalar(at(c.root, "Transform")); got != "AWS::Serverless-2016-10-31" {
+		t.Errorf("Transform = %q, want AWS::Serverless-2016-10-31", got)
+	}
+	for _, e := range entries(at(c.root, "Resources")) {
+		c.resources[e.Key] = e.Value
+		c.order = append(c.order, e.Key)
+	}
+	return c
+}
+
+func (c cfn) typeOf(id string) string { return scalar(at(c.resources[id], "Type")) }
+
+func (c cfn) ofType(typ string) []string {
+	var out []string
+	for _, id := range c.order {
+		if c.typeOf(id) == typ {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// prop returns a function property, falling back to Globals.Function (SAM merges maps
+// key by key, the function's own value winning).
+func (c cfn) prop(id string, path ...string) *yaml.Node {
+	if n := at(c.resources[id], append([]string{"Properties"}, path...)...); n != nil {
+		return n
+	}
+	return at(c.root, append([]string{"Globals", "Function"}, path...)...)
+}
+
+// envNames lists the environment variables a function gets, Globals included.
+func (c cfn) envNames(id string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	for _, n := range []*yaml.Node{at(c.root, "Globals", "Function", "Environment", "Variables"),
+		at(c.resources[id], "Properties", "Environment", "Variables")} {
+		for _, e := range entries(n) {
+			out[e.Key] = e.Value
+		}
+	}
+	return out
+}
+
+// refTarget returns the logical id or parameter that n references with Ref (!Ref X or
+// {Ref: X}), else "".
+func refTarget(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	if n.Tag == "!Ref" {
+		return n.Value
+	}
+	return scalar(at(n, "Ref"))
+}
+
+// intrinsicText is the text of a resource reference (!Ref, !GetAtt, !Sub or their long
+// forms) for checking which resource it names.
+func intrinsicText(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	switch n.Tag {
+	case "!Ref", "!Sub", "!GetAtt":
+		if n.Kind == yaml.ScalarNode {
+			return n.Value
+		}
+	}
+	for _, k := range []string{"Ref", "Fn::Sub", "Fn::GetAtt"} {
+		if v := at(n, k); v != nil {
+			if v.Kind == yaml.SequenceNode {
+				var parts []string
+				for _, p := range v.Content {
+					parts = append(parts, scalar(p))
+				}
+				return strings.Join(parts, ".")
+			}
+			return scalar(v)
+		}
+	}
+	return scalar(n)
+}
+
+// list returns the items of a sequence node, or the node itself when it is a scalar
+// (IAM and CloudFormation accept a single value in place of a list).
+func list(n *yaml.Node) []*yaml.Node {
+	switch {
+	case n == nil:
+		return nil
+	case n.Kind == yaml.SequenceNode:
+		return n.Content
+	default:
+		return []*yaml.Node{n}
+	}
+}
+
+// TestTemplateMatchesCode checks template.yaml against the code and the Makefile: the
+// same functions everywhere, each built by its Makefile target from its own folder, with
+// exactly the routes its code serves, the environment its configuration reads, and the
+// table, bucket and API the code expects.
+func TestTemplateMatchesCode(t *testing.T) {
+	tpl := mustParseTemplate(t)
+	mk := mustParseMakefile(t)
+
+	// The functions, four ways: folders, catalog, template (through the Makefile), FUNCTIONS.
+	var folders []string
+	dirs, err := os.ReadDir(repoPath("functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if d.IsDir() {
+			if _, err := os.Stat(repoPath("functions", d.Name(), "main.go")); err != nil {
+				t.Errorf("functions/%s has no main.go", d.Name())
+			}
+			folders = append(folders, d.Name())
+		}
+	}
+	var names []string
+	for _, f := range catalog.Functions {
+		names = append(names, f.Name)
+	}
+	logicalIDs := map[string]string{} // function name -> template logical id
+	var templated []string
+	for _, id := range tpl.ofType("AWS::Serverless::Function") {
+		res := tpl.resources[id]
+		if got := scalar(at(res, "Metadata", "BuildMethod")); got != "makefile" {
+			t.Errorf("%s: Metadata.BuildMethod = %q, want makefile (sam build runs make build-%s)", id, got, id)
+		}
+		if got := scalar(at(res, "Properties", "CodeUri")); got != "." {
+			t.Errorf("%s: CodeUri = %q, want . (the module root, where the Makefile is)", id, got)
+		}
+		recipe, ok := mk.recipes["build-"+id]
+		if !ok {
+			t.Errorf("%s: the Makefile has no target build-%s", id, id)
+			continue
+		}
+		cmd := mk.expand(strings.Join(recipe, "\n"))
+		m := functionIn.FindAllStringSubmatch(cmd, -1)
+		if len(m) != 1 {
+			t.Errorf("build-%s: recipe %q must build exactly one ./functions/<name>", id, cmd)
+			continue
+		}
+		for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "-o $(ARTIFACTS_DIR)/bootstrap"} {
+			if !strings.Contains(cmd, want) {
+				t.Errorf("build-%s: recipe %q lacks %s", id, cmd, want)
+			}
+		}
+		name := m[0][1]
+		if prev, dup := logicalIDs[name]; dup {
+			t.Errorf("%s and %s both build functions/%s", prev, id, name)
+		}
+		logicalIDs[name] = id
+		templated = append(templated, name)
+	}
+	funcsVar := strings.Fields(mk.vars["FUNCTIONS"])
+	want := slices.Sorted(slices.Values(folders))
+	for _, got := range []struct {
+		what  string
+		names []string
+	}{
+		{"catalog.Functions", names},
+		{"template.yaml functions", templated},
+		{"Makefile FUNCTIONS", funcsVar},
+	} {
+		if s := slices.Sorted(slices.Values(got.names)); !slices.Equal(s, want) {
+			t.Errorf("%s = %v, want the folders under functions/: %v", got.what, s, want)
+		}
+	}
+
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true}
+	for _, f := range catalog.Functions {
+		id, ok := logicalIDs[f.Name]
+		if !ok {
+			continue // reported above
+		}
+		t.Run(id, func(t *testing.T) {
+			// Runtime: a custom-runtime arm64 bootstrap logging JSON.
+			for _, p := range []struct {
+				path []string
+				want string
+			}{
+				{[]string{"Runtime"}, "provided.al2023"},
+				{[]string{"Handler"}, "bootstrap"},
+				{[]string{"LoggingConfig", "LogFormat"}, "JSON"},
+			} {
+				if got := scalar(tpl.prop(id, p.path...)); got != p.want {
+					t.Errorf("%s = %q, want %q", strings.Join(p.path, "."), got, p.want)
+				}
+			}
+			if arch := list(tpl.prop(id, "Architectures")); len(arch) != 1 || scalar(arch[0]) != "arm64" {
+				t.Errorf("Architectures must be [arm64], the Makefile builds GOARCH=arm64")
+			}
+
+			// Routes: the template's HttpApi events are exactly the routes the code serves.
+			got := routeSet{}
+			for _, ev := range entries(tpl.prop(id, "Events")) {
+				if scalar(at(ev.Value, "Type")) != "HttpApi" {
+					continue
+				}
+				p := at(ev.Value, "Properties")
+				r := route{strings.ToUpper(scalar(at(p, "Method"))), scalar(at(p, "Path"))}
+				if got[r] {
+					t.Errorf("event %s repeats %s", ev.Key, r)
+				}
+				got[r] = true
+				if api := refTarget(at(p, "ApiId")); tpl.typeOf(api) != "AWS::Serverless::HttpApi" {
+					t.Errorf("event %s: ApiId must !Ref the AWS::Serverless::HttpApi, not %q", ev.Key, api)
+				}
+				if a := scalar(at(p, "Auth", "Authorizer")); a == "NONE" {
+					t.Errorf("event %s turns the JWT authorizer off; every route needs the caller's claims", ev.Key)
+				}
+				if v := scalar(at(p, "PayloadFormatVersion")); v != "" && v != "2.0" {
+					t.Errorf("event %s: PayloadFormatVersion %s, the handler reads payload format 2.0", ev.Key, v)
+				}
+			}
+			served := functionRoutes(f)
+			if miss := served.missingFrom(got); len(miss) > 0 {
+				t.Errorf("served by %s but missing from the template: %v", f.Name, miss)
+			}
+			if extra := got.missingFrom(served); len(extra) > 0 {
+				t.Errorf("in the template but not served by %s: %v", f.Name, extra)
+			}
+
+			// Environment: what the configuration needs, nothing it does not read.
+			env := tpl.envNames(id)
+			for name := range env {
+				if !knownEnv[name] {
+					t.Errorf("environment variable %s is not read by package config", name)
+				}
+			}
+			wantRef := map[string]string{config.EnvTableName: "AWS::DynamoDB::Table", config.EnvLogoBucket: "AWS::S3::Bucket"}
+			for name, needed := range map[string]bool{config.EnvTableName: f.Needs.Table, config.EnvLogoBucket: f.Needs.LogoBucket} {
+				v, set := env[name]
+				switch {
+				case needed && !set:
+					t.Errorf("%s is not set but %s needs it", name, f.Name)
+				case !needed && set:
+					t.Errorf("%s is set but %s does not need it (least privilege: keep it out)", name, f.Name)
+				case set && tpl.typeOf(refTarget(v)) != wantRef[name]:
+					t.Errorf("%s must !Ref the %s resource, not %q", name, wantRef[name], intrinsicText(v))
+				}
+			}
+			if v, set := env[config.EnvLogLevel]; set && refTarget(v) != "LogLevel" {
+				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)
+			}
+
+			checkPolicies(t, tpl, id, f.Name, f.Needs.LogoBucket)
+		})
+	}
+
+	checkLogLevelParameter(t, tpl)
+	checkHTTPAPI(t, tpl)
+	checkTable(t, tpl)
+	checkBucket(t, tpl)
+	for _, out := range []string{"ApiUrl", "TableName", "LogoBucketName"} {
+		if at(tpl.root, "Outputs", out, "Value") == nil {
+			t.Errorf("Outputs.%s is missing", out)
+		}
+	}
+}
+
+// grants is the least privilege of each function: the actions it may perform and, for
+// each, the resource (by logical id) they apply to. A new function must be listed here.
+var grants = map[string]map[string][]string{
+	"general": {
+		"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"},
+		"s3:GetObject": {"LogoBucket"}, "s3:PutObject": {"LogoBucket"}, "s3:DeleteObject": {"LogoBucket"},
+	},
+	"office-hours":  {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
+	"chat-handling": {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
+	"audit":         {"dynamodb:Query": {"Table"}},
+}
+
+// checkPolicies checks that a function's policies are explicit Allow statements granting
+// exactly its actions, on its own table and bucket only.
+func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
+	t.Helper()
+	want, ok := grants[name]
+	if !ok {
+		t.Errorf("no least-privilege grants listed for function %s in this test", name)
+		return
+	}
+	got := map[string]bool{}
+	for i, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
+		stmts := at(pol, "Statement")
+		if stmts == nil {
+			t.Errorf("Policies[%d] must be an explicit policy document with Statement, not a managed policy or SAM template", i)
+			continue
+		}
+		for _, st := range list(stmts) {
+			if scalar(at(st, "Effect")) != "Allow" {
+				continue
+			}
+			var resources []string
+			for _, r := range list(at(st, "Resource")) {
+				text := intrinsicText(r)
+				if strings.Contains(text, "*") && !strings.HasSuffix(text, "/orgs/*") {
+					t.Errorf("resource %q is a wildcard", text)
+				}
+				resources = append(resources, text)
+			}
+			for _, a := range list(at(st, "Action")) {
+				action := scalar(a)
+				got[action] = true
+				owners, allowed := want[action]
+				if !allowed {
+					t.Errorf("grants %s, which %s does not use", action, name)
+					continue
+				}
+				for _, r := range resources {
+					if !slices.ContainsFunc(owners, func(o string) bool { return strings.HasPrefix(r, o+".") || strings.HasPrefix(r, "${"+o+".") }) {
+						t.Errorf("%s on %q: want it on %v only", action, r, owners)
+					}
+				}
+			}
+		}
+	}
+	for action := range want {
+		if !got[action] {
+			t.Errorf("does not grant %s, which %s needs", action, name)
+		}
+	}
+	if logos {
+		found := false
+		for _, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
+			for _, st := range list(at(pol, "Statement")) {
+				for _, r := range list(at(st, "Resource")) {
+					found = found || intrinsicText(r) == "${LogoBucket.Arn}/orgs/*"
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the logo statement must be limited to ${LogoBucket.Arn}/orgs/* (where logos are kept)")
+		}
+	}
+}
+
+// checkLogLevelParameter checks that every value the LogLevel parameter allows is one
+// package config accepts.
+func checkLogLevelParameter(t *testing.T, tpl cfn) {
+	t.Helper()
+	p := at(tpl.root, "Parameters", "LogLevel")
+	values := []string{scalar(at(p, "Default"))}
+	for _, v := range list(at(p, "AllowedValues")) {
+		values = append(values, scalar(v))
+	}
+	if len(values) < 2 {
+		t.Errorf("Parameters.LogLevel needs a Default and AllowedValues")
+	}
+	for _, v := range values {
+		getenv := func(k string) string {
+			if k == config.EnvLogLevel {
+				return v
+			}
+			return ""
+		}
+		if _, err := config.Load(config.Needs{}, getenv); err != nil {
+			t.Errorf("LogLevel %q is rejected by package config: %v", v, err)
+		}
+	}
+}
+
+func checkHTTPAPI(t *testing.T, tpl cfn) {
+	t.Helper()
+	apis := tpl.ofType("AWS::Serverless::HttpApi")
+	if len(apis) != 1 {
+		t.Fatalf("want one AWS::Serverless::HttpApi, got %v", apis)
+	}
+	a := at(tpl.resources[apis[0]], "Properties", "Auth")
+	def := scalar(at(a, "DefaultAuthorizer"))
+	jwt := at(a, "Authorizers", def)
+	if def == "" || jwt == nil {
+		t.Fatalf("%s: Auth.DefaultAuthorizer must name one of Auth.Authorizers", apis[0])
+	}
+	if got := scalar(at(jwt, "IdentitySource")); got != "$request.header.Authorization" {
+		t.Errorf("authorizer IdentitySource = %q, want $request.header.Authorization", got)
+	}
+	if got := refTarget(at(jwt, "JwtConfiguration", "issuer")); got != "JwtIssuer" {
+		t.Errorf("JwtConfiguration.issuer must !Ref JwtIssuer, not %q", got)
+	}
+	aud := list(at(jwt, "JwtConfiguration", "audience"))
+	if len(aud) != 1 || refTarget(aud[0]) != "JwtAudience" {
+		t.Errorf("JwtConfiguration.audience must be [!Ref JwtAudience]")
+	}
+	for _, p := range []string{"JwtIssuer", "JwtAudience"} {
+		if at(tpl.root, "Parameters", p) == nil {
+			t.Errorf("Parameters.%s is missing", p)
+		}
+	}
+}
+
+func checkTable(t *testing.T, tpl cfn) {
+	t.Helper()
+	tables := tpl.ofType("AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("want the single table, got %v", tables)
+	}
+	res := tpl.resources[tables[0]]
+	p := at(res, "Properties")
+	for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+		if got := scalar(at(res, policy)); got != "Retain" {
+			t.Errorf("table %s = %q, want Retain", policy, got)
+		}
+	}
+	if got := scalar(at(p, "BillingMode")); got != "PAY_PER_REQUEST" {
+		t.Errorf("BillingMode = %q, want PAY_PER_REQUEST", got)
+	}
+	attrs := map[string]string{}
+	for _, d := range list(at(p, "AttributeDefinitions")) {
+		attrs[scalar(at(d, "AttributeName"))] = scalar(at(d, "AttributeType"))
+	}
+	if want := map[string]string{"pk": "S", "sk": "S", "ap": "S"}; jsonText(attrs) != jsonText(want) {
+		t.Errorf("AttributeDefinitions = %v, want %v", attrs, want)
+	}
+	keys := func(n *yaml.Node) string {
+		var s []string
+		for _, k := range list(n) {
+			s = append(s, scalar(at(k, "AttributeName"))+" "+scalar(at(k, "KeyType")))
+		}
+		return strings.Join(s, ", ")
+	}
+	if got := keys(at(p, "KeySchema")); got != "pk HASH, sk RANGE" {
+		t.Errorf("KeySchema = %s, want pk HASH, sk RANGE", got)
+	}
+	var gsi *yaml.Node
+	for _, g := range list(at(p, "GlobalSecondaryIndexes")) {
+		if scalar(at(g, "IndexName")) == dynamo.AuditIndex {
+			gsi = g
+		}
+	}
+	switch {
+	case gsi == nil:
+		t.Errorf("no global secondary index %s", dynamo.AuditIndex)
+	case keys(at(gsi, "KeySchema")) != "ap HASH, sk RANGE":
+		t.Errorf("%s KeySchema = %s, want ap HASH, sk RANGE", dynamo.AuditIndex, keys(at(gsi, "KeySchema")))
+	case scalar(at(gsi, "Projection", "ProjectionType")) != "ALL":
+		t.Errorf("%s must project ALL attributes", dynamo.AuditIndex)
+	}
+	if !isTrue(at(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) {
+		t.Errorf("point-in-time recovery must be enabled")
+	}
+	if !isTrue(at(p, "SSESpecification", "SSEEnabled")) {
+		t.Errorf("SSESpecification.SSEEnabled must be true")
+	}
+	ttl := at(p, "TimeToLiveSpecification")
+	if scalar(at(ttl, "AttributeName")) != "expiresAt" || !isTrue(at(ttl, "Enabled")) {
+		t.Errorf("TTL must be enabled on expiresAt")
+	}
+	// The audit function queries the index, so its policy must name it.
+	found := false
+	for _, id := range tpl.ofType("AWS::Serverless::Function") {
+		for _, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
+			for _, st := range list(at(pol, "Statement")) {
+				for _, r := range list(at(st, "Resource")) {
+					found = found || intrinsicText(r) == "${"+tables[0]+".Arn}/index/"+dynamo.AuditIndex
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no function may query ${%s.Arn}/index/%s", tables[0], dynamo.AuditIndex)
+	}
+}
+
+func checkBucket(t *testing.T, tpl cfn) {
+	t.Helper()
+	buckets := tpl.ofType("AWS::S3::Bucket")
+	if len(buckets) != 1 {
+		t.Fatalf("want the logo bucket only, got %v", buckets)
+	}
+	id := buckets[0]
+	p := at(tpl.resources[id], "Properties")
+	encrypted := false
+	for _, r := range list(at(p, "BucketEncryption", "ServerSideEncryptionConfiguration")) {
+		switch scalar(at(r, "ServerSideEncryptionByDefault", "SSEAlgorithm")) {
+		case "AES256", "aws:kms", "aws:kms:dsse":
+			encrypted = true
+		}
+	}
+	if !encrypted {
+		t.Errorf("%s: BucketEncryption must set a default SSE algorithm", id)
+	}
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if !isTrue(at(p, "PublicAccessBlockConfiguration", k)) {
+			t.Errorf("%s: PublicAccessBlockConfiguration.%s must be true", id, k)
+		}
+	}
+	owner := false
+	for _, r := range list(at(p, "OwnershipControls", "Rules")) {
+		owner = owner || scalar(at(r, "ObjectOwnership")) == "BucketOwnerEnforced"
+	}
+	if !owner {
+		t.Errorf("%s: OwnershipControls must be BucketOwnerEnforced (no ACLs)", id)
+	}
+	tls := false
+	for _, pid := range tpl.ofType("AWS::S3::BucketPolicy") {
+		bp := at(tpl.resources[pid], "Properties")
+		if refTarget(at(bp, "Bucket")) != id {
+			continue
+		}
+		for _, st := range list(at(bp, "PolicyDocument", "Statement")) {
+			if scalar(at(st, "Effect")) == "Deny" && scalar(at(st, "Condition", "Bool", "aws:SecureTransport")) == "false" {
+				tls = true
+			}
+		}
+	}
+	if !tls {
+		t.Errorf("%s: no bucket policy denies requests without TLS (aws:SecureTransport false)", id)
+	}
+}
