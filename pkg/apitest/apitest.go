@@ -107,7 +107,6 @@ type Response struct {
 
 // Do serves r and returns the response.
 func (s *Server) Do(r Request) Response {
-	s.tb.Helper()
 	req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)

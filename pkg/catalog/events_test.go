@@ -91,8 +91,7 @@ var eventCases = []eventCase{
 
 	{file: "office-hours/get.json", status: http.StatusOK, check: func(t *testing.T, r *eventRun) {
 		wantSettings(t, r, 0, map[string]any{"openTime": "09:00:00", "closeTime": "17:00:00", "timeZone": "UTC",
-			"days": []string{"monday", "tuesday", "wednesday", "thursday", "friday"},
-			"missedChatReport.enabled": false})
+			"missedChatReport.enabled": false, "days": []string{"monday", "tuesday", "wednesday", "thursday", "friday"}})
 	}},
 	{file: "office-hours/put.json", status: http.StatusOK, audited: true, check: func(t *testing.T, r *eventRun) {
 		wantSettings(t, r, 1, map[string]any{"openTime": "09:00:00", "closeTime": "17:30:00",

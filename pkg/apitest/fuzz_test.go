@@ -1,0 +1,41 @@
+package apitest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/convrs/admin/pkg/apitest"
+)
+
+// FuzzSettingsWrites sends arbitrary bodies to every settings write route: whatever the
+// input, the answer is a success or a 4xx problem, never a 5xx or a crash.
+func FuzzSettingsWrites(f *testing.F) {
+	for _, seed := range []string{
+		`{"name":"Acme","outbound":{"requireCrmLink":true}}`,
+		`{"openTime":"22:00:00","closeTime":"06:00:00","timeZone":"Europe/London","days":["monday"],"hours":{"monday":[{"open":"01:00:00","close":"02:00:00"}]},"exceptions":[{"date":"2026-12-25","closed":true}],"missedChatReport":{"enabled":true,"email":"a@b.co"}}`,
+		`{"maxChatsPerAgent":9,"autoCloseAfterDays":60}`,
+		`{"hours":{"sunday":[{"open":"23:00:00","close":"01:00:00"}]},"days":["sunday","monday"]}`,
+		`{"exceptions":[{"date":"2026-02-30","open":"10:00:00"}]}`,
+		`{"logo":{"url":1}}`, `{"timeZone":"../../etc/passwd"}`, `{"a":{"b":[null,{}]}}`, `[]`, `{`, "\x00",
+	} {
+		f.Add([]byte(seed), uint8(0))
+	}
+	s := apitest.New(f)
+	tok := s.Token("acme", "admin")
+	paths := []string{"/v1/orgs/acme/settings/general", "/v1/orgs/acme/settings/office-hours", "/v1/orgs/acme/settings/chat-handling"}
+	f.Fuzz(func(t *testing.T, body []byte, which uint8) {
+		p := paths[int(which)%len(paths)]
+		for _, m := range []struct{ method, ctype string }{
+			{http.MethodPut, "application/json"},
+			{http.MethodPatch, "application/merge-patch+json"},
+		} {
+			r := s.Do(apitest.Request{Method: m.method, Path: p, Token: tok, Body: body, ContentType: m.ctype})
+			if r.Status >= 500 || r.Status == 0 {
+				t.Fatalf("%s %s with %q: status %d\n%s", m.method, p, body, r.Status, r.Body)
+			}
+		}
+		if r := s.Do(apitest.Request{Method: http.MethodGet, Path: "/v1/orgs/acme/office-hours/status?at=2026-03-29T01:30:00Z", Token: tok}); r.Status != 200 {
+			t.Fatalf("status after %q: %d\n%s", body, r.Status, r.Body)
+		}
+	})
+}
