@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	baseRE  = regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	tokenRE = regexp.MustCompile(`export TOKEN=(\S+)`)
+)
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeAndTokens(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- realMain(ctx, []string{"-addr", "127.0.0.1:0", "-data", data}, &out, &logs) }()
+	var base, token string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m, tk := baseRE.FindStringSubmatch(out.String()), tokenRE.FindStringSubmatch(out.String()); m != nil && tk != nil {
+			base, token = m[1], tk[1]
+			break
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("the server did not print its URL and token:\n%s\n%s", out.String(), logs.String())
+	}
+	if !strings.Contains(out.String(), "curl -s -H \"Authorization: Bearer $TOKEN\" "+base+"/v1/orgs/demo/settings/general") {
+		t.Errorf("no sample curl in:\n%s", out.String())
+	}
+	for _, area := range []string{"general", "office-hours", "chat-handling"} {
+		if code, body := get(t, base+"/v1/orgs/demo/settings/"+area, token); code != 200 {
+			t.Errorf("GET %s with the printed admin token: %d %s", area, code, body)
+		}
+	}
+	var tok bytes.Buffer
+	if err := realMain(ctx, []string{"token", "-org", "demo", "-role", "agent", "-data", data}, &tok, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	agent := strings.TrimSpace(tok.String())
+	if code, _ := get(t, base+"/v1/orgs/demo/office-hours/status", agent); code != 200 {
+		t.Errorf("status with a minted agent token: %d", code)
+	}
+	if code, _ := get(t, base+"/v1/orgs/demo/settings/general", agent); code != 403 {
+		t.Errorf("settings with an agent token: %d, want 403", code)
+	}
+	if code, _ := get(t, base+"/v1/orgs/demo/audit", "not-a-token"); code != 401 {
+		t.Errorf("bad token: %d, want 401", code)
+	}
+	if !strings.Contains(logs.String(), `"msg":"request"`) || strings.Contains(logs.String(), token) {
+		t.Errorf("access log missing, or it contains a token:\n%s", logs.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+}
+
+func TestTokenNeedsOrgAndRole(t *testing.T) {
+	err := realMain(context.Background(), []string{"token", "-org", "demo", "-data", t.TempDir()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-org and -role are required") {
+		t.Errorf("got %v", err)
+	}
+}
