@@ -70,6 +70,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	} else if pe.Err != nil {
 		slog.InfoContext(r.Context(), "request rejected", "requestId", rid, "status", status, "error", pe.Err.Error())
 	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="convrs-admin"`)
+	}
 	if pe.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
 	}
