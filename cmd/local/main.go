@@ -19,14 +19,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/catalog"
-	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/wire"
 )
@@ -101,22 +98,14 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
-	}
-	store, err := bolt.Open(filepath.Join(dataDir, "convrs.db"))
+	deps, store, err := catalog.Embedded(dataDir)
 	if err != nil {
-		return nil, err
-	}
-	blobs, err := dirblob.New(filepath.Join(dataDir, "blobs"))
-	if err != nil {
-		_ = store.Close()
 		return nil, err
 	}
 	log := wire.Logger(logOut, slog.LevelInfo)
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)
-	catalog.MountAll(api, wire.Deps{Settings: store, Blobs: blobs, Now: time.Now})
+	catalog.MountAll(api, deps)
 	return &server{api: api, keys: keys, close: store}, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,9 +19,7 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/catalog"
-	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/wire"
 )
 
 var (
@@ -37,7 +34,6 @@ type Server struct {
 	API   *httpx.API
 	Keys  *auth.DevKeys
 	Store *bolt.Store
-	Blobs *dirblob.Store
 	Now   time.Time // the clock the handlers see; tests may move it
 	mu    sync.Mutex
 }
@@ -49,20 +45,16 @@ func New(tb testing.TB) *Server {
 	if keyErr != nil {
 		tb.Fatal(keyErr)
 	}
-	dir := tb.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "convrs.db"))
+	deps, store, err := catalog.Embedded(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = store.Close() })
-	blobs, err := dirblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &Server{tb: tb, Store: store, Blobs: blobs, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	s.Keys = auth.NewDevKeys(key, time.Now)
 	s.API = httpx.New(s.Keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	catalog.MountAll(s.API, wire.Deps{Settings: store, Blobs: blobs, Now: s.clock})
+	deps.Now = s.clock
+	catalog.MountAll(s.API, deps)
 	return s
 }
 

@@ -15,9 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/catalog"
-	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/wire"
 )
@@ -86,23 +84,19 @@ var epoch = time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
 // reading, so that audit entries are strictly ordered.
 func mustDeps(t *testing.T) wire.Deps {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "convrs.db"))
+	deps, store, err := catalog.Embedded(t.TempDir())
 	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
+		t.Fatalf("catalog.Embedded: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := store.Close(); err != nil {
 			t.Errorf("bolt close: %v", err)
 		}
 	})
-	blobs, err := dirblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatalf("dirblob.New: %v", err)
-	}
 	var ticks atomic.Int64
 	now := func() time.Time { return epoch.Add(time.Duration(ticks.Add(1)) * time.Second) }
-	return wire.Deps{Settings: store, Blobs: blobs, Now: now}
+	deps.Now = now
+	return deps
 }
 
 func mustRead(t *testing.T, path string) []byte {
