@@ -346,6 +346,7 @@ var grants = map[string]map[string][]string{
 	"general": {
 		"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"},
 		"s3:GetObject": {"LogoBucket"}, "s3:PutObject": {"LogoBucket"}, "s3:DeleteObject": {"LogoBucket"},
+		"s3:ListBucket": {"LogoBucket"},
 	},
 	"office-hours":  {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
 	"chat-handling": {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
