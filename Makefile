@@ -10,9 +10,10 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 .PHONY: run test unit lint build bench sizes clean \
 	build-GeneralFunction build-OfficeHoursFunction build-ChatHandlingFunction build-AuditFunction
 
-## run: serve every route on http://127.0.0.1:3000 with the embedded store (data in .local/)
+## run: serve every route on http://127.0.0.1:3000 with the embedded store (data in .local/);
+## pass flags with ARGS, e.g. make run ARGS="-addr 127.0.0.1:3001"
 run:
-	$(GO) run ./cmd/local
+	$(GO) run ./cmd/local $(ARGS)
 
 ## test: gofmt + vet, then every test with -race, DynamoDB Local started for the integration suite
 test: lint
