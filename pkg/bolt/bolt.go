@@ -54,9 +54,6 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// DB returns the underlying database, for other embedded adapters sharing the file.
-func (s *Store) DB() *bbolt.DB { return s.db }
-
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 

@@ -65,9 +65,6 @@ func NewService[T Doc](area Area[T], store Store, now func() time.Time) *Service
 	return &Service[T]{area: area, store: store, now: now}
 }
 
-// Name is the area's name.
-func (s *Service[T]) Name() string { return s.area.Name }
-
 // Load returns the stored document of orgID, or the defaults (version 0) when the area
 // was never saved. Errors are the store's.
 func (s *Service[T]) Load(ctx context.Context, orgID string) (Current[T], error) {
@@ -249,7 +246,7 @@ func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
 
 // Write sends cur as the area's JSON representation with its ETag.
 func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, cur Current[T]) {
-	body, err := Representation(cur)
+	body, err := representation(cur)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
@@ -258,9 +255,9 @@ func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, c
 	httpx.WriteRawJSON(w, status, body)
 }
 
-// Representation is the JSON a client sees: the document's fields plus the read-only
+// representation is the JSON a client sees: the document's fields plus the read-only
 // version, updatedAt and updatedBy.
-func Representation[T Doc](cur Current[T]) ([]byte, error) {
+func representation[T Doc](cur Current[T]) ([]byte, error) {
 	doc, err := json.Marshal(cur.Doc)
 	if err != nil {
 		return nil, err
