@@ -87,6 +87,7 @@ type Request struct {
 	Token        string // "" for none
 	ContentType  string // default application/json when Body is set
 	Header       map[string]string
+	HeaderLines  map[string][]string // several field lines of one header
 	Body         []byte
 }
 
@@ -112,6 +113,11 @@ func (s *Server) Do(r Request) Response {
 	}
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
+	}
+	for k, lines := range r.HeaderLines {
+		for _, v := range lines {
+			req.Header.Add(k, v)
+		}
 	}
 	rec := httptest.NewRecorder()
 	s.API.ServeHTTP(rec, req)

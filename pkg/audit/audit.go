@@ -18,34 +18,49 @@ import (
 var Policy = auth.Roles(auth.RoleAdmin, auth.RoleCompliance)
 
 // Function is the audit Lambda function.
-var Function = wire.Function{Name: "audit", Needs: config.Needs{Table: true}, Mount: func(api *httpx.API, d wire.Deps) {
-	Register(api, d.Settings)
+var Function = wire.Function{Name: "audit", Needs: config.Needs{Table: true, AuditCursorKey: true}, Mount: func(api *httpx.API, d wire.Deps) {
+	Register(api, d.Settings, d.Cursors)
 }}
 
-// Register serves GET /v1/orgs/{orgId}/audit?area=&limit=&cursor= from store.
-func Register(api *httpx.API, store settings.Store) {
+// Page is one page of the audit log as clients see it.
+type Page struct {
+	Items      []settings.AuditEntry `json:"items"`
+	NextCursor string                `json:"nextCursor,omitempty"`
+}
+
+// Register serves GET /v1/orgs/{orgId}/audit?area=&limit=&cursor= from store, with
+// cursors authenticated by cursors.
+func Register(api *httpx.API, store settings.Store, cursors settings.Cursors) {
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/audit", Policy, func(w http.ResponseWriter, r *http.Request) {
+		org := r.PathValue("orgId")
 		q, err := parseAuditQuery(r)
+		if err == nil && r.URL.Query().Has("cursor") {
+			q.After, err = cursors.Decode(org, q.Area, r.URL.Query().Get("cursor"))
+		}
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		page, err := store.ListAudit(r.Context(), r.PathValue("orgId"), q)
+		page, err := store.ListAudit(r.Context(), org, q)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		if page.Items == nil {
-			page.Items = []settings.AuditEntry{}
+		out := Page{Items: page.Items}
+		if out.Items == nil {
+			out.Items = []settings.AuditEntry{}
 		}
-		httpx.WriteJSON(w, r, http.StatusOK, page)
+		if page.More && len(page.Items) > 0 {
+			out.NextCursor = cursors.Encode(org, q.Area, page.Items[len(page.Items)-1].ID)
+		}
+		httpx.WriteJSON(w, r, http.StatusOK, out)
 	})
 }
 
 func parseAuditQuery(r *http.Request) (settings.AuditQuery, error) {
 	v := r.URL.Query()
 	var f problem.Fields
-	q := settings.AuditQuery{Area: v.Get("area"), Cursor: v.Get("cursor")}
+	q := settings.AuditQuery{Area: v.Get("area")}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -58,20 +73,8 @@ func parseAuditQuery(r *http.Request) (settings.AuditQuery, error) {
 	} else {
 		q.Limit = settings.DefaultAuditLimit
 	}
-	if !validAreaName(q.Area) {
+	if q.Area != "" && !settings.ValidAreaName(q.Area) {
 		f.Add("area", "must be a settings area name such as general or office-hours")
 	}
 	return q, f.Err()
-}
-
-func validAreaName(s string) bool {
-	if len(s) > 40 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

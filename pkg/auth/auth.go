@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 
+	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -54,18 +56,56 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// fromClaims builds a principal from raw claim values and checks that the claims every
-// route relies on are present and sane.
+// fromClaims builds a principal from raw claim values as the authorizer or the dev-token
+// check passed them, and refuses claims that routes cannot rely on: a missing claim, one
+// with leading or trailing white space (refused rather than trimmed: a token that says
+// " acme" was not issued for "acme"), control characters, an org_id that is not a valid
+// organisation id (package ids), or claims that are too long.
 func fromClaims(sub, org, role, permissions string) (Principal, error) {
-	p := Principal{Subject: strings.TrimSpace(sub), OrgID: strings.TrimSpace(org), Role: strings.TrimSpace(role)}
-	if p.Subject == "" || p.OrgID == "" || p.Role == "" {
+	if sub == "" || org == "" || role == "" {
 		return Principal{}, problem.New(problem.Unauthenticated, "token lacks the sub, org_id or role claim")
 	}
-	if len(p.Subject) > maxClaimLength || len(p.OrgID) > maxClaimLength || len(p.Role) > maxClaimLength || len(permissions) > maxClaimLength*maxPermissionCount {
+	if len(sub) > maxClaimLength || len(role) > maxClaimLength || len(permissions) > maxClaimLength*maxPermissionCount {
 		return Principal{}, problem.New(problem.Unauthenticated, "token claims are too long")
 	}
-	p.Permissions = strings.Fields(permissions)
-	return p, nil
+	if !cleanClaim(sub) || !cleanClaim(role) || !cleanClaim(permissions) {
+		return Principal{}, problem.New(problem.Unauthenticated, "token claims must not have surrounding white space or control characters")
+	}
+	if !ids.Valid(org) {
+		return Principal{}, problem.New(problem.Unauthenticated, "token org_id claim is not a valid organisation id")
+	}
+	perms, err := parseList(permissions)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Subject: sub, OrgID: org, Role: role, Permissions: perms}, nil
+}
+
+// cleanClaim reports whether a claim value has no leading or trailing white space and no
+// control characters.
+func cleanClaim(s string) bool {
+	if strings.TrimSpace(s) != s {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// parseList reads a list claim. Dev tokens carry a space-separated string ("a b"); the API
+// Gateway HTTP API JWT authorizer flattens a JSON array claim into "[a b]" (elements joined
+// by spaces inside brackets). Both shapes give the same list; more than
+// maxPermissionCount elements is refused.
+func parseList(v string) ([]string, error) {
+	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+		v = v[1 : len(v)-1]
+	}
+	list := strings.Fields(v)
+	if len(list) > maxPermissionCount {
+		return nil, problem.New(problem.Unauthenticated, "token lists too many permissions")
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return list, nil
 }
 
 // Policy says which roles may use a route. An empty Roles list means any role of the org.
@@ -79,11 +119,11 @@ var AnyRole = Policy{}
 // Roles allows only the listed roles.
 func Roles(roles ...string) Policy { return Policy{Roles: roles} }
 
-// Authorize checks p against the path organisation orgID: an organisation outside the
-// caller's tree is problem.NotFound (its existence is not revealed), a role the policy
-// does not allow is problem.Forbidden.
+// Authorize checks p against the path organisation orgID: a malformed organisation id or
+// one outside the caller's tree is problem.NotFound (its existence is not revealed), a
+// role the policy does not allow is problem.Forbidden.
 func (pol Policy) Authorize(p Principal, orgID string) error {
-	if orgID == "" || p.OrgID != orgID {
+	if !ids.Valid(orgID) || p.OrgID != orgID {
 		return problem.New(problem.NotFound, "organisation not found")
 	}
 	if len(pol.Roles) > 0 && !slices.Contains(pol.Roles, p.Role) {

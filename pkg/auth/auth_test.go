@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,6 +156,80 @@ func TestPolicy(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%v on %q: got %q, want %q", tc.pol, tc.org, got, tc.want)
+		}
+	}
+}
+
+func claimsRequest(t *testing.T, claims map[string]string) *http.Request {
+	t.Helper()
+	req := events.APIGatewayV2HTTPRequest{RequestContext: events.APIGatewayV2HTTPRequestContext{
+		Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: claims,
+		}},
+	}}
+	var acc core.RequestAccessorV2
+	r, err := acc.EventToRequestWithContext(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// The HTTP API JWT authorizer passes an array claim flattened to "[a b]"; a space-separated
+// string (dev tokens) gives the same list.
+func TestListClaimShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		permissions string
+		want        []string
+	}{
+		{"[settings.manage audit.read]", []string{"settings.manage", "audit.read"}},
+		{"settings.manage audit.read", []string{"settings.manage", "audit.read"}},
+		{"[NativeApp]", []string{"NativeApp"}},
+		{"[]", nil},
+		{"", nil},
+	}
+	for _, tc := range tests {
+		p, err := Claims{}.Authenticate(claimsRequest(t, map[string]string{"sub": "u", "org_id": "acme", "role": "admin", "permissions": tc.permissions}))
+		if err != nil {
+			t.Errorf("permissions %q: %v", tc.permissions, err)
+			continue
+		}
+		if !slices.Equal(p.Permissions, tc.want) {
+			t.Errorf("permissions %q: got %q, want %q", tc.permissions, p.Permissions, tc.want)
+		}
+	}
+}
+
+// Claims are taken exactly as issued: surrounding white space, control characters and
+// malformed organisation ids are refused, never trimmed or repaired.
+func TestClaimsRefusedNotRepaired(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"sub": "u1", "org_id": "acme", "role": "admin"}
+	tests := []struct {
+		claim, value string
+	}{
+		{"sub", " u1"}, {"sub", "u1\n"}, {"org_id", "acme "}, {"org_id", "\tacme"}, {"role", "admin "},
+		{"sub", "u\x001"}, {"role", "ad\x7fmin"}, {"permissions", " a b"},
+		{"org_id", "a/b"}, {"org_id", "a\x00b"}, {"org_id", "a#b"}, {"org_id", "-acme"}, {"org_id", strings.Repeat("a", 65)},
+		{"org_id", "acmé"}, {"org_id", ""}, {"sub", ""}, {"role", ""},
+		{"permissions", "[" + strings.Repeat("p ", 65) + "]"},
+	}
+	for _, tc := range tests {
+		claims := maps.Clone(base)
+		claims[tc.claim] = tc.value
+		if p, err := (Claims{}).Authenticate(claimsRequest(t, claims)); !problem.Is(err, problem.Unauthenticated) {
+			t.Errorf("%s=%q: got %+v, %v; want Unauthenticated", tc.claim, tc.value, p, err)
+		}
+	}
+}
+
+func TestPolicyRefusesMalformedPathOrgs(t *testing.T) {
+	t.Parallel()
+	p := Principal{Subject: "s", OrgID: "acme", Role: RoleAdmin}
+	for _, org := range []string{"acme/x", "acme\x00", "acme#", "ACME", "", "acme "} {
+		if err := AnyRole.Authorize(p, org); !problem.Is(err, problem.NotFound) {
+			t.Errorf("path org %q: got %v, want NotFound", org, err)
 		}
 	}
 }

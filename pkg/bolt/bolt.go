@@ -1,10 +1,13 @@
 // Package bolt is the embedded settings store: a single bbolt file, used by the local dev
-// server. Keys:
+// server and the tests. Keys (organisation ids and area names never contain NUL, package
+// ids and settings.CheckKeys, so every key reads one way):
 //
-//	bucket "settings": <orgId> 0x00 <area>           -> JSON record
-//	bucket "audit":    <orgId> 0x00 <auditId>        -> JSON audit entry
+//	bucket "settings":    <orgId> 0x00 <area>                 -> JSON record
+//	bucket "audit":       <orgId> 0x00 <auditId>              -> JSON audit entry
+//	bucket "auditByArea": <orgId> 0x00 <area> 0x00 <auditId>  -> empty (index of "audit")
 //
-// A change and its audit entry are written in one bbolt transaction.
+// A change, its audit entry and its index key are written in one bbolt transaction. The
+// auditByArea index makes ?area= listings cost the page, not the organisation's history.
 package bolt
 
 import (
@@ -21,8 +24,9 @@ import (
 )
 
 var (
-	bucketSettings = []byte("settings")
-	bucketAudit    = []byte("audit")
+	bucketSettings    = []byte("settings")
+	bucketAudit       = []byte("audit")
+	bucketAuditByArea = []byte("auditByArea")
 )
 
 // Store is a settings.Store on a bbolt file.
@@ -32,18 +36,36 @@ type Store struct {
 
 var _ settings.Store = (*Store)(nil)
 
-// Open opens (creating if needed, mode 0600) the database file at path. It fails after
-// five seconds when another process holds the file.
-func Open(path string) (*Store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+// Options tune a store.
+type Options struct {
+	// NoSync skips the fsync of each write transaction: much faster, but a crash may lose
+	// the last writes. Only for throwaway stores (tests, benchmarks that seed data).
+	NoSync bool
+}
+
+// Open opens (creating if needed, mode 0600) the database file at path. It fails at once
+// (after 200 ms) when another process holds the file, with an error that says so. A file
+// written before the auditByArea index existed gets the index on first open.
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 200 * time.Millisecond, NoSync: o.NoSync})
 	if err != nil {
+		if err == bbolt.ErrTimeout {
+			return nil, fmt.Errorf("bolt: open %s: another process (a running server?) is using this data folder", path)
+		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketSettings, bucketAudit} {
+		index := tx.Bucket(bucketAuditByArea) == nil
+		for _, b := range [][]byte{bucketSettings, bucketAudit, bucketAuditByArea} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if index {
+			return reindex(tx)
 		}
 		return nil
 	})
@@ -52,6 +74,22 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("bolt: init: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+// reindex fills auditByArea from the audit bucket.
+func reindex(tx *bbolt.Tx) error {
+	idx := tx.Bucket(bucketAuditByArea)
+	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+		org, id, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			return fmt.Errorf("bolt: audit key %q has no separator", k)
+		}
+		var e settings.AuditEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("bolt: decode audit: %w", err)
+		}
+		return idx.Put(areaKey(string(org), e.Area, string(id)), nil)
+	})
 }
 
 // Close closes the file.
@@ -66,9 +104,14 @@ type record struct {
 
 func key(a, b string) []byte { return []byte(a + "\x00" + b) }
 
-// Get implements settings.Store.
-func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, error) {
+func areaKey(org, area, id string) []byte { return []byte(org + "\x00" + area + "\x00" + id) }
+
+// Get implements settings.Store. Every read of the file is consistent.
+func (s *Store) Get(ctx context.Context, orgID, area string, _ settings.Consistency) (settings.Record, error) {
 	if err := ctx.Err(); err != nil {
+		return settings.Record{}, err
+	}
+	if err := settings.CheckKeys(orgID, area); err != nil {
 		return settings.Record{}, err
 	}
 	var out settings.Record
@@ -91,6 +134,12 @@ func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, e
 func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := settings.CheckKeys(rec.OrgID, rec.Area); err != nil {
+		return err
+	}
+	if entry.OrgID != rec.OrgID || !settings.ValidAuditID(entry.ID) || !settings.ValidAreaName(entry.Area) {
+		return fmt.Errorf("bolt: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
 	val, err := json.Marshal(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data})
 	if err != nil {
@@ -117,50 +166,60 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.Au
 		if err := b.Put(k, val); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketAudit).Put(key(entry.OrgID, entry.ID), aval)
+		if err := tx.Bucket(bucketAudit).Put(key(entry.OrgID, entry.ID), aval); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAuditByArea).Put(areaKey(entry.OrgID, entry.Area, entry.ID), nil)
 	})
 }
 
-// ListAudit implements settings.Store.
+// ListAudit implements settings.Store. It walks the audit bucket (every area) or the
+// auditByArea index (one area) backwards from After, reading one more entry than the page
+// holds to know whether more follow; either way the cost is the page, not the history.
 func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQuery) (settings.AuditPage, error) {
 	if err := settings.NormalizeAuditQuery(&q); err != nil {
 		return settings.AuditPage{}, err
 	}
-	prefix := key(orgID, "")
-	start := key(orgID, "\xff")
-	if q.Cursor != "" {
-		last, err := settings.DecodeCursor(orgID, q.Area, q.Cursor)
-		if err != nil {
-			return settings.AuditPage{}, err
-		}
-		start = key(orgID, last)
+	if err := settings.CheckKeys(orgID, q.Area); err != nil {
+		return settings.AuditPage{}, err
+	}
+	bucket, prefix := bucketAudit, key(orgID, "")
+	if q.Area != "" {
+		bucket, prefix = bucketAuditByArea, areaKey(orgID, q.Area, "")
+	}
+	// Ids are ASCII digits and hex, so 0xff sorts after every id of the prefix.
+	start := append(bytes.Clone(prefix), 0xff)
+	if q.After != "" {
+		start = append(bytes.Clone(prefix), q.After...)
 	}
 	var page settings.AuditPage
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		k, v := c.Seek(start)
+		entries := tx.Bucket(bucketAudit)
+		c := tx.Bucket(bucket).Cursor()
+		k, _ := c.Seek(start)
 		if k == nil {
-			k, v = c.Last()
+			k, _ = c.Last()
 		}
 		// Seek lands on start or the next key after it; step back below start.
 		for k != nil && bytes.Compare(k, start) >= 0 {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if len(page.Items) == q.Limit {
+				page.More = true
+				return nil
+			}
+			id := string(k[len(prefix):])
+			v := entries.Get(key(orgID, id))
+			if v == nil {
+				return fmt.Errorf("bolt: audit index names %s/%s, which is missing", orgID, id)
 			}
 			var e settings.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("bolt: decode audit: %w", err)
-			}
-			if q.Area != "" && e.Area != q.Area {
-				continue
-			}
-			if len(page.Items) == q.Limit {
-				last := page.Items[len(page.Items)-1]
-				page.NextCursor = settings.EncodeCursor(orgID, q.Area, last.ID)
-				return nil
 			}
 			e.OrgID = orgID
 			page.Items = append(page.Items, e)

@@ -4,9 +4,13 @@
 package catalog
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/convrs/admin/pkg/audit"
@@ -16,6 +20,7 @@ import (
 	"github.com/convrs/admin/pkg/general"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/officehours"
+	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/wire"
 )
 
@@ -30,11 +35,20 @@ func MountAll(api *httpx.API, d wire.Deps) {
 }
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit in dir/convrs.db (bbolt), logos under dir/blobs. The clock is time.Now.
-// Close the returned store when done. Errors name the file that could not be opened.
+// and audit in dir/convrs.db (bbolt), logos under dir/blobs, the audit cursor key in
+// dir/audit-cursor-key (made on first use, 0600). The clock is time.Now. Close the
+// returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (wire.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return wire.Deps{}, nil, fmt.Errorf("data folder: %w", err)
+	}
+	key, err := loadOrCreateKey(filepath.Join(dir, "audit-cursor-key"))
+	if err != nil {
+		return wire.Deps{}, nil, err
+	}
+	cursors, err := settings.NewCursors(key)
+	if err != nil {
+		return wire.Deps{}, nil, err
 	}
 	store, err := bolt.Open(filepath.Join(dir, "convrs.db"))
 	if err != nil {
@@ -45,5 +59,43 @@ func Embedded(dir string) (wire.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return wire.Deps{}, nil, err
 	}
-	return wire.Deps{Settings: store, Blobs: blobs, Now: time.Now}, store, nil
+	return wire.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Now: time.Now}, store, nil
+}
+
+// loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on
+// first use. Two processes starting at once agree on one key: the file is linked into
+// place, and the loser reads the winner's.
+func loadOrCreateKey(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(data)))
+		if derr != nil || len(key) < settings.MinCursorKeyLen {
+			return nil, fmt.Errorf("key file %s is corrupt; delete it to make a new one", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	key := make([]byte, settings.MinCursorKeyLen)
+	_, _ = rand.Read(key)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		_ = tmp.Close()
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return loadOrCreateKey(path)
+		}
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	return key, nil
 }

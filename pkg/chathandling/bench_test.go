@@ -49,7 +49,7 @@ func BenchmarkLocalPut(b *testing.B) {
 // The Lambda path: an API Gateway v2 event through the function's entry point (claims
 // from the JWT authorizer, request conversion, handler, response conversion), on the
 // embedded store so that the figure is the handler's own cost, not the network's.
-func lambdaEntry(b *testing.B) wire.EntryPoint {
+func lambdaEntry(b testing.TB) wire.EntryPoint {
 	store, err := bolt.Open(filepath.Join(b.TempDir(), "convrs.db"))
 	if err != nil {
 		b.Fatal(err)

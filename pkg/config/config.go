@@ -17,9 +17,10 @@ import (
 // Environment variables read by the functions. The template sets each one a function
 // needs; a test checks that they agree.
 const (
-	EnvTableName  = "TABLE_NAME"
-	EnvLogoBucket = "LOGO_BUCKET"
-	EnvLogLevel   = "LOG_LEVEL"
+	EnvTableName      = "TABLE_NAME"
+	EnvLogoBucket     = "LOGO_BUCKET"
+	EnvLogLevel       = "LOG_LEVEL"
+	EnvAuditCursorKey = "AUDIT_CURSOR_KEY"
 )
 
 // Config is a function's configuration.
@@ -27,11 +28,14 @@ type Config struct {
 	TableName  string     // the single DynamoDB table
 	LogoBucket string     // the private S3 bucket of organisation logos (general only)
 	LogLevel   slog.Level // debug, info (default), warn or error
+	// AuditCursorKey keys the HMAC of audit listing cursors (at least 32 bytes). The
+	// template generates it per deployment in Secrets Manager and passes it in.
+	AuditCursorKey []byte
 }
 
 // Needs says which variables a function requires.
 type Needs struct {
-	Table, LogoBucket bool
+	Table, LogoBucket, AuditCursorKey bool
 }
 
 // Load reads the configuration through getenv (os.Getenv when nil) and returns an error
@@ -49,6 +53,13 @@ func Load(n Needs, getenv func(string) string) (Config, error) {
 	c.LogoBucket = strings.TrimSpace(getenv(EnvLogoBucket))
 	if n.LogoBucket && c.LogoBucket == "" {
 		errs = append(errs, fmt.Errorf("%s must name the logo bucket", EnvLogoBucket))
+	}
+	if v := getenv(EnvAuditCursorKey); v != "" || n.AuditCursorKey {
+		if len(v) < 32 {
+			errs = append(errs, fmt.Errorf("%s must hold at least 32 bytes of secret", EnvAuditCursorKey))
+		} else {
+			c.AuditCursorKey = []byte(v)
+		}
 	}
 	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -20,14 +21,18 @@ func TestLoad(t *testing.T) {
 			map[string]string{"TABLE_NAME": "convrs", "LOGO_BUCKET": "logos", "LOG_LEVEL": "debug"},
 			Config{TableName: "convrs", LogoBucket: "logos", LogLevel: slog.LevelDebug}, nil},
 		{"bucket not needed", Needs{Table: true}, map[string]string{"TABLE_NAME": "convrs"}, Config{TableName: "convrs"}, nil},
-		{"every problem at once", Needs{Table: true, LogoBucket: true}, map[string]string{"TABLE_NAME": "ab", "LOG_LEVEL": "loud"},
-			Config{}, []string{"TABLE_NAME", "LOGO_BUCKET", "LOG_LEVEL"}},
+		{"cursor key", Needs{Table: true, AuditCursorKey: true}, map[string]string{"TABLE_NAME": "convrs", "AUDIT_CURSOR_KEY": "0123456789abcdef0123456789abcdef"},
+			Config{TableName: "convrs", AuditCursorKey: []byte("0123456789abcdef0123456789abcdef")}, nil},
+		{"every problem at once", Needs{Table: true, LogoBucket: true, AuditCursorKey: true}, map[string]string{"TABLE_NAME": "ab", "LOG_LEVEL": "loud"},
+			Config{}, []string{"TABLE_NAME", "LOGO_BUCKET", "LOG_LEVEL", "AUDIT_CURSOR_KEY"}},
+		{"short cursor key", Needs{Table: true, AuditCursorKey: true}, map[string]string{"TABLE_NAME": "convrs", "AUDIT_CURSOR_KEY": "0123456789abcdef0123456789abcde"},
+			Config{}, []string{"AUDIT_CURSOR_KEY"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Load(tc.needs, env(tc.env))
 			if tc.wantErr == nil {
-				if err != nil || got != tc.want {
+				if err != nil || !reflect.DeepEqual(got, tc.want) {
 					t.Fatalf("got %+v, %v; want %+v, nil", got, err, tc.want)
 				}
 				return

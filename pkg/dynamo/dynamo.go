@@ -6,8 +6,8 @@
 //
 // A settings document of one area of one organisation is the item
 //
-//	pk        S  ORG#<orgId>
-//	sk        S  SETTINGS#<area>
+//	pk        S  SETTINGS#<area>#<orgId>  (the area first, for IAM dynamodb:LeadingKeys)
+//	sk        S  DOC
 //	version   N  1, 2, 3, ... (the optimistic concurrency token)
 //	updatedAt S  RFC 3339 time with nanoseconds, UTC
 //	updatedBy S  subject of the last writer
@@ -25,7 +25,7 @@
 //	requestId S  the request id of the change
 //	changes   S  the field-level changes as a JSON array
 //
-// Get is one strongly consistent GetItem. Save is one TransactWriteItems that puts the
+// Get is one GetItem (strongly or eventually consistent, as asked). Save is one TransactWriteItems that puts the
 // document, conditional on the version it was based on, and the audit entry together, so
 // a change is never stored without its audit entry nor an entry without its change.
 // ListAudit queries the table (every area) or auditByArea (one area) newest first.
@@ -95,10 +95,12 @@ func New(client API, table string) *Store {
 	return &Store{client: client, table: table}
 }
 
+// settingsKey is the key of a settings document. Organisation ids and area names never
+// contain "#" (settings.CheckKeys), so a key names exactly one (area, org) pair.
 func settingsKey(orgID, area string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attrPK: str("ORG#" + orgID),
-		attrSK: str("SETTINGS#" + area),
+		attrPK: str("SETTINGS#" + area + "#" + orgID),
+		attrSK: str("DOC"),
 	}
 }
 
@@ -113,12 +115,16 @@ func num(n int64) types.AttributeValue {
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// Get implements settings.Store with one strongly consistent GetItem.
-func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, error) {
+// Get implements settings.Store with one GetItem, strongly consistent unless c is
+// settings.Eventual.
+func (s *Store) Get(ctx context.Context, orgID, area string, c settings.Consistency) (settings.Record, error) {
+	if err := settings.CheckKeys(orgID, area); err != nil {
+		return settings.Record{}, err
+	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            settingsKey(orgID, area),
-		ConsistentRead: aws.Bool(true),
+		ConsistentRead: aws.Bool(c != settings.Eventual),
 	})
 	if err != nil {
 		return settings.Record{}, mapError(fmt.Sprintf("get %s/%s", orgID, area), err)
@@ -138,6 +144,12 @@ func (s *Store) Get(ctx context.Context, orgID, area string) (settings.Record, e
 // condition that it is absent (version 1) or still at rec.Version-1, and the audit entry
 // on condition that its id is new. A version below 1 is a conflict and writes nothing.
 func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
+	if err := settings.CheckKeys(rec.OrgID, rec.Area); err != nil {
+		return err
+	}
+	if entry.OrgID != rec.OrgID || !settings.ValidAuditID(entry.ID) || !settings.ValidAreaName(entry.Area) {
+		return fmt.Errorf("dynamo: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
+	}
 	if rec.Version < 1 {
 		return settings.ErrVersionConflict
 	}
@@ -192,6 +204,9 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 	if err := settings.NormalizeAuditQuery(&q); err != nil {
 		return settings.AuditPage{}, err
 	}
+	if err := settings.CheckKeys(orgID, q.Area); err != nil {
+		return settings.AuditPage{}, err
+	}
 	in := &dynamodb.QueryInput{
 		TableName:        aws.String(s.table),
 		ScanIndexForward: aws.Bool(false),
@@ -205,12 +220,8 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 		in.KeyConditionExpression = aws.String("ap = :p")
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":p": str(auditAP(orgID, q.Area))}
 	}
-	if q.Cursor != "" {
-		last, err := settings.DecodeCursor(orgID, q.Area, q.Cursor)
-		if err != nil {
-			return settings.AuditPage{}, err
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{attrPK: str(auditPK(orgID)), attrSK: str(last)}
+	if q.After != "" {
+		in.ExclusiveStartKey = map[string]types.AttributeValue{attrPK: str(auditPK(orgID)), attrSK: str(q.After)}
 		if q.Area != "" {
 			in.ExclusiveStartKey[attrAP] = str(auditAP(orgID, q.Area))
 		}
@@ -244,9 +255,7 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 		e.OrgID = orgID
 		page.Items = append(page.Items, e)
 	}
-	if more {
-		page.NextCursor = settings.EncodeCursor(orgID, q.Area, page.Items[len(page.Items)-1].ID)
-	}
+	page.More = more
 	return page, nil
 }
 
@@ -362,11 +371,31 @@ func busy(err error) bool {
 	return false
 }
 
+// contended reports whether err says the transaction collided with another one on the
+// same item (nothing was written).
+func contended(err error) bool {
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			if aws.ToString(r.Code) == "TransactionConflict" {
+				return true
+			}
+		}
+		return false
+	}
+	var tc *types.TransactionConflictException
+	return errors.As(err, &tc)
+}
+
 // mapError turns a failed call into an Unavailable problem (RetryAfter 1s) when DynamoDB
-// is busy, and otherwise into a plain error naming the operation, which clients see as an
-// internal error without its text.
+// is busy (and, for a transaction that collided with another, one that also matches
+// settings.ErrContended, so that the service retries it), and otherwise into a plain
+// error naming the operation, which clients see as an internal error without its text.
 func mapError(op string, err error) error {
 	cause := fmt.Errorf("dynamo: %s: %w", op, err)
+	if contended(err) {
+		cause = errors.Join(settings.ErrContended, cause)
+	}
 	if busy(err) {
 		return &problem.Error{
 			Code:       problem.Unavailable,

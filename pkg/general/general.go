@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/logo"
 	"github.com/convrs/admin/pkg/problem"
@@ -52,21 +52,15 @@ type Logo struct {
 // Defaults returns the settings of an organisation that never saved this area.
 func Defaults() Settings { return Settings{} }
 
-// Validate returns a problem.Invalid error listing every failing field.
+// Validate returns a problem.Invalid error listing every failing field. The name follows
+// the free-text rule of package freetext (1-100 characters once trimmed).
 func (s Settings) Validate() error {
 	var f problem.Fields
-	switch n := utf8.RuneCountInString(s.Name); {
-	case n == 0:
-		f.Add("name", "is required")
-	case n > 100:
-		f.Add("name", "must be at most 100 characters")
-	case !utf8.ValidString(s.Name) || strings.ContainsFunc(s.Name, isControl):
-		f.Add("name", "must not contain control characters")
+	if msg := freetext.Problem(s.Name, 1, 100); msg != "" {
+		f.Add("name", "%s", msg)
 	}
 	return f.Err()
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }
 
 // Area describes the area to the settings service.
 var Area = settings.Area[Settings]{
@@ -74,7 +68,7 @@ var Area = settings.Area[Settings]{
 	Defaults: Defaults,
 	ReadOnly: []string{"logo"},
 	Prepare: func(stored Settings, next *Settings) {
-		next.Name = strings.TrimSpace(next.Name)
+		next.Name = freetext.Normalize(next.Name)
 		next.Logo = stored.Logo
 	},
 }

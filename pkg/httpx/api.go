@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -190,3 +191,11 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.header }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(status int)      { d.status = status }
+
+// IfMatch returns the request's If-Match list: every If-Match field line joined with ", ",
+// or "" when there is none. A list may arrive as one line ("\"1\", \"2\"", as local
+// clients send it) or split into several (the Lambda adapter splits header values on
+// commas); both give the same list.
+func IfMatch(r *http.Request) string {
+	return strings.Join(r.Header.Values("If-Match"), ", ")
+}

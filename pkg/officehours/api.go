@@ -27,6 +27,32 @@ var Function = wire.Function{Name: AreaName, Needs: config.Needs{Table: true}, M
 	Register(api, d.Settings, d.Now)
 }}
 
+// The instants the status route answers for. Years 1970-2999 cover any question about
+// real office hours with room to spare, while keeping every computed instant (the next
+// opening can be up to 400 days later) well inside what RFC 3339 and JSON can carry: a
+// year-10000 answer cannot be encoded, so such an at was a 500.
+var (
+	MinAt = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
+// ParseAt parses the status route's at query value: an RFC 3339 time from MinAt up to
+// (not including) MaxAt. Anything else is a problem.BadRequest naming "at".
+func ParseAt(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	msg := ""
+	switch {
+	case err != nil:
+		msg = "must be an RFC 3339 time such as 2026-03-08T06:30:00Z"
+	case t.Before(MinAt) || !t.Before(MaxAt):
+		msg = "must be between 1970-01-01T00:00:00Z and 2999-12-31T23:59:59Z"
+	default:
+		return t, nil
+	}
+	return time.Time{}, &problem.Error{Code: problem.BadRequest, Message: "invalid query",
+		Fields: []problem.FieldError{{Field: "at", Message: msg}}}
+}
+
 // Register serves the area's settings routes (admin only) and the open/closed status
 // (any role of the organisation). now may be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
@@ -37,16 +63,17 @@ func Register(api *httpx.API, store settings.Store, now func() time.Time) *setti
 	svc.Register(api, auth.Roles(auth.RoleAdmin))
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/office-hours/status", auth.AnyRole, func(w http.ResponseWriter, r *http.Request) {
 		at := now()
-		if s := r.URL.Query().Get("at"); s != "" {
-			t, err := time.Parse(time.RFC3339, s)
+		if r.URL.Query().Has("at") {
+			t, err := ParseAt(r.URL.Query().Get("at"))
 			if err != nil {
-				httpx.WriteError(w, r, &problem.Error{Code: problem.BadRequest, Message: "invalid query",
-					Fields: []problem.FieldError{{Field: "at", Message: "must be an RFC 3339 time such as 2026-03-08T06:30:00Z"}}})
+				httpx.WriteError(w, r, err)
 				return
 			}
 			at = t
 		}
-		cur, err := svc.Load(r.Context(), r.PathValue("orgId"))
+		// The widget's hot read: an eventually consistent read is enough (a change of the
+		// hours shows within a second) and costs half a strongly consistent one.
+		cur, err := svc.Read(r.Context(), r.PathValue("orgId"), settings.Eventual)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

@@ -2,6 +2,7 @@ package officehours_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
@@ -76,4 +77,39 @@ func TestStatusBadInput(t *testing.T) {
 	}
 	s.As("globex", "agent", http.MethodGet, statusPath, nil).Expect(t, 404)
 	s.Do(apitest.Request{Method: http.MethodGet, Path: statusPath}).Expect(t, 401)
+}
+
+// A far-future at was a 500 (year 10000 cannot be encoded); instants outside 1970-2999 are
+// a 400 on at, the edges included as the message says.
+func TestStatusAtRange(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	s.Admin(http.MethodPut, path, []byte(`{"timeZone":"Pacific/Kiritimati","days":["saturday"]}`)).Expect(t, 200)
+	tests := []struct {
+		at     string
+		status int
+	}{
+		{"9999-12-31T23:59:59Z", 400},
+		{"3000-01-01T00:00:00Z", 400},
+		{"2999-12-31T23:59:59-10:00", 400}, // 3000-01-01T09:59:59Z
+		{"2999-12-31T23:59:59Z", 200},
+		{"1970-01-01T00:00:00Z", 200},
+		{"1970-01-01T00:00:00+00:01", 400}, // 1969-12-31T23:59:00Z
+		{"1969-12-31T23:59:59Z", 400},
+		{"0001-01-01T00:00:00Z", 400},
+		{"", 400},
+		{"2026-11-25T10:00:00.123456789Z", 200},
+	}
+	for _, tc := range tests {
+		r := s.As("acme", "agent", http.MethodGet, statusPath+"?at="+url.QueryEscape(tc.at), nil).Expect(t, tc.status)
+		if tc.status == 400 && r.FieldErrors(t)["at"] == "" {
+			t.Errorf("at=%s: want an error on field at, got %s", tc.at, r.Body)
+		}
+		if tc.status == 200 {
+			m := r.JSON(t)
+			if m["nextOpen"] == nil || m["nextClose"] == nil {
+				t.Errorf("at=%s: got %s, want both next instants", tc.at, r.Body)
+			}
+		}
+	}
 }

@@ -2,12 +2,13 @@ package settings
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -48,7 +49,8 @@ func NewAuditID(at time.Time) string {
 	return fmt.Sprintf("%019d-%s", n, hex.EncodeToString(b[:]))
 }
 
-func validAuditID(id string) bool {
+// ValidAuditID reports whether id has the form NewAuditID makes.
+func ValidAuditID(id string) bool {
 	ts, rnd, ok := strings.Cut(id, "-")
 	if !ok || len(ts) != 19 || len(rnd) != 12 {
 		return false
@@ -58,42 +60,80 @@ func validAuditID(id string) bool {
 			return false
 		}
 	}
-	_, err := hex.DecodeString(rnd)
-	return err == nil
+	for _, c := range rnd {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
-func cursorMAC(orgID, area, lastID string) []byte {
-	sum := sha256.Sum256([]byte("convrs-audit-cursor\x00" + orgID + "\x00" + area + "\x00" + lastID))
-	return sum[:12]
+// MinCursorKeyLen is the shortest cursor key accepted, in bytes.
+const MinCursorKeyLen = 32
+
+// Cursors issues and checks the opaque cursors of audit listings. A cursor carries the id
+// of the last entry of a page and an HMAC-SHA256 over the organisation, the area filter
+// and that id, keyed with a per-deployment secret (AUDIT_CURSOR_KEY in AWS, a generated
+// file in the local data folder). Without the key nobody can mint a cursor, and a cursor
+// issued for one organisation or filter is refused for another.
+type Cursors struct {
+	key []byte
 }
 
-// EncodeCursor returns the opaque cursor that continues a listing after lastID.
-func EncodeCursor(orgID, area, lastID string) string {
+// NewCursors returns the cursor codec for key. It returns an error when key is shorter
+// than MinCursorKeyLen bytes.
+func NewCursors(key []byte) (Cursors, error) {
+	if len(key) < MinCursorKeyLen {
+		return Cursors{}, fmt.Errorf("audit cursor key must be at least %d bytes, got %d", MinCursorKeyLen, len(key))
+	}
+	return Cursors{key: bytes.Clone(key)}, nil
+}
+
+func (c Cursors) mac(orgID, area, lastID string) []byte {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("convrs-audit-cursor\x00" + orgID + "\x00" + area + "\x00" + lastID))
+	return m.Sum(nil)[:16]
+}
+
+// Encode returns the opaque cursor that continues a listing after lastID.
+func (c Cursors) Encode(orgID, area, lastID string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(lastID)) + "." +
-		base64.RawURLEncoding.EncodeToString(cursorMAC(orgID, area, lastID))
+		base64.RawURLEncoding.EncodeToString(c.mac(orgID, area, lastID))
 }
 
-// DecodeCursor returns the audit id a cursor continues after. A cursor that was altered,
-// or issued for another organisation or area filter, is problem.BadRequest.
-func DecodeCursor(orgID, area, cursor string) (string, error) {
-	bad := problem.New(problem.BadRequest, "cursor is not valid for this listing")
+// Decode returns the audit id a cursor continues after. A cursor that was altered, made
+// without the key, or issued for another organisation or area filter is
+// problem.BadRequest.
+func (c Cursors) Decode(orgID, area, cursor string) (string, error) {
+	bad := &problem.Error{Code: problem.BadRequest, Message: "invalid query",
+		Fields: []problem.FieldError{{Field: "cursor", Message: "is not a cursor of this listing"}}}
+	if len(c.key) == 0 {
+		return "", errors.New("settings: audit cursors used without a key")
+	}
 	idPart, macPart, ok := strings.Cut(cursor, ".")
-	if !ok || len(cursor) > 128 {
+	if !ok || len(cursor) > 128 || strings.ContainsFunc(cursor, notBase64URL) {
 		return "", bad
 	}
-	id, err1 := base64.RawURLEncoding.DecodeString(idPart)
-	mac, err2 := base64.RawURLEncoding.DecodeString(macPart)
-	if err1 != nil || err2 != nil || !validAuditID(string(id)) {
+	id, err1 := base64.RawURLEncoding.Strict().DecodeString(idPart)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(macPart)
+	if err1 != nil || err2 != nil || !ValidAuditID(string(id)) {
 		return "", bad
 	}
-	if subtle.ConstantTimeCompare(mac, cursorMAC(orgID, area, string(id))) != 1 {
+	if !hmac.Equal(mac, c.mac(orgID, area, string(id))) {
 		return "", bad
 	}
 	return string(id), nil
 }
 
-// NormalizeAuditQuery applies the default limit and rejects limits outside 1-100 with
-// problem.Invalid.
+// notBase64URL reports whether r is outside the unpadded base64url alphabet and the "."
+// between a cursor's parts (the decoder itself skips newlines, which would give one cursor
+// several spellings).
+func notBase64URL(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+}
+
+// NormalizeAuditQuery applies the default limit, rejects limits outside 1-100 with
+// problem.Invalid and an After that is not an audit id with problem.BadRequest.
 func NormalizeAuditQuery(q *AuditQuery) error {
 	if q.Limit == 0 {
 		q.Limit = DefaultAuditLimit
@@ -101,6 +141,13 @@ func NormalizeAuditQuery(q *AuditQuery) error {
 	if q.Limit < 1 || q.Limit > MaxAuditLimit {
 		return &problem.Error{Code: problem.Invalid, Message: "invalid query",
 			Fields: []problem.FieldError{{Field: "limit", Message: "must be between 1 and 100"}}}
+	}
+	if q.After != "" && !ValidAuditID(q.After) {
+		return problem.New(problem.BadRequest, "the listing does not continue after %q", q.After)
+	}
+	if q.Area != "" && !ValidAreaName(q.Area) {
+		return &problem.Error{Code: problem.BadRequest, Message: "invalid query",
+			Fields: []problem.FieldError{{Field: "area", Message: "must be a settings area name such as general or office-hours"}}}
 	}
 	return nil
 }

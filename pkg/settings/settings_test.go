@@ -1,7 +1,11 @@
 package settings
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,20 +38,54 @@ func TestDiff(t *testing.T) {
 }
 
 func TestCursorRoundTripAndTampering(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte("k"), MinCursorKeyLen)
+	cur, err := NewCursors(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := NewAuditID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	c := EncodeCursor("acme", "general", id)
-	got, err := DecodeCursor("acme", "general", c)
+	c := cur.Encode("acme", "general", id)
+	got, err := cur.Decode("acme", "general", c)
 	if err != nil || got != id {
 		t.Fatalf("round trip: got %q, %v; want %q", got, err, id)
 	}
+	other, _ := NewCursors(bytes.Repeat([]byte("o"), MinCursorKeyLen))
+	// What the unkeyed scheme accepted: a SHA-256 of public inputs is not a MAC.
+	sum := sha256.Sum256([]byte("convrs-audit-cursor\x00acme\x00general\x00" + id))
+	unkeyed := base64.RawURLEncoding.EncodeToString([]byte(id)) + "." + base64.RawURLEncoding.EncodeToString(sum[:12])
 	for _, bad := range []struct{ org, area, cursor string }{
 		{"globex", "general", c}, {"acme", "", c}, {"acme", "general", c + "x"}, {"acme", "general", "x" + c},
-		{"acme", "general", ""}, {"acme", "general", "."}, {"acme", "general", EncodeCursor("acme", "general", "../../etc")},
+		{"acme", "general", ""}, {"acme", "general", "."}, {"acme", "general", cur.Encode("acme", "general", "../../etc")},
+		{"acme", "general", other.Encode("acme", "general", id)}, {"acme", "general", unkeyed},
+		{"acme", "general", c[:len(c)-2] + "AA"}, {"acme", "general", strings.Repeat("A", 200) + "." + "AA"},
 	} {
-		if _, err := DecodeCursor(bad.org, bad.area, bad.cursor); !problem.Is(err, problem.BadRequest) {
-			t.Errorf("DecodeCursor(%q, %q, %q): got %v, want BadRequest", bad.org, bad.area, bad.cursor, err)
+		if _, err := cur.Decode(bad.org, bad.area, bad.cursor); !problem.Is(err, problem.BadRequest) {
+			t.Errorf("Decode(%q, %q, %q): got %v, want BadRequest", bad.org, bad.area, bad.cursor, err)
 		}
 	}
+	if _, err := NewCursors(key[:MinCursorKeyLen-1]); err == nil {
+		t.Errorf("NewCursors accepted a %d-byte key", MinCursorKeyLen-1)
+	}
+}
+
+func FuzzCursorDecode(f *testing.F) {
+	cur, _ := NewCursors(bytes.Repeat([]byte("k"), MinCursorKeyLen))
+	f.Add(cur.Encode("acme", "", NewAuditID(time.Unix(1, 0))))
+	f.Add("a.b")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := cur.Decode("acme", "", s)
+		if err != nil {
+			if !problem.Is(err, problem.BadRequest) {
+				t.Fatalf("Decode(%q): %v, want BadRequest", s, err)
+			}
+			return
+		}
+		if !ValidAuditID(id) || cur.Encode("acme", "", id) != s {
+			t.Fatalf("Decode(%q) accepted %q, which Encode does not produce", s, id)
+		}
+	})
 }
 
 func TestAuditIDsIncrease(t *testing.T) {

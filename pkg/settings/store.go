@@ -5,15 +5,23 @@
 //
 // Item layout in the single table (see package dynamo for the attribute names):
 //
-//	settings document  pk=ORG#<orgId>    sk=SETTINGS#<area>
-//	audit entry        pk=AUDIT#<orgId>  sk=<auditId>  (auditByArea index: ap=AUDIT#<orgId>#<area>)
+//	settings document  pk=SETTINGS#<area>#<orgId>  sk=DOC
+//	audit entry        pk=AUDIT#<orgId>            sk=<auditId>  (auditByArea index: ap=AUDIT#<orgId>#<area>)
+//
+// The settings partition key starts with the area so that each area's function can be
+// limited to its own documents with an IAM dynamodb:LeadingKeys condition
+// (SETTINGS#<area>#*). Organisation ids never contain "#" (package ids), so no key can be
+// read two ways.
 package settings
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -49,30 +57,79 @@ type AuditEntry struct {
 
 // AuditQuery selects a page of the audit log, newest first.
 type AuditQuery struct {
-	Area   string // "" for every area
-	Limit  int    // 1-100
-	Cursor string // opaque, from a previous page's NextCursor
+	Area  string // "" for every area
+	Limit int    // 1-100
+	// After is the id of the last entry of the previous page ("" for the first page): the
+	// page holds the entries older than it. Clients never see it; they hold an opaque,
+	// authenticated cursor (Cursors) that carries it.
+	After string
 }
 
 // AuditPage is one page of audit entries.
 type AuditPage struct {
-	Items      []AuditEntry `json:"items"`
-	NextCursor string       `json:"nextCursor,omitempty"`
+	Items []AuditEntry
+	// More is true when older entries follow the last item.
+	More bool
 }
 
+// Consistency says how fresh a read must be.
+type Consistency int
+
+const (
+	// Strong reads see every write that completed before the read began (writes and the
+	// settings screens use it).
+	Strong Consistency = iota
+	// Eventual reads may miss a write of the last second or so and cost half as much in
+	// DynamoDB; hot read-only paths (the office-hours status) use them.
+	Eventual
+)
+
 // Store is the settings store port. Both adapters (dynamo, bolt) pass the contract suite
-// in package settingstest.
+// in package settingstest. Every method refuses an organisation id that is not valid
+// (package ids) with a problem.NotFound error, so a malformed id can never reach a key.
 type Store interface {
 	// Get returns the stored record, or a problem.NotFound error for an area never saved.
-	Get(ctx context.Context, orgID, area string) (Record, error)
+	Get(ctx context.Context, orgID, area string, c Consistency) (Record, error)
 	// Save stores rec and entry atomically. rec.Version must be exactly one more than the
 	// stored version (an absent record counts as version 0); otherwise nothing is written
 	// and ErrVersionConflict is returned.
 	Save(ctx context.Context, rec Record, entry AuditEntry) error
-	// ListAudit returns the audit entries of orgID, newest first. A cursor that was not
-	// issued for this organisation and area is problem.BadRequest.
+	// ListAudit returns a page of the audit entries of orgID, newest first. An After that
+	// is not an audit id is problem.BadRequest; a limit outside 1-100 is problem.Invalid.
 	ListAudit(ctx context.Context, orgID string, q AuditQuery) (AuditPage, error)
 }
+
+// CheckKeys returns the problem.NotFound error every Store method returns for an
+// organisation id that is not valid, and an error for an area name that is not one of
+// ours (lower-case letters and "-"), else nil. Adapters call it before building a key.
+func CheckKeys(orgID, area string) error {
+	if !ids.Valid(orgID) {
+		return problem.New(problem.NotFound, "organisation not found")
+	}
+	if area != "" && !ValidAreaName(area) {
+		return fmt.Errorf("settings: invalid area name %q", area)
+	}
+	return nil
+}
+
+// ValidAreaName reports whether s can be an area name: 1-40 lower-case ASCII letters and
+// "-", so that it can never contain a key separator.
+func ValidAreaName(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrContended is found (errors.Is) in the error of a Store.Save that collided with a
+// concurrent transaction on the same item before its condition could be evaluated
+// (DynamoDB's TransactionConflict): nothing was written, and the write may be retried.
+var ErrContended = errors.New("settings: the write collided with a concurrent transaction")
 
 // ErrVersionConflict is returned by Store.Save when the stored version is not the one the
 // change was based on.

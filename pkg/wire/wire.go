@@ -29,6 +29,7 @@ import (
 type Deps struct {
 	Settings settings.Store
 	Blobs    blob.Store
+	Cursors  settings.Cursors
 	Now      func() time.Time
 }
 
@@ -77,6 +78,11 @@ func Lambda(f Function, extra ...Adapter) (EntryPoint, error) {
 	}
 	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = Endpoint(nil, "DYNAMODB") })
 	d := Deps{Settings: dynamo.New(db, cfg.TableName), Now: time.Now}
+	if f.Needs.AuditCursorKey {
+		if d.Cursors, err = settings.NewCursors(cfg.AuditCursorKey); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
 	for _, add := range extra {
 		add(ac, cfg, &d)
 	}

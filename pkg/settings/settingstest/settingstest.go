@@ -31,8 +31,10 @@ func Run(t *testing.T, newStore func(t *testing.T) settings.Store) {
 		{"OrganisationsAreIsolated", testIsolation},
 		{"AuditNewestFirstWithAreaFilter", testAuditOrder},
 		{"AuditPagesCoverEveryEntryOnce", testAuditPaging},
-		{"AuditCursorTampering", testAuditCursor},
+		{"AuditAfterMustBeAnAuditID", testAuditAfter},
 		{"AuditLimitRange", testAuditLimit},
+		{"EventualReadSeesSavedDocument", testEventual},
+		{"MalformedIDsNeverReachKeys", testMalformedIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,7 +79,7 @@ func mustList(t *testing.T, s settings.Store, org string, q settings.AuditQuery)
 }
 
 func testGetMissing(t *testing.T, s settings.Store) {
-	_, err := s.Get(context.Background(), newOrg(), "general")
+	_, err := s.Get(context.Background(), newOrg(), "general", settings.Strong)
 	if !problem.Is(err, problem.NotFound) {
 		t.Fatalf("Get of an area never saved: got %v, want a NotFound problem", err)
 	}
@@ -87,7 +89,7 @@ func testSaveGet(t *testing.T, s settings.Store) {
 	org := newOrg()
 	r := rec(org, "chat-handling", 1, `{"maxChatsPerAgent":4,"nested":{"x":"ü \"q\""}}`)
 	mustSave(t, s, r, entry(org, "chat-handling", base, "maxChatsPerAgent"))
-	got, err := s.Get(context.Background(), org, "chat-handling")
+	got, err := s.Get(context.Background(), org, "chat-handling", settings.Strong)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -96,7 +98,7 @@ func testSaveGet(t *testing.T, s settings.Store) {
 	}
 	assertJSONEqual(t, got.Data, r.Data)
 	mustSave(t, s, rec(org, "chat-handling", 2, `{"maxChatsPerAgent":5}`), entry(org, "chat-handling", base.Add(time.Second), "maxChatsPerAgent"))
-	got, err = s.Get(context.Background(), org, "chat-handling")
+	got, err = s.Get(context.Background(), org, "chat-handling", settings.Strong)
 	if err != nil || got.Version != 2 {
 		t.Fatalf("Get after second save: got version %d, err %v; want 2, nil", got.Version, err)
 	}
@@ -112,7 +114,7 @@ func testStale(t *testing.T, s settings.Store) {
 			t.Errorf("Save version %d over stored 1: got %v, want ErrVersionConflict", v, err)
 		}
 	}
-	got, err := s.Get(context.Background(), org, "general")
+	got, err := s.Get(context.Background(), org, "general", settings.Strong)
 	if err != nil || got.Version != 1 {
 		t.Fatalf("after stale saves: version %d err %v, want 1", got.Version, err)
 	}
@@ -157,7 +159,7 @@ func testConcurrent(t *testing.T, s settings.Store) {
 func testIsolation(t *testing.T, s settings.Store) {
 	a, b := newOrg(), newOrg()
 	mustSave(t, s, rec(a, "general", 1, `{"name":"a"}`), entry(a, "general", base, "name"))
-	if _, err := s.Get(context.Background(), b, "general"); !problem.Is(err, problem.NotFound) {
+	if _, err := s.Get(context.Background(), b, "general", settings.Strong); !problem.Is(err, problem.NotFound) {
 		t.Errorf("Get of another org: got %v, want NotFound", err)
 	}
 	if p := mustList(t, s, b, settings.AuditQuery{}); len(p.Items) != 0 {
@@ -181,8 +183,8 @@ func testAuditOrder(t *testing.T, s settings.Store) {
 	if want := []string{"f4", "f3", "f2", "f1", "f0"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("audit order: got %v, want %v", got, want)
 	}
-	if p.NextCursor != "" {
-		t.Errorf("single page: got nextCursor %q, want none", p.NextCursor)
+	if p.More {
+		t.Errorf("single page: got More, want none")
 	}
 	e := p.Items[0]
 	if e.Actor != "user-1" || e.Area != "general" || e.Action != "replace" || e.RequestID != "req-f4" || !e.At.Equal(base.Add(4*time.Second)) {
@@ -207,7 +209,7 @@ func testAuditPaging(t *testing.T, s settings.Store) {
 		if i%3 == 0 {
 			area = "office-hours"
 		}
-		mustSave(t, s, rec(org, area+fmt.Sprint(i), 1, `{}`), entry(org, area, base.Add(time.Duration(i)*time.Second), fmt.Sprintf("f%02d", i)))
+		mustSave(t, s, rec(org, fmt.Sprintf("%s-%c", area, 'a'+i), 1, `{}`), entry(org, area, base.Add(time.Duration(i)*time.Second), fmt.Sprintf("f%02d", i)))
 	}
 	for _, area := range []string{"", "general", "office-hours"} {
 		want := 0
@@ -236,10 +238,13 @@ func testAuditPaging(t *testing.T, s settings.Store) {
 			if len(p.Items) > 4 {
 				t.Fatalf("page of %d items, limit 4", len(p.Items))
 			}
-			if p.NextCursor == "" {
+			if !p.More {
 				break
 			}
-			q.Cursor = p.NextCursor
+			if len(p.Items) == 0 {
+				t.Fatalf("area %q: an empty page says more follow", area)
+			}
+			q.After = p.Items[len(p.Items)-1].ID
 			if pages > 20 {
 				t.Fatal("paging does not end")
 			}
@@ -253,29 +258,68 @@ func testAuditPaging(t *testing.T, s settings.Store) {
 	}
 }
 
-func testAuditCursor(t *testing.T, s settings.Store) {
-	org, other := newOrg(), newOrg()
-	for i := range 3 {
-		mustSave(t, s, rec(org, fmt.Sprintf("a%d", i), 1, `{}`), entry(org, "general", base.Add(time.Duration(i)*time.Second), "x"))
-	}
-	p := mustList(t, s, org, settings.AuditQuery{Limit: 1})
-	if p.NextCursor == "" {
-		t.Fatal("want a nextCursor")
-	}
-	c := p.NextCursor
-	tampered := []struct{ org, area, cursor string }{
-		{org, "", c[:len(c)-2] + "AA"},
-		{org, "", "x" + c},
-		{org, "", "not-a-cursor"},
-		{org, "", "....."},
-		{org, "general", c},
-		{other, "", c},
-	}
-	for _, tc := range tampered {
-		_, err := s.ListAudit(context.Background(), tc.org, settings.AuditQuery{Area: tc.area, Cursor: tc.cursor})
+func testAuditAfter(t *testing.T, s settings.Store) {
+	org := newOrg()
+	mustSave(t, s, rec(org, "general", 1, `{}`), entry(org, "general", base, "x"))
+	for _, after := range []string{"x", "../../etc", "0000000000000000001-zzzzzzzzzzzz", "\x00", "1-2"} {
+		_, err := s.ListAudit(context.Background(), org, settings.AuditQuery{After: after})
 		if !problem.Is(err, problem.BadRequest) {
-			t.Errorf("cursor %q for org %s area %q: got %v, want BadRequest", tc.cursor, tc.org, tc.area, err)
+			t.Errorf("After %q: got %v, want BadRequest", after, err)
 		}
+	}
+	// After the oldest entry: an empty last page.
+	p := mustList(t, s, org, settings.AuditQuery{})
+	last := mustList(t, s, org, settings.AuditQuery{After: p.Items[0].ID})
+	if len(last.Items) != 0 || last.More {
+		t.Errorf("after the only entry: got %d items, more %v; want none", len(last.Items), last.More)
+	}
+}
+
+func testEventual(t *testing.T, s settings.Store) {
+	org := newOrg()
+	mustSave(t, s, rec(org, "office-hours", 1, `{"timeZone":"UTC"}`), entry(org, "office-hours", base, "timeZone"))
+	// DynamoDB's eventual reads usually see a write at once and always within a second.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		got, err := s.Get(context.Background(), org, "office-hours", settings.Eventual)
+		if err == nil && got.Version == 1 {
+			assertJSONEqual(t, got.Data, json.RawMessage(`{"timeZone":"UTC"}`))
+			return
+		}
+		if err != nil && !problem.Is(err, problem.NotFound) {
+			t.Fatalf("eventual Get: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("eventual Get: got %+v, %v; want version 1 within 2 s", got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Organisation ids that are not valid (package ids) never reach a key: an org "a\x00b"
+// cannot see org "a"'s audit entries, an org "a/b" cannot write beside org "a".
+func testMalformedIDs(t *testing.T, s settings.Store) {
+	ctx := context.Background()
+	org := newOrg()
+	mustSave(t, s, rec(org, "general", 1, `{"name":"a"}`), entry(org, "general", base, "name"))
+	for _, bad := range []string{org + "\x00x", org + "/x", org + "#x", "", "-" + org, org + " "} {
+		if _, err := s.Get(ctx, bad, "general", settings.Strong); !problem.Is(err, problem.NotFound) {
+			t.Errorf("Get(%q): got %v, want NotFound", bad, err)
+		}
+		if p, err := s.ListAudit(ctx, bad, settings.AuditQuery{}); !problem.Is(err, problem.NotFound) || len(p.Items) != 0 {
+			t.Errorf("ListAudit(%q): got %d items, %v; want NotFound", bad, len(p.Items), err)
+		}
+		r := rec(bad, "general", 1, `{"name":"x"}`)
+		e := entry(bad, "general", base, "name")
+		if err := s.Save(ctx, r, e); err == nil {
+			t.Errorf("Save(%q): accepted", bad)
+		}
+	}
+	if err := s.Save(ctx, rec(org, "gen#eral", 1, `{}`), entry(org, "gen#eral", base, "x")); err == nil {
+		t.Errorf("Save with area gen#eral: accepted")
+	}
+	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+		t.Errorf("org %s audit: got %d entries, want its 1", org, len(p.Items))
 	}
 }
 
