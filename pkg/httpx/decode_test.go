@@ -68,7 +68,9 @@ func TestUnmarshalNamesTheField(t *testing.T) {
 		{`{"list":[{"on":"yes"}]}`, "list.on"},
 		{`{"hours":{"monday":["x"]}}`, "hours"},
 		{`{"nope":1}`, "nope"},
-		{`{"in":{"off":true}}`, "off"},
+		{`{"in":{"off":true}}`, "in.off"},
+		{`{"list":[{"on":true},{"ON":true}]}`, "list.ON"},
+		{`{"hours":{"monday":[1],"Monday":[2],"monday":[3]}}`, "hours.monday"},
 	}
 	for _, tc := range tests {
 		var d doc
@@ -80,8 +82,13 @@ func TestUnmarshalNamesTheField(t *testing.T) {
 	}
 }
 
+// FuzzUnmarshalNeverPanics feeds every decoder path (a struct, a struct of every kind of
+// field, the map[string]json.RawMessage that strips read-only fields, a merge patch):
+// whatever the input, the answer is a value or a BadRequest, never a panic or another code.
 func FuzzUnmarshalNeverPanics(f *testing.F) {
-	for _, s := range []string{`{"n":1}`, `{"in":{"on":true}}`, `{`, `[]`, `{"n":1e400}`, "\xff"} {
+	for _, s := range []string{`{"n":1}`, `{"in":{"on":true}}`, `{`, `[]`, `{"n":1e400}`, "\xff",
+		`{"N":1}`, `{"n":1,"n":2}`, `{"a":{"b":[{"c":1,"c":2}]}}`, `{"extra":[[[[[[[[[[]]]]]]]]]]}`,
+		`{"byDay":{"monday":{"On":true}}}`, `{"ints":{"1":1,"01":1}}`, `{"raw":{"x":1},"custom":[1]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -91,6 +98,14 @@ func FuzzUnmarshalNeverPanics(f *testing.F) {
 		}
 		if err := Unmarshal(data, &d); err != nil && problem.CodeOf(err) != problem.BadRequest {
 			t.Fatalf("Unmarshal(%q): got %v, want nil or BadRequest", data, err)
+		}
+		var all namesDoc
+		if err := Unmarshal(data, &all); err != nil && problem.CodeOf(err) != problem.BadRequest {
+			t.Fatalf("Unmarshal(%q) into namesDoc: got %v, want nil or BadRequest", data, err)
+		}
+		var raw map[string]json.RawMessage
+		if err := Unmarshal(data, &raw); err != nil && problem.CodeOf(err) != problem.BadRequest {
+			t.Fatalf("Unmarshal(%q) into a RawMessage map: got %v, want nil or BadRequest", data, err)
 		}
 		if _, err := MergePatch([]byte(`{"a":1}`), data); err != nil && problem.CodeOf(err) != problem.BadRequest {
 			t.Fatalf("MergePatch(%q): got %v, want nil or BadRequest", data, err)
