@@ -133,4 +133,3 @@ func TestOpenHeldFile(t *testing.T) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 }
-

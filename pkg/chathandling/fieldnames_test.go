@@ -70,3 +70,16 @@ func TestReadOnlyExactNameIsIgnored(t *testing.T) {
 		t.Errorf("PATCH: got %v", m)
 	}
 }
+
+// A wrongly cased key with null in a merge patch (which RFC 7396 alone would treat as
+// "delete a member that is not there") is an unknown field too.
+func TestPatchWrongCaseNullIsUnknown(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	s.Admin(http.MethodPut, path, []byte(`{"maxChatsPerAgent":4}`)).Expect(t, 200)
+	r := s.Admin(http.MethodPatch, path, []byte(`{"MAXCHATSPERAGENT":null}`), "Content-Type", "application/merge-patch+json").Expect(t, 400)
+	if got := r.FieldErrors(t)["MAXCHATSPERAGENT"]; got != "unknown field" {
+		t.Errorf("got %v, want MAXCHATSPERAGENT: unknown field", r.FieldErrors(t))
+	}
+	s.Admin(http.MethodPatch, path, []byte(`{"maxChatsPerAgent":null}`), "Content-Type", "application/merge-patch+json").Expect(t, 200)
+}

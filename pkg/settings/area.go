@@ -253,6 +253,13 @@ func (s *Service[T]) patch(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
+	// The patch's own names must be the area's (exactly, as in a PUT): merging a wrongly
+	// cased key, even with null, would otherwise change nothing and answer 200.
+	var probe T
+	if err := httpx.Unmarshal(body, &probe); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
 	s.respond(w, r, "patch", func(cur T) (T, error) {
 		doc, err := json.Marshal(cur)
 		if err != nil {

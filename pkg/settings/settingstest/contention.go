@@ -62,4 +62,3 @@ func ContendedWrites(t testing.TB, store settings.Store, n int) (string, []int) 
 	wg.Wait()
 	return org, statuses
 }
-
