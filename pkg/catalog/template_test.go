@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -248,7 +249,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 		}
 	}
 
-	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true}
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true}
 	for _, f := range catalog.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
@@ -321,11 +322,31 @@ func TestTemplateMatchesCode(t *testing.T) {
 					t.Errorf("%s must !Ref the %s resource, not %q", name, wantRef[name], intrinsicText(v))
 				}
 			}
+			switch v, set := env[config.EnvAuditCursorKey]; {
+			case f.Needs.AuditCursorKey && !set:
+				t.Errorf("%s is not set but %s needs it", config.EnvAuditCursorKey, f.Name)
+			case !f.Needs.AuditCursorKey && set:
+				t.Errorf("%s is set but %s does not need it", config.EnvAuditCursorKey, f.Name)
+			case set:
+				ref := regexp.MustCompile(`^\{\{resolve:secretsmanager:\$\{([A-Za-z0-9]+)\}:SecretString\}\}$`).FindStringSubmatch(intrinsicText(v))
+				if v.Tag != "!Sub" || ref == nil || tpl.typeOf(ref[1]) != "AWS::SecretsManager::Secret" {
+					t.Errorf("%s must be !Sub \"{{resolve:secretsmanager:${<secret>}:SecretString}}\" of a generated AWS::SecretsManager::Secret, not %q", config.EnvAuditCursorKey, intrinsicText(v))
+				} else if at(tpl.resources[ref[1]], "Properties", "GenerateSecretString") == nil {
+					t.Errorf("%s: the secret must be generated (GenerateSecretString)", ref[1])
+				}
+			}
 			if v, set := env[config.EnvLogLevel]; set && refTarget(v) != "LogLevel" {
 				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)
 			}
 
 			checkPolicies(t, tpl, id, f.Name, f.Needs.LogoBucket)
+			// Image checks are the costliest work any function does: the logo function's
+			// concurrency is capped (and reserved) so an upload flood stays contained.
+			if f.Needs.LogoBucket {
+				if n, err := strconv.Atoi(scalar(tpl.prop(id, "ReservedConcurrentExecutions"))); err != nil || n < 1 {
+					t.Errorf("ReservedConcurrentExecutions must be set for a function that decodes images")
+				}
+			}
 		})
 	}
 
@@ -340,21 +361,38 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 }
 
-// grants is the least privilege of each function: the actions it may perform and, for
-// each, the resource (by logical id) they apply to. A new function must be listed here.
-var grants = map[string]map[string][]string{
-	"general": {
-		"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"},
-		"s3:GetObject": {"LogoBucket"}, "s3:PutObject": {"LogoBucket"}, "s3:DeleteObject": {"LogoBucket"},
-		"s3:ListBucket": {"LogoBucket"},
-	},
-	"office-hours":  {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
-	"chat-handling": {"dynamodb:GetItem": {"Table"}, "dynamodb:PutItem": {"Table"}, "dynamodb:ConditionCheckItem": {"Table"}},
-	"audit":         {"dynamodb:Query": {"Table"}},
+// grant is one action a function may perform: the resources (by logical id) and, for
+// DynamoDB, the partition-key patterns (dynamodb:LeadingKeys) it is limited to.
+type grant struct {
+	resources   []string
+	leadingKeys []string
+}
+
+func areaGrants(area string) map[string]grant {
+	return map[string]grant{
+		"dynamodb:GetItem": {[]string{"Table"}, []string{"SETTINGS#" + area + "#*"}},
+		"dynamodb:PutItem": {[]string{"Table"}, []string{"SETTINGS#" + area + "#*", "AUDIT#*"}},
+	}
+}
+
+// grants is the least privilege of each function. A new function must be listed here.
+var grants = map[string]map[string]grant{
+	"general": func() map[string]grant {
+		g := areaGrants("general")
+		for _, a := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"} {
+			g[a] = grant{resources: []string{"LogoBucket"}}
+		}
+		return g
+	}(),
+	"office-hours":  areaGrants("office-hours"),
+	"chat-handling": areaGrants("chat-handling"),
+	"audit":         {"dynamodb:Query": {[]string{"Table"}, []string{"AUDIT#*"}}},
 }
 
 // checkPolicies checks that a function's policies are explicit Allow statements granting
-// exactly its actions, on its own table and bucket only.
+// exactly its actions, on its own table and bucket only, and that every DynamoDB
+// statement is limited with a dynamodb:LeadingKeys condition to the key patterns the
+// function's items use.
 func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
 	t.Helper()
 	want, ok := grants[name]
@@ -363,6 +401,7 @@ func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
 		return
 	}
 	got := map[string]bool{}
+	keysOf := map[string]map[string]bool{} // action -> LeadingKeys patterns granted
 	for i, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
 		stmts := at(pol, "Statement")
 		if stmts == nil {
@@ -381,25 +420,46 @@ func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
 				}
 				resources = append(resources, text)
 			}
+			var leading []string
+			for _, k := range list(at(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")) {
+				leading = append(leading, scalar(k))
+			}
 			for _, a := range list(at(st, "Action")) {
 				action := scalar(a)
 				got[action] = true
-				owners, allowed := want[action]
+				g, allowed := want[action]
 				if !allowed {
 					t.Errorf("grants %s, which %s does not use", action, name)
 					continue
 				}
 				for _, r := range resources {
-					if !slices.ContainsFunc(owners, func(o string) bool { return strings.HasPrefix(r, o+".") || strings.HasPrefix(r, "${"+o+".") }) {
-						t.Errorf("%s on %q: want it on %v only", action, r, owners)
+					if !slices.ContainsFunc(g.resources, func(o string) bool { return strings.HasPrefix(r, o+".") || strings.HasPrefix(r, "${"+o+".") }) {
+						t.Errorf("%s on %q: want it on %v only", action, r, g.resources)
 					}
+				}
+				if strings.HasPrefix(action, "dynamodb:") && len(leading) == 0 {
+					t.Errorf("%s is not limited by a ForAllValues:StringLike dynamodb:LeadingKeys condition", action)
+				}
+				for _, k := range leading {
+					if !slices.Contains(g.leadingKeys, k) {
+						t.Errorf("%s on partition keys %q: want only %v", action, k, g.leadingKeys)
+					}
+					if keysOf[action] == nil {
+						keysOf[action] = map[string]bool{}
+					}
+					keysOf[action][k] = true
 				}
 			}
 		}
 	}
-	for action := range want {
+	for action, g := range want {
 		if !got[action] {
 			t.Errorf("does not grant %s, which %s needs", action, name)
+		}
+		for _, k := range g.leadingKeys {
+			if !keysOf[action][k] {
+				t.Errorf("does not grant %s on partition keys %q, which %s writes or reads", action, k, name)
+			}
 		}
 	}
 	if logos {
