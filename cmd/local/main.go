@@ -25,6 +25,7 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/catalog"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/wire"
 )
 
@@ -126,6 +127,9 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	if *org == "" || *role == "" {
 		fs.Usage()
 		return errors.New("token: -org and -role are required")
+	}
+	if !ids.Valid(*org) {
+		return fmt.Errorf("token: -org %q is not an organisation id (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit)", *org)
 	}
 	if *sub == "" {
 		*sub = *role + "@" + *org
