@@ -121,7 +121,7 @@ func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	info, err := logo.Inspect(data)
+	info, err := logo.Inspect(ctx, data)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return

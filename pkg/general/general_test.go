@@ -2,16 +2,19 @@ package general_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/general"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -158,6 +161,40 @@ func TestLogoRejections(t *testing.T) {
 }
 
 func pngHeader() []byte { return []byte("\x89PNG\r\n\x1a\n") }
+
+// TestLogoDimensions checks the pixel limit through the API: 2048 wide is accepted,
+// 2049 is a 422 on field logo that names the limit.
+func TestLogoDimensions(t *testing.T) {
+	s := apitest.New(t)
+	r := s.Admin(http.MethodPut, logoPath, pngBytes(t, 2048, 1), "Content-Type", "image/png").Expect(t, 200)
+	if w := r.JSON(t)["logo"].(map[string]any)["width"]; w != 2048.0 {
+		t.Errorf("got width %v, want 2048", w)
+	}
+	r = s.Admin(http.MethodPut, logoPath, pngBytes(t, 2049, 1), "Content-Type", "image/png").Expect(t, 422)
+	if got, want := r.FieldErrors(t)["logo"], "image must be at most 2048x2048 pixels"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestLogoCheckFollowsRequestContext checks that the upload handler checks the image
+// under the request's context: a request abandoned by its client gets a 503 and
+// stores nothing, where the same bytes are otherwise accepted.
+func TestLogoCheckFollowsRequestContext(t *testing.T) {
+	s := apitest.New(t)
+	img := pngBytes(t, 40, 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodPut, logoPath, bytes.NewReader(img)).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+s.Token("acme", auth.RoleAdmin))
+	req.Header.Set("Content-Type", "image/png")
+	rec := httptest.NewRecorder()
+	s.API.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("got status %d, want 503\n%s", rec.Code, rec.Body)
+	}
+	s.Admin(http.MethodGet, logoPath, nil).Expect(t, 404)
+	s.Admin(http.MethodPut, logoPath, img, "Content-Type", "image/png").Expect(t, 200)
+}
 
 func TestLogoIfMatch(t *testing.T) {
 	s := apitest.New(t)

@@ -2,6 +2,7 @@ package logo
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -118,37 +119,52 @@ func TestInspect(t *testing.T) {
 		{name: "jpeg magic garbage", data: append([]byte{0xFF, 0xD8, 0xFF}, bytes.Repeat([]byte{0x00}, 32)...), code: problem.Invalid, message: "image could not be decoded"},
 		{name: "gif header only", data: gifHeader(4, 4), code: problem.Invalid, message: "image could not be decoded"},
 
-		{name: "width over max", data: encodePNG(t, MaxDimension+1, 1), code: problem.Invalid, message: "image must be at most 4096x4096 pixels"},
-		{name: "height over max", data: encodePNG(t, 1, MaxDimension+1), code: problem.Invalid, message: "image must be at most 4096x4096 pixels"},
-		{name: "png bomb header", data: pngHeader(100000, 100000), code: problem.Invalid, message: "image must be at most 4096x4096 pixels"},
-		{name: "gif bomb header", data: gifHeader(65535, 65535), code: problem.Invalid, message: "image must be at most 4096x4096 pixels"},
-		{name: "gif zero size", data: gifHeader(0, 0), code: problem.Invalid, message: "image must be at most 4096x4096 pixels"},
+		{name: "width over max", data: encodePNG(t, MaxDimension+1, 1), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+		{name: "height over max", data: encodePNG(t, 1, MaxDimension+1), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+		{name: "old max width", data: encodePNG(t, 4096, 1), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+		{name: "png bomb header", data: pngHeader(100000, 100000), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+		{name: "gif bomb header", data: gifHeader(65535, 65535), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+		{name: "gif zero size", data: gifHeader(0, 0), code: problem.Invalid, message: "image must be at most 2048x2048 pixels"},
+
+		{name: "max size 8-bit RGBA interlaced png", data: pngSpec{w: MaxDimension, h: MaxDimension, colorType: 6, depth: 8, interlaced: true}.build(),
+			want: Info{ContentType: "image/png", Width: MaxDimension, Height: MaxDimension}},
+		{name: "max size 4:2:0 progressive jpeg", data: jpegSpec{w: MaxDimension, h: MaxDimension, sampling: s420, progressive: true, scans: 10}.build(),
+			want: Info{ContentType: "image/jpeg", Width: MaxDimension, Height: MaxDimension}},
+		{name: "16-bit interlaced png over the decode budget", data: pngSpec{w: 2048, h: 2048, colorType: 6, depth: 16, interlaced: true}.build(),
+			code: problem.Invalid, message: "image would need 65 MiB to decode; at most 48 MiB"},
+		{name: "4:4:4 progressive jpeg over the decode budget", data: jpegSpec{w: 2048, h: 2048, sampling: s444, progressive: true, scans: 10}.build(),
+			code: problem.Invalid, message: "image would need 61 MiB to decode; at most 48 MiB"},
+		{name: "jpeg with 33 scans", data: jpegSpec{w: 16, h: 16, sampling: s420, progressive: true, scans: 33}.build(),
+			code: problem.Invalid, message: "JPEG image has more than 32 scans"},
+		{name: "sequential jpeg with a repeated scan", data: jpegSpec{w: 16, h: 16, sampling: grey, scans: 2}.build(),
+			code: problem.Invalid, message: "sequential JPEG image codes its 1 colour components more than once"},
+		{name: "jpeg without EOI", data: bytes.TrimSuffix(encodeJPEG(t, 16, 16), []byte{0xFF, 0xD9}), code: problem.Invalid, message: "image could not be decoded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Inspect(tt.data)
+			got, err := Inspect(context.Background(), tt.data)
 			if tt.code == "" {
 				if err != nil {
-					t.Fatalf("Inspect: unexpected error %v", err)
+					t.Fatalf("Inspect: got error %v, want none", err)
 				}
 				if got != tt.want {
-					t.Fatalf("Inspect = %+v, want %+v", got, tt.want)
+					t.Fatalf("Inspect: got %+v, want %+v", got, tt.want)
 				}
 				return
 			}
 			var pe *problem.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("Inspect error = %v (%T), want *problem.Error", err, err)
+				t.Fatalf("Inspect: got error %v (%T), want a *problem.Error", err, err)
 			}
 			if pe.Code != tt.code {
-				t.Fatalf("code = %q, want %q (%v)", pe.Code, tt.code, err)
+				t.Fatalf("got code %q, want %q (%v)", pe.Code, tt.code, err)
 			}
 			if got != (Info{}) {
-				t.Errorf("Info = %+v on error, want zero", got)
+				t.Errorf("got Info %+v on error, want zero", got)
 			}
 			if tt.code == problem.Invalid {
 				if len(pe.Fields) != 1 || pe.Fields[0].Field != "logo" || pe.Fields[0].Message != tt.message {
-					t.Errorf("fields = %+v, want [{logo %q}]", pe.Fields, tt.message)
+					t.Errorf("got fields %+v, want [{logo %q}]", pe.Fields, tt.message)
 				}
 			}
 		})
@@ -164,10 +180,10 @@ func TestInspectMessages(t *testing.T) {
 		{[]byte("plain text"), "logo must be a JPG, GIF or PNG image"},
 	}
 	for _, tt := range tests {
-		_, err := Inspect(tt.data)
+		_, err := Inspect(context.Background(), tt.data)
 		var pe *problem.Error
 		if !errors.As(err, &pe) || pe.Message != tt.want {
-			t.Errorf("Inspect error = %v, want message %q", err, tt.want)
+			t.Errorf("Inspect: got error %v, want message %q", err, tt.want)
 		}
 	}
 }
@@ -189,12 +205,27 @@ func FuzzInspect(f *testing.F) {
 		[]byte("RIFF\x24\x00\x00\x00WEBPVP8 "),
 		[]byte("%PDF-1.7\n"),
 		[]byte("hello"),
+		// Small relatives of the bombs, so that mutations stay quick to run.
+		jpegSpec{w: 64, h: 64, sampling: s420, progressive: true, scans: 10}.build(),
+		jpegSpec{w: 16, h: 16, sampling: grey, progressive: true, scans: 40}.build(),
+		jpegSpec{w: 16, h: 16, sampling: cmyk, adobe: 1, progressive: true, scans: 6, dcRefine: true}.build(),
+		jpegSpec{w: 16, h: 8, sampling: s444, ids: []byte("RGB"), scans: 2}.build(),
+		pngSpec{w: 33, h: 17, colorType: 6, depth: 16, interlaced: true}.build(),
+		pngSpec{w: 9, h: 9, colorType: 0, depth: 16, interlaced: true, trns: true}.build(),
+		pngSpec{w: 2048, h: 2048, colorType: 6, depth: 16, interlaced: true, truncate: 2000}.build(),
+		// The bombs themselves: refused before decoding.
+		pngSpec{w: 4096, h: 4096, colorType: 6, depth: 16, interlaced: true, truncate: 4000}.build(),
+		jpegSpec{w: 4096, h: 4096, sampling: s444, progressive: true, scans: 10}.build(),
+		jpegSpec{w: 2048, h: 2048, sampling: grey, progressive: true, scans: 100}.build(),
 	}
 	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		info, err := Inspect(data)
+		info, err := Inspect(context.Background(), data)
+		if used, _, waiting := decodeMemory.state(); used != 0 || waiting != 0 {
+			t.Fatalf("got %d bytes of decoder memory held and %d waiters after Inspect, want none", used, waiting)
+		}
 		if err == nil {
 			switch info.ContentType {
 			case "image/jpeg", "image/gif", "image/png":
