@@ -134,7 +134,7 @@ func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var old *Logo
-	cur, err := h.svc.UpdateOwned(ctx, org, r.Header.Get("If-Match"), "logo.upload", func(s Settings) (Settings, error) {
+	cur, err := h.svc.UpdateOwned(ctx, org, httpx.IfMatch(r), "logo.upload", func(s Settings) (Settings, error) {
 		old = s.Logo
 		s.Logo = l
 		return s, nil
@@ -177,7 +177,7 @@ func (h *Handler) getLogo(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) deleteLogo(w http.ResponseWriter, r *http.Request) {
 	ctx, org := r.Context(), r.PathValue("orgId")
 	var old *Logo
-	_, err := h.svc.UpdateOwned(ctx, org, r.Header.Get("If-Match"), "logo.delete", func(s Settings) (Settings, error) {
+	_, err := h.svc.UpdateOwned(ctx, org, httpx.IfMatch(r), "logo.delete", func(s Settings) (Settings, error) {
 		old = s.Logo
 		s.Logo = nil
 		return s, nil

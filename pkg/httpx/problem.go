@@ -62,12 +62,19 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := Status(pe.Code)
 	detail := pe.Message
-	if status >= 500 {
+	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away: nobody reads this answer and nothing is wrong here.
+		slog.InfoContext(r.Context(), "request abandoned", "requestId", rid, "status", status, "error", err.Error())
+		if pe.Code == problem.Internal || detail == "" {
+			detail = "the request was abandoned"
+		}
+	case status >= 500:
 		if pe.Code == problem.Internal || detail == "" {
 			detail = "internal error; quote the request id when reporting it"
 		}
 		slog.ErrorContext(r.Context(), "request failed", "requestId", rid, "status", status, "error", err.Error())
-	} else if pe.Err != nil {
+	case pe.Err != nil:
 		slog.InfoContext(r.Context(), "request rejected", "requestId", rid, "status", status, "error", pe.Err.Error())
 	}
 	if status == http.StatusUnauthorized {
