@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -179,4 +180,13 @@ func jsonText(v any) string {
 		return "<" + err.Error() + ">"
 	}
 	return string(b)
+}
+
+// The toolchain is pinned so that every machine builds with the same standard library
+// (security fixes land deterministically when the line is raised).
+func TestToolchainPinned(t *testing.T) {
+	data := string(mustRead(t, repoPath("go.mod")))
+	if !regexp.MustCompile(`(?m)^toolchain go1\.\d+\.\d+$`).MatchString(data) {
+		t.Errorf("go.mod has no toolchain line such as `toolchain go1.26.8`")
+	}
 }
