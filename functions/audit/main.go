@@ -7,12 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/wire"
 )
 
 func main() {
-	handler, err := wire.Lambda(audit.Function)
+	handler, err := wire.Lambda(auditfn.Function)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cannot start:", err)
 		os.Exit(1)

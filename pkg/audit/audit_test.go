@@ -1,118 +1,101 @@
-package audit_test
+package audit
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/url"
+	"strings"
 	"testing"
+	"time"
 
-	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/problem"
 )
 
-type page struct {
-	Items []struct {
-		ID, Area string
+func TestDiff(t *testing.T) {
+	before := `{"name":"a","outbound":{"x":false,"y":true},"days":["monday"],"logo":null,"gone":1}`
+	after := `{"name":"b","outbound":{"x":true,"y":true},"days":["monday","tuesday"],"logo":{"url":"u"},"secret":{"k":"v"}}`
+	got, err := Diff(json.RawMessage(before), json.RawMessage(after), "secret")
+	if err != nil {
+		t.Fatal(err)
 	}
-	NextCursor string
-}
-
-func list(t *testing.T, s *apitest.Server, query string, status int) page {
-	t.Helper()
-	r := s.Admin(http.MethodGet, "/v1/orgs/acme/audit"+query, nil).Expect(t, status)
-	var p page
-	if status == 200 {
-		if err := json.Unmarshal(r.Body, &p); err != nil {
-			t.Fatal(err)
-		}
+	want := []string{
+		`days ["monday"] -> ["monday","tuesday"]`,
+		`gone 1 -> null`,
+		`logo.url null -> "u"`,
+		`name "a" -> "b"`,
+		`outbound.x false -> true`,
+		`secret.k "[redacted]" -> "[redacted]"`,
 	}
-	return p
-}
-
-func seed(t *testing.T, s *apitest.Server, n int) {
-	t.Helper()
-	for i := range n {
-		if i%2 == 0 {
-			s.Admin(http.MethodPut, "/v1/orgs/acme/settings/chat-handling", []byte(fmt.Sprintf(`{"autoCloseAfterDays":%d}`, i+1))).Expect(t, 200)
-		} else {
-			s.Admin(http.MethodPut, "/v1/orgs/acme/settings/general", []byte(fmt.Sprintf(`{"name":"Acme %d"}`, i))).Expect(t, 200)
+	if len(got) != len(want) {
+		t.Fatalf("got %d changes %v, want %d", len(got), got, len(want))
+	}
+	for i, c := range got {
+		if s := c.Field + " " + string(c.From) + " -> " + string(c.To); s != want[i] {
+			t.Errorf("change %d: got %s, want %s", i, s, want[i])
 		}
 	}
 }
 
-func TestPagingNewestFirst(t *testing.T) {
-	s := apitest.New(t)
-	seed(t, s, 7)
-	var ids []string
-	q := "?limit=3"
-	for pages := 0; ; pages++ {
-		p := list(t, s, q, 200)
-		for _, it := range p.Items {
-			ids = append(ids, it.ID)
-		}
-		if p.NextCursor == "" {
-			break
-		}
-		q = "?limit=3&cursor=" + url.QueryEscape(p.NextCursor)
-		if pages > 5 {
-			t.Fatal("paging does not end")
+func TestCursorRoundTripAndTampering(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte("k"), MinCursorKeyLen)
+	cur, err := NewCursors(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := NewID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	c := cur.Encode("acme", "general", id)
+	got, err := cur.Decode("acme", "general", c)
+	if err != nil || got != id {
+		t.Fatalf("round trip: got %q, %v; want %q", got, err, id)
+	}
+	other, _ := NewCursors(bytes.Repeat([]byte("o"), MinCursorKeyLen))
+	// What the unkeyed scheme accepted: a SHA-256 of public inputs is not a MAC.
+	sum := sha256.Sum256([]byte("convrs-audit-cursor\x00acme\x00general\x00" + id))
+	unkeyed := base64.RawURLEncoding.EncodeToString([]byte(id)) + "." + base64.RawURLEncoding.EncodeToString(sum[:12])
+	for _, bad := range []struct{ org, area, cursor string }{
+		{"globex", "general", c}, {"acme", "", c}, {"acme", "general", c + "x"}, {"acme", "general", "x" + c},
+		{"acme", "general", ""}, {"acme", "general", "."}, {"acme", "general", cur.Encode("acme", "general", "../../etc")},
+		{"acme", "general", other.Encode("acme", "general", id)}, {"acme", "general", unkeyed},
+		{"acme", "general", c[:len(c)-2] + "AA"}, {"acme", "general", strings.Repeat("A", 200) + "." + "AA"},
+	} {
+		if _, err := cur.Decode(bad.org, bad.area, bad.cursor); !problem.Is(err, problem.BadRequest) {
+			t.Errorf("Decode(%q, %q, %q): got %v, want BadRequest", bad.org, bad.area, bad.cursor, err)
 		}
 	}
-	if len(ids) != 7 {
-		t.Fatalf("got %d entries, want 7", len(ids))
-	}
-	for i := 1; i < len(ids); i++ {
-		if ids[i] >= ids[i-1] {
-			t.Errorf("not newest first at %d: %s after %s", i, ids[i], ids[i-1])
-		}
-	}
-	if p := list(t, s, "", 200); len(p.Items) != 7 || p.NextCursor != "" {
-		t.Errorf("default limit 25: got %d items, cursor %q", len(p.Items), p.NextCursor)
+	if _, err := NewCursors(key[:MinCursorKeyLen-1]); err == nil {
+		t.Errorf("NewCursors accepted a %d-byte key", MinCursorKeyLen-1)
 	}
 }
 
-func TestAreaFilter(t *testing.T) {
-	s := apitest.New(t)
-	seed(t, s, 5)
-	p := list(t, s, "?area=general", 200)
-	if len(p.Items) != 2 {
-		t.Fatalf("area=general: got %d, want 2", len(p.Items))
-	}
-	for _, it := range p.Items {
-		if it.Area != "general" {
-			t.Errorf("area filter let %s through", it.Area)
+func FuzzCursorDecode(f *testing.F) {
+	cur, _ := NewCursors(bytes.Repeat([]byte("k"), MinCursorKeyLen))
+	f.Add(cur.Encode("acme", "", NewID(time.Unix(1, 0))))
+	f.Add("a.b")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := cur.Decode("acme", "", s)
+		if err != nil {
+			if !problem.Is(err, problem.BadRequest) {
+				t.Fatalf("Decode(%q): %v, want BadRequest", s, err)
+			}
+			return
 		}
-	}
+		if !ValidID(id) || cur.Encode("acme", "", id) != s {
+			t.Fatalf("Decode(%q) accepted %q, which Encode does not produce", s, id)
+		}
+	})
 }
 
-func TestBadQueries(t *testing.T) {
-	s := apitest.New(t)
-	seed(t, s, 3)
-	p := list(t, s, "?limit=1", 200)
-	tests := []struct {
-		name, query string
-		status      int
-	}{
-		{"limit 0", "?limit=0", 422},
-		{"limit 101", "?limit=101", 422},
-		{"limit not a number", "?limit=ten", 422},
-		{"bad area", "?area=Gen%20eral", 422},
-		{"tampered cursor", "?cursor=" + url.QueryEscape(p.NextCursor[:len(p.NextCursor)-3]+"xyz"), 400},
-		{"cursor for another filter", "?area=general&cursor=" + url.QueryEscape(p.NextCursor), 400},
-		{"garbage cursor", "?cursor=%00%01", 400},
+func TestAuditIDsIncrease(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := NewID(at)
+	for range 1000 {
+		id := NewID(at)
+		if id <= prev {
+			t.Fatalf("ids not increasing: %s after %s", id, prev)
+		}
+		prev = id
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { list(t, s, tc.query, tc.status) })
-	}
-	if got := list(t, s, "?limit=100", 200); len(got.Items) != 3 {
-		t.Errorf("limit 100: got %d items", len(got.Items))
-	}
-}
-
-func TestWhoMayRead(t *testing.T) {
-	s := apitest.New(t)
-	s.As("acme", "compliance", http.MethodGet, "/v1/orgs/acme/audit", nil).Expect(t, 200)
-	s.As("acme", "agent", http.MethodGet, "/v1/orgs/acme/audit", nil).Expect(t, 403)
-	s.As("globex", "admin", http.MethodGet, "/v1/orgs/acme/audit", nil).Expect(t, 404)
-	s.Do(apitest.Request{Method: http.MethodGet, Path: "/v1/orgs/acme/audit"}).Expect(t, 401)
 }

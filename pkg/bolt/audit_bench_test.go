@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -37,8 +38,8 @@ func seedAudit(tb testing.TB, n int) *bolt.Store {
 		versions[area]++
 		at = at.Add(time.Second)
 		rec := settings.Record{OrgID: "acme", Area: area, Version: versions[area], UpdatedAt: at, UpdatedBy: "u", Data: json.RawMessage(`{}`)}
-		e := settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: "acme", At: at, Actor: "u", Area: area, Action: "patch",
-			Changes: []settings.Change{{Field: "f", From: json.RawMessage(`1`), To: json.RawMessage(`2`)}}}
+		e := audit.Entry{ID: audit.NewID(at), OrgID: "acme", At: at, Actor: "u", Area: area, Action: "patch",
+			Changes: []audit.Change{{Field: "f", From: json.RawMessage(`1`), To: json.RawMessage(`2`)}}}
 		if err := s.Save(context.Background(), rec, e); err != nil {
 			tb.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func seedAudit(tb testing.TB, n int) *bolt.Store {
 }
 
 func listPage(tb testing.TB, s *bolt.Store, area string) {
-	p, err := s.ListAudit(context.Background(), "acme", settings.AuditQuery{Area: area, Limit: 25})
+	p, err := s.ListAudit(context.Background(), "acme", audit.Query{Area: area, Limit: 25})
 	if err != nil || len(p.Items) != 25 {
 		tb.Fatalf("ListAudit(area %q): %d items, %v", area, len(p.Items), err)
 	}
@@ -91,7 +92,7 @@ func TestOpenIndexesOldFiles(t *testing.T) {
 	for i, area := range []string{"general", "office-hours", "general"} {
 		at = at.Add(time.Second)
 		rec := settings.Record{OrgID: "acme", Area: area, Version: int64(1 + i/2), UpdatedAt: at, UpdatedBy: "u", Data: json.RawMessage(`{}`)}
-		if err := s.Save(context.Background(), rec, settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: "acme", At: at, Area: area, Action: "patch"}); err != nil {
+		if err := s.Save(context.Background(), rec, audit.Entry{ID: audit.NewID(at), OrgID: "acme", At: at, Area: area, Action: "patch"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +110,7 @@ func TestOpenIndexesOldFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p, err := s.ListAudit(context.Background(), "acme", settings.AuditQuery{Area: "general"})
+	p, err := s.ListAudit(context.Background(), "acme", audit.Query{Area: "general"})
 	if err != nil || len(p.Items) != 2 {
 		t.Fatalf("?area=general after reindexing: %d items, %v; want 2", len(p.Items), err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -84,7 +85,7 @@ func reindex(tx *bbolt.Tx) error {
 		if !ok {
 			return fmt.Errorf("bolt: audit key %q has no separator", k)
 		}
-		var e settings.AuditEntry
+		var e audit.Entry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("bolt: decode audit: %w", err)
 		}
@@ -131,14 +132,14 @@ func (s *Store) Get(ctx context.Context, orgID, area string, _ settings.Consiste
 }
 
 // Save implements settings.Store.
-func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
+func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := settings.CheckKeys(rec.OrgID, rec.Area); err != nil {
 		return err
 	}
-	if entry.OrgID != rec.OrgID || !settings.ValidAuditID(entry.ID) || !settings.ValidAreaName(entry.Area) {
+	if entry.OrgID != rec.OrgID || !audit.ValidID(entry.ID) || !audit.ValidArea(entry.Area) {
 		return fmt.Errorf("bolt: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
 	val, err := json.Marshal(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data})
@@ -176,12 +177,12 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.Au
 // ListAudit implements settings.Store. It walks the audit bucket (every area) or the
 // auditByArea index (one area) backwards from After, reading one more entry than the page
 // holds to know whether more follow; either way the cost is the page, not the history.
-func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQuery) (settings.AuditPage, error) {
-	if err := settings.NormalizeAuditQuery(&q); err != nil {
-		return settings.AuditPage{}, err
+func (s *Store) ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error) {
+	if err := audit.Normalize(&q); err != nil {
+		return audit.Page{}, err
 	}
 	if err := settings.CheckKeys(orgID, q.Area); err != nil {
-		return settings.AuditPage{}, err
+		return audit.Page{}, err
 	}
 	bucket, prefix := bucketAudit, key(orgID, "")
 	if q.Area != "" {
@@ -192,7 +193,7 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 	if q.After != "" {
 		start = append(bytes.Clone(prefix), q.After...)
 	}
-	var page settings.AuditPage
+	var page audit.Page
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		entries := tx.Bucket(bucketAudit)
 		c := tx.Bucket(bucket).Cursor()
@@ -217,7 +218,7 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 			if v == nil {
 				return fmt.Errorf("bolt: audit index names %s/%s, which is missing", orgID, id)
 			}
-			var e settings.AuditEntry
+			var e audit.Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("bolt: decode audit: %w", err)
 			}

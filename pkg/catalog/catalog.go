@@ -14,18 +14,18 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/chathandling"
 	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/general"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/officehours"
-	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/wire"
 )
 
 // Functions lists every function, in template order.
-var Functions = []wire.Function{general.Function, officehours.Function, chathandling.Function, audit.Function}
+var Functions = []wire.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function}
 
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d wire.Deps) {
@@ -46,7 +46,7 @@ func Embedded(dir string) (wire.Deps, *bolt.Store, error) {
 	if err != nil {
 		return wire.Deps{}, nil, err
 	}
-	cursors, err := settings.NewCursors(key)
+	cursors, err := audit.NewCursors(key)
 	if err != nil {
 		return wire.Deps{}, nil, err
 	}
@@ -69,7 +69,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err == nil {
 		key, derr := hex.DecodeString(strings.TrimSpace(string(data)))
-		if derr != nil || len(key) < settings.MinCursorKeyLen {
+		if derr != nil || len(key) < audit.MinCursorKeyLen {
 			return nil, fmt.Errorf("key file %s is corrupt; delete it to make a new one", path)
 		}
 		return key, nil
@@ -77,7 +77,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("key file: %w", err)
 	}
-	key := make([]byte, settings.MinCursorKeyLen)
+	key := make([]byte, audit.MinCursorKeyLen)
 	_, _ = rand.Read(key)
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
 	if err != nil {

@@ -16,7 +16,7 @@
 // An audit entry is the item
 //
 //	pk        S  AUDIT#<orgId>
-//	sk        S  <audit id> (settings.NewAuditID: sorts by time, newest last)
+//	sk        S  <audit id> (audit.NewID: sorts by time, newest last)
 //	ap        S  AUDIT#<orgId>#<area> (only audit items carry it: the index is sparse)
 //	at        S  RFC 3339 time with nanoseconds, UTC
 //	actor     S  subject of the caller who made the change
@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -143,11 +144,11 @@ func (s *Store) Get(ctx context.Context, orgID, area string, c settings.Consiste
 // Save implements settings.Store with one TransactWriteItems: the document is put on
 // condition that it is absent (version 1) or still at rec.Version-1, and the audit entry
 // on condition that its id is new. A version below 1 is a conflict and writes nothing.
-func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.AuditEntry) error {
+func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry) error {
 	if err := settings.CheckKeys(rec.OrgID, rec.Area); err != nil {
 		return err
 	}
-	if entry.OrgID != rec.OrgID || !settings.ValidAuditID(entry.ID) || !settings.ValidAreaName(entry.Area) {
+	if entry.OrgID != rec.OrgID || !audit.ValidID(entry.ID) || !audit.ValidArea(entry.Area) {
 		return fmt.Errorf("dynamo: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
 	if rec.Version < 1 {
@@ -200,12 +201,12 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry settings.Au
 
 // ListAudit implements settings.Store. It queries newest first for one more entry than
 // the page holds, to know whether a next page exists.
-func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQuery) (settings.AuditPage, error) {
-	if err := settings.NormalizeAuditQuery(&q); err != nil {
-		return settings.AuditPage{}, err
+func (s *Store) ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error) {
+	if err := audit.Normalize(&q); err != nil {
+		return audit.Page{}, err
 	}
 	if err := settings.CheckKeys(orgID, q.Area); err != nil {
-		return settings.AuditPage{}, err
+		return audit.Page{}, err
 	}
 	in := &dynamodb.QueryInput{
 		TableName:        aws.String(s.table),
@@ -234,7 +235,7 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 		in.Limit = aws.Int32(int32(q.Limit + 1 - len(items)))
 		out, err := s.client.Query(ctx, in)
 		if err != nil {
-			return settings.AuditPage{}, mapError(op, err)
+			return audit.Page{}, mapError(op, err)
 		}
 		items = append(items, out.Items...)
 		if len(items) > q.Limit {
@@ -246,11 +247,11 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q settings.AuditQue
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	var page settings.AuditPage
+	var page audit.Page
 	for _, it := range items {
 		e, err := decodeAudit(it)
 		if err != nil {
-			return settings.AuditPage{}, fmt.Errorf("dynamo: %s: decode: %w", op, err)
+			return audit.Page{}, fmt.Errorf("dynamo: %s: decode: %w", op, err)
 		}
 		e.OrgID = orgID
 		page.Items = append(page.Items, e)
@@ -281,8 +282,8 @@ func decodeRecord(item map[string]types.AttributeValue) (settings.Record, error)
 	return r, nil
 }
 
-func decodeAudit(item map[string]types.AttributeValue) (settings.AuditEntry, error) {
-	var e settings.AuditEntry
+func decodeAudit(item map[string]types.AttributeValue) (audit.Entry, error) {
+	var e audit.Entry
 	var err error
 	for _, f := range []struct {
 		name string

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/httpx"
@@ -261,7 +262,7 @@ func TestCallsPerRequest(t *testing.T) {
 		expect(what, st.wantGets, st.wantWrite)
 	}
 
-	page, err := store.ListAudit(ctx, "acme", settings.AuditQuery{Area: "chat-handling"})
+	page, err := store.ListAudit(ctx, "acme", audit.Query{Area: "chat-handling"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,14 +296,14 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	org := "org-atomic-" + fmt.Sprint(time.Now().UnixNano())
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	rec := settings.Record{OrgID: org, Area: "general", Version: 1, UpdatedAt: at, UpdatedBy: "u1", Data: json.RawMessage(`{"name":"a"}`)}
-	first := settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: org, At: at, Actor: "u1", Area: "general", Action: "replace", RequestID: "r1"}
+	first := audit.Entry{ID: audit.NewID(at), OrgID: org, At: at, Actor: "u1", Area: "general", Action: "replace", RequestID: "r1"}
 	if err := store.Save(ctx, rec, first); err != nil {
 		t.Fatal(err)
 	}
 
 	// Stale version: the document's condition fails, so the new audit entry is not written.
 	stale := first
-	stale.ID = settings.NewAuditID(at.Add(time.Second))
+	stale.ID = audit.NewID(at.Add(time.Second))
 	rec.Data = json.RawMessage(`{"name":"stale"}`)
 	if err := store.Save(ctx, rec, stale); !errors.Is(err, settings.ErrVersionConflict) {
 		t.Fatalf("stale Save: got %v, want ErrVersionConflict", err)
@@ -388,10 +389,10 @@ func canceled(codes ...string) error {
 	return opErr("TransactWriteItems", e)
 }
 
-func sampleSave() (settings.Record, settings.AuditEntry) {
+func sampleSave() (settings.Record, audit.Entry) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return settings.Record{OrgID: "acme", Area: "general", Version: 3, UpdatedAt: at, UpdatedBy: "u1", Data: json.RawMessage(`{}`)},
-		settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: "acme", At: at, Actor: "u1", Area: "general", Action: "patch"}
+		audit.Entry{ID: audit.NewID(at), OrgID: "acme", At: at, Actor: "u1", Area: "general", Action: "patch"}
 }
 
 func TestSaveErrorMapping(t *testing.T) {
@@ -459,7 +460,7 @@ func TestThrottledReadsAreUnavailable(t *testing.T) {
 	store := dynamo.New(api, "t")
 	_, err := store.Get(context.Background(), "acme", "general", settings.Strong)
 	assertUnavailable(t, err)
-	_, err = store.ListAudit(context.Background(), "acme", settings.AuditQuery{})
+	_, err = store.ListAudit(context.Background(), "acme", audit.Query{})
 	assertUnavailable(t, err)
 
 	// Through the HTTP handler, a throttled store is a 503 with Retry-After.
@@ -522,7 +523,7 @@ func auditItem(id string) map[string]types.AttributeValue {
 func TestListAuditRequests(t *testing.T) {
 	ids := make([]string, 6)
 	for i := range ids {
-		ids[len(ids)-1-i] = settings.NewAuditID(time.Unix(int64(i), 0)) // newest first
+		ids[len(ids)-1-i] = audit.NewID(time.Unix(int64(i), 0)) // newest first
 	}
 	var got []*dynamodb.QueryInput
 	// The fake returns at most two items per call (as if each page hit 1 MB), newest first.
@@ -547,7 +548,7 @@ func TestListAuditRequests(t *testing.T) {
 	}}
 	store := dynamo.New(api, "tbl")
 
-	page, err := store.ListAudit(context.Background(), "acme", settings.AuditQuery{Limit: 3})
+	page, err := store.ListAudit(context.Background(), "acme", audit.Query{Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +564,7 @@ func TestListAuditRequests(t *testing.T) {
 	}
 
 	got = nil
-	page, err = store.ListAudit(context.Background(), "acme", settings.AuditQuery{Limit: 3, After: page.Items[2].ID})
+	page, err = store.ListAudit(context.Background(), "acme", audit.Query{Limit: 3, After: page.Items[2].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +576,7 @@ func TestListAuditRequests(t *testing.T) {
 	}
 
 	got = nil
-	if _, err := store.ListAudit(context.Background(), "acme", settings.AuditQuery{Area: "general", Limit: 1, After: ids[0]}); err != nil {
+	if _, err := store.ListAudit(context.Background(), "acme", audit.Query{Area: "general", Limit: 1, After: ids[0]}); err != nil {
 		t.Fatal(err)
 	}
 	q = got[0]

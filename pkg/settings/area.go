@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
@@ -168,7 +169,7 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		if err != nil {
 			return Current[T]{}, err
 		}
-		changes, err := Diff(before, after, s.area.Secret...)
+		changes, err := audit.Diff(before, after, s.area.Secret...)
 		if err != nil {
 			return Current[T]{}, err
 		}
@@ -177,7 +178,7 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		rec := Record{OrgID: orgID, Area: s.area.Name, Version: cur.Version + 1, UpdatedAt: now, UpdatedBy: p.Subject, Data: after}
-		entry := AuditEntry{ID: NewAuditID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: s.area.Name,
+		entry := audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: s.area.Name,
 			Action: action, Changes: changes, RequestID: httpx.RequestID(ctx)}
 		err = s.store.Save(ctx, rec, entry)
 		retry := errors.Is(err, ErrContended) // nothing was written; the version check decides next time

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/settingstest"
@@ -38,7 +39,7 @@ func TestFiftyWritersWithoutIfMatchAllLand(t *testing.T) {
 		t.Fatalf("version after %d writes: %d, %v; want %d", n, rec.Version, err, n)
 	}
 	seen := 0
-	q := settings.AuditQuery{Limit: 100}
+	q := audit.Query{Limit: 100}
 	page, err := store.ListAudit(context.Background(), org, q)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -33,43 +34,6 @@ type Record struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 	Data      json.RawMessage // the area's fields as a JSON object
-}
-
-// Change is one field-level difference recorded in an audit entry. From and To are JSON
-// values; "null" means the field was absent.
-type Change struct {
-	Field string          `json:"field"`
-	From  json.RawMessage `json:"from"`
-	To    json.RawMessage `json:"to"`
-}
-
-// AuditEntry records one change: who, when, which area, what changed, and the request.
-type AuditEntry struct {
-	ID        string    `json:"id"`
-	OrgID     string    `json:"-"`
-	At        time.Time `json:"at"`
-	Actor     string    `json:"actor"`
-	Area      string    `json:"area"`
-	Action    string    `json:"action"`
-	Changes   []Change  `json:"changes"`
-	RequestID string    `json:"requestId"`
-}
-
-// AuditQuery selects a page of the audit log, newest first.
-type AuditQuery struct {
-	Area  string // "" for every area
-	Limit int    // 1-100
-	// After is the id of the last entry of the previous page ("" for the first page): the
-	// page holds the entries older than it. Clients never see it; they hold an opaque,
-	// authenticated cursor (Cursors) that carries it.
-	After string
-}
-
-// AuditPage is one page of audit entries.
-type AuditPage struct {
-	Items []AuditEntry
-	// More is true when older entries follow the last item.
-	More bool
 }
 
 // Consistency says how fresh a read must be.
@@ -93,10 +57,10 @@ type Store interface {
 	// Save stores rec and entry atomically. rec.Version must be exactly one more than the
 	// stored version (an absent record counts as version 0); otherwise nothing is written
 	// and ErrVersionConflict is returned.
-	Save(ctx context.Context, rec Record, entry AuditEntry) error
+	Save(ctx context.Context, rec Record, entry audit.Entry) error
 	// ListAudit returns a page of the audit entries of orgID, newest first. An After that
 	// is not an audit id is problem.BadRequest; a limit outside 1-100 is problem.Invalid.
-	ListAudit(ctx context.Context, orgID string, q AuditQuery) (AuditPage, error)
+	ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error)
 }
 
 // CheckKeys returns the problem.NotFound error every Store method returns for an
@@ -106,24 +70,10 @@ func CheckKeys(orgID, area string) error {
 	if !ids.Valid(orgID) {
 		return problem.New(problem.NotFound, "organisation not found")
 	}
-	if area != "" && !ValidAreaName(area) {
+	if area != "" && !audit.ValidArea(area) {
 		return fmt.Errorf("settings: invalid area name %q", area)
 	}
 	return nil
-}
-
-// ValidAreaName reports whether s can be an area name: 1-40 lower-case ASCII letters and
-// "-", so that it can never contain a key separator.
-func ValidAreaName(s string) bool {
-	if s == "" || len(s) > 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // ErrContended is found (errors.Is) in the error of a Store.Save that collided with a

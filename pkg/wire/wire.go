@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/config"
@@ -29,7 +30,7 @@ import (
 type Deps struct {
 	Settings settings.Store
 	Blobs    blob.Store
-	Cursors  settings.Cursors
+	Cursors  audit.Cursors
 	Now      func() time.Time
 }
 
@@ -79,7 +80,7 @@ func Lambda(f Function, extra ...Adapter) (EntryPoint, error) {
 	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = Endpoint(nil, "DYNAMODB") })
 	d := Deps{Settings: dynamo.New(db, cfg.TableName), Now: time.Now}
 	if f.Needs.AuditCursorKey {
-		if d.Cursors, err = settings.NewCursors(cfg.AuditCursorKey); err != nil {
+		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -56,20 +57,20 @@ func rec(org, area string, version int64, data string) settings.Record {
 		UpdatedAt: base.Add(time.Duration(version) * time.Minute), UpdatedBy: "user-1", Data: json.RawMessage(data)}
 }
 
-func entry(org, area string, at time.Time, field string) settings.AuditEntry {
-	return settings.AuditEntry{ID: settings.NewAuditID(at), OrgID: org, At: at, Actor: "user-1", Area: area,
+func entry(org, area string, at time.Time, field string) audit.Entry {
+	return audit.Entry{ID: audit.NewID(at), OrgID: org, At: at, Actor: "user-1", Area: area,
 		Action: "replace", RequestID: "req-" + field,
-		Changes: []settings.Change{{Field: field, From: json.RawMessage(`1`), To: json.RawMessage(`{"a":[1,"x"]}`)}}}
+		Changes: []audit.Change{{Field: field, From: json.RawMessage(`1`), To: json.RawMessage(`{"a":[1,"x"]}`)}}}
 }
 
-func mustSave(t *testing.T, s settings.Store, r settings.Record, e settings.AuditEntry) {
+func mustSave(t *testing.T, s settings.Store, r settings.Record, e audit.Entry) {
 	t.Helper()
 	if err := s.Save(context.Background(), r, e); err != nil {
 		t.Fatalf("Save(%s/%s v%d): %v", r.OrgID, r.Area, r.Version, err)
 	}
 }
 
-func mustList(t *testing.T, s settings.Store, org string, q settings.AuditQuery) settings.AuditPage {
+func mustList(t *testing.T, s settings.Store, org string, q audit.Query) audit.Page {
 	t.Helper()
 	p, err := s.ListAudit(context.Background(), org, q)
 	if err != nil {
@@ -119,7 +120,7 @@ func testStale(t *testing.T, s settings.Store) {
 		t.Fatalf("after stale saves: version %d err %v, want 1", got.Version, err)
 	}
 	assertJSONEqual(t, got.Data, json.RawMessage(`{"name":"a"}`))
-	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+	if p := mustList(t, s, org, audit.Query{}); len(p.Items) != 1 {
 		t.Errorf("audit entries after stale saves: got %d, want 1 (a failed change writes no audit entry)", len(p.Items))
 	}
 }
@@ -151,7 +152,7 @@ func testConcurrent(t *testing.T, s settings.Store) {
 	if won != 1 {
 		t.Fatalf("concurrent saves of version 1: %d succeeded, want exactly 1", won)
 	}
-	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+	if p := mustList(t, s, org, audit.Query{}); len(p.Items) != 1 {
 		t.Errorf("audit entries: got %d, want 1", len(p.Items))
 	}
 }
@@ -162,7 +163,7 @@ func testIsolation(t *testing.T, s settings.Store) {
 	if _, err := s.Get(context.Background(), b, "general", settings.Strong); !problem.Is(err, problem.NotFound) {
 		t.Errorf("Get of another org: got %v, want NotFound", err)
 	}
-	if p := mustList(t, s, b, settings.AuditQuery{}); len(p.Items) != 0 {
+	if p := mustList(t, s, b, audit.Query{}); len(p.Items) != 0 {
 		t.Errorf("audit of another org: got %d entries, want 0", len(p.Items))
 	}
 }
@@ -175,7 +176,7 @@ func testAuditOrder(t *testing.T, s settings.Store) {
 		versions[area]++
 		mustSave(t, s, rec(org, area, versions[area], `{}`), entry(org, area, base.Add(time.Duration(i)*time.Second), fmt.Sprintf("f%d", i)))
 	}
-	p := mustList(t, s, org, settings.AuditQuery{})
+	p := mustList(t, s, org, audit.Query{})
 	var got []string
 	for _, e := range p.Items {
 		got = append(got, e.Changes[0].Field)
@@ -191,7 +192,7 @@ func testAuditOrder(t *testing.T, s settings.Store) {
 		t.Errorf("audit entry fields: got %+v", e)
 	}
 	assertJSONEqual(t, e.Changes[0].To, json.RawMessage(`{"a":[1,"x"]}`))
-	p = mustList(t, s, org, settings.AuditQuery{Area: "general"})
+	p = mustList(t, s, org, audit.Query{Area: "general"})
 	got = nil
 	for _, e := range p.Items {
 		got = append(got, e.Changes[0].Field)
@@ -219,7 +220,7 @@ func testAuditPaging(t *testing.T, s settings.Store) {
 			}
 		}
 		seen := map[string]bool{}
-		q := settings.AuditQuery{Area: area, Limit: 4}
+		q := audit.Query{Area: area, Limit: 4}
 		pages := 0
 		last := "~"
 		for {
@@ -262,14 +263,14 @@ func testAuditAfter(t *testing.T, s settings.Store) {
 	org := newOrg()
 	mustSave(t, s, rec(org, "general", 1, `{}`), entry(org, "general", base, "x"))
 	for _, after := range []string{"x", "../../etc", "0000000000000000001-zzzzzzzzzzzz", "\x00", "1-2"} {
-		_, err := s.ListAudit(context.Background(), org, settings.AuditQuery{After: after})
+		_, err := s.ListAudit(context.Background(), org, audit.Query{After: after})
 		if !problem.Is(err, problem.BadRequest) {
 			t.Errorf("After %q: got %v, want BadRequest", after, err)
 		}
 	}
 	// After the oldest entry: an empty last page.
-	p := mustList(t, s, org, settings.AuditQuery{})
-	last := mustList(t, s, org, settings.AuditQuery{After: p.Items[0].ID})
+	p := mustList(t, s, org, audit.Query{})
+	last := mustList(t, s, org, audit.Query{After: p.Items[0].ID})
 	if len(last.Items) != 0 || last.More {
 		t.Errorf("after the only entry: got %d items, more %v; want none", len(last.Items), last.More)
 	}
@@ -306,7 +307,7 @@ func testMalformedIDs(t *testing.T, s settings.Store) {
 		if _, err := s.Get(ctx, bad, "general", settings.Strong); !problem.Is(err, problem.NotFound) {
 			t.Errorf("Get(%q): got %v, want NotFound", bad, err)
 		}
-		if p, err := s.ListAudit(ctx, bad, settings.AuditQuery{}); !problem.Is(err, problem.NotFound) || len(p.Items) != 0 {
+		if p, err := s.ListAudit(ctx, bad, audit.Query{}); !problem.Is(err, problem.NotFound) || len(p.Items) != 0 {
 			t.Errorf("ListAudit(%q): got %d items, %v; want NotFound", bad, len(p.Items), err)
 		}
 		r := rec(bad, "general", 1, `{"name":"x"}`)
@@ -318,14 +319,14 @@ func testMalformedIDs(t *testing.T, s settings.Store) {
 	if err := s.Save(ctx, rec(org, "gen#eral", 1, `{}`), entry(org, "gen#eral", base, "x")); err == nil {
 		t.Errorf("Save with area gen#eral: accepted")
 	}
-	if p := mustList(t, s, org, settings.AuditQuery{}); len(p.Items) != 1 {
+	if p := mustList(t, s, org, audit.Query{}); len(p.Items) != 1 {
 		t.Errorf("org %s audit: got %d entries, want its 1", org, len(p.Items))
 	}
 }
 
 func testAuditLimit(t *testing.T, s settings.Store) {
 	for _, n := range []int{-1, 101, 1000} {
-		_, err := s.ListAudit(context.Background(), newOrg(), settings.AuditQuery{Limit: n})
+		_, err := s.ListAudit(context.Background(), newOrg(), audit.Query{Limit: n})
 		if !problem.Is(err, problem.Invalid) {
 			t.Errorf("limit %d: got %v, want Invalid", n, err)
 		}
