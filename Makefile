@@ -1,14 +1,13 @@
 # Convrs Admin. `make run` starts the whole API locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
-# Lambda functions of the HTTP API: one folder each under functions/.
-FUNCTIONS := general office-hours chat-handling audit
+# The functions: one folder each under functions/ (the folder is the list).
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 BUILD_DIR ?= build
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: run test unit lint build bench sizes clean \
-	build-GeneralFunction build-OfficeHoursFunction build-ChatHandlingFunction build-AuditFunction
+.PHONY: run test unit lint build bench sizes clean
 
 ## run: serve every route on http://127.0.0.1:3000 with the embedded store (data in .local/);
 ## pass flags with ARGS, e.g. make run ARGS="-addr 127.0.0.1:3001"
@@ -48,15 +47,12 @@ sizes: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# SAM build targets (BuildMethod: makefile). SAM sets ARTIFACTS_DIR.
-build-GeneralFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/general
-build-OfficeHoursFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/office-hours
-build-ChatHandlingFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/chat-handling
-build-AuditFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/audit
+# SAM build targets (BuildMethod: makefile): `sam build` runs make build-<LogicalId> with
+# ARTIFACTS_DIR set. A function's logical id is its folder name in CamelCase plus
+# "Function" (office-hours -> OfficeHoursFunction); the recipe turns it back into the
+# folder.
+build-%Function:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$$(echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam

@@ -23,10 +23,10 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/catalog"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/local"
 )
 
 func main() {
@@ -99,14 +99,14 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps, store, err := catalog.Embedded(dataDir)
+	deps, store, err := local.Embedded(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	log := wire.Logger(logOut, slog.LevelInfo)
+	log := lambdafn.Logger(logOut, slog.LevelInfo)
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)
-	catalog.MountAll(api, deps)
+	local.MountAll(api, deps)
 	return &server{api: api, keys: keys, close: store}, nil
 }
 

@@ -2,20 +2,8 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/convrs/admin/pkg/chathandling"
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
-func main() {
-	handler, err := wire.Lambda(chathandling.Function)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start:", err)
-		os.Exit(1)
-	}
-	lambda.Start(handler)
-}
+func main() { lambdafn.Start(chathandling.Function) }

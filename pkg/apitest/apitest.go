@@ -18,8 +18,8 @@ import (
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
-	"github.com/convrs/admin/pkg/catalog"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/local"
 )
 
 var (
@@ -45,7 +45,7 @@ func New(tb testing.TB) *Server {
 	if keyErr != nil {
 		tb.Fatal(keyErr)
 	}
-	deps, store, err := catalog.Embedded(tb.TempDir())
+	deps, store, err := local.Embedded(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func New(tb testing.TB) *Server {
 	s.Keys = auth.NewDevKeys(key, time.Now)
 	s.API = httpx.New(s.Keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	deps.Now = s.clock
-	catalog.MountAll(s.API, deps)
+	local.MountAll(s.API, deps)
 	return s
 }
 

@@ -147,6 +147,9 @@ func NewCursors(key []byte) (Cursors, error) {
 	return Cursors{key: bytes.Clone(key)}, nil
 }
 
+// Ready reports whether c has a key (the zero Cursors has none and refuses every cursor).
+func (c Cursors) Ready() bool { return len(c.key) >= MinCursorKeyLen }
+
 func (c Cursors) mac(orgID, area, lastID string) []byte {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte("convrs-audit-cursor\x00" + orgID + "\x00" + area + "\x00" + lastID))

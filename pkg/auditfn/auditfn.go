@@ -6,20 +6,19 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/wire"
 )
 
 // Policy is who may read an organisation's audit log.
 var Policy = auth.Roles(auth.RoleAdmin, auth.RoleCompliance)
 
 // Function is the audit Lambda function.
-var Function = wire.Function{Name: "audit", Needs: config.Needs{Table: true, AuditCursorKey: true}, Mount: func(api *httpx.API, d wire.Deps) {
+var Function = app.Function{Name: "audit", Needs: app.Needs{AuditLog: true}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Cursors)
 }}
 

@@ -96,6 +96,14 @@ func New(client API, table string) *Store {
 	return &Store{client: client, table: table}
 }
 
+// SettingsKeys is the pattern (IAM StringLike) of the partition keys of one area's
+// settings documents, for a dynamodb:LeadingKeys condition.
+func SettingsKeys(area string) string { return "SETTINGS#" + area + "#*" }
+
+// AuditKeys is the pattern (IAM StringLike) of the partition keys of audit entries, in
+// the table and in the auditByArea index.
+const AuditKeys = "AUDIT#*"
+
 // settingsKey is the key of a settings document. Organisation ids and area names never
 // contain "#" (settings.CheckKeys), so a key names exactly one (area, org) pair.
 func settingsKey(orgID, area string) map[string]types.AttributeValue {

@@ -28,9 +28,9 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/officehours"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/settingstest"
 )
 

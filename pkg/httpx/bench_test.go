@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/convrs/admin/pkg/chathandling"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/officehours"
+	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
 // A typical office-hours PUT body: weekday hours with a lunch break, a short Saturday,

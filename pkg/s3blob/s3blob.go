@@ -18,7 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/blob"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -204,4 +207,15 @@ func mapError(op, key string, err error) error {
 		}
 	}
 	return cause
+}
+
+// Logos is the lambdafn.Adapter of the logo bucket: an S3 client on the function's AWS
+// configuration (endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) keeping objects in
+// LOGO_BUCKET. Only the functions whose main passes it link the S3 client.
+func Logos(ac aws.Config, cfg config.Config, d *app.Deps) error {
+	if cfg.LogoBucket == "" {
+		return errors.New("s3blob: LOGO_BUCKET is not set")
+	}
+	d.Blobs = New(s3.NewFromConfig(ac, func(o *s3.Options) { o.BaseEndpoint = lambdafn.Endpoint(nil, "S3") }), cfg.LogoBucket)
+	return nil
 }

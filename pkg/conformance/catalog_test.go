@@ -1,4 +1,4 @@
-package catalog_test
+package conformance_test
 
 import (
 	"encoding/json"
@@ -15,10 +15,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/catalog"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/local"
 )
 
 // repoPath names a file relative to the repository root (tests run in pkg/catalog).
@@ -56,24 +57,24 @@ func routesOf(api *httpx.API) routeSet {
 }
 
 // functionRoutes returns the routes f serves on its own (as its Lambda does).
-func functionRoutes(f wire.Function) routeSet {
-	return routesOf(f.API(wire.Deps{}, discardLogger()))
+func functionRoutes(f app.Function) routeSet {
+	return routesOf(lambdafn.API(f, app.Deps{}, discardLogger()))
 }
 
 // servedRoutes returns the routes of every function mounted on one API (as cmd/local).
 func servedRoutes() routeSet {
 	api := httpx.New(auth.Claims{}, discardLogger())
-	catalog.MountAll(api, wire.Deps{})
+	local.MountAll(api, app.Deps{})
 	return routesOf(api)
 }
 
-func functionNamed(name string) (wire.Function, bool) {
-	for _, f := range catalog.Functions {
+func functionNamed(name string) (app.Function, bool) {
+	for _, f := range local.Functions {
 		if f.Name == name {
 			return f, true
 		}
 	}
-	return wire.Function{}, false
+	return app.Function{}, false
 }
 
 // epoch is the instant the test clock starts at: the morning US daylight saving time
@@ -83,11 +84,11 @@ var epoch = time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
 // mustDeps returns the embedded adapters (a bbolt file and a blob folder in a temporary
 // directory) and a deterministic clock that starts at epoch and advances one second per
 // reading, so that audit entries are strictly ordered.
-func mustDeps(t *testing.T) wire.Deps {
+func mustDeps(t *testing.T) app.Deps {
 	t.Helper()
-	deps, store, err := catalog.Embedded(t.TempDir())
+	deps, store, err := local.Embedded(t.TempDir())
 	if err != nil {
-		t.Fatalf("catalog.Embedded: %v", err)
+		t.Fatalf("local.Embedded: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := store.Close(); err != nil {

@@ -11,15 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/blob"
-	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/logo"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/wire"
 )
 
 // AreaName is the URL segment and audit area.
@@ -74,7 +73,7 @@ var Area = settings.Area[Settings]{
 }
 
 // Function is the general Lambda function; its logos live in the LOGO_BUCKET bucket.
-var Function = wire.Function{Name: AreaName, Needs: config.Needs{Table: true, LogoBucket: true}, Mount: func(api *httpx.API, d wire.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Logos: true}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Blobs, d.Now)
 }}
 
@@ -105,7 +104,7 @@ func Register(api *httpx.API, store settings.Store, blobs blob.Store, now func()
 // settings update never leaves the document pointing at the wrong bytes.
 func logoKey(orgID string, l *Logo) string {
 	_, id, _ := strings.Cut(l.URL, "?v=")
-	return "orgs/" + orgID + "/logo/" + id
+	return app.LogoKeyPrefix + orgID + "/logo/" + id
 }
 
 func newLogoID() string {

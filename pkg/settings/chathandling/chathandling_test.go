@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/apitest"
-	"github.com/convrs/admin/pkg/chathandling"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
 const path = "/v1/orgs/acme/settings/chat-handling"

@@ -1,7 +1,8 @@
-// Package catalog lists every Lambda function of the HTTP API, for the local dev server
-// (which mounts them all on one port) and for the tests that check the template, the
-// Makefile, events/ and openapi.yaml against the code.
-package catalog
+// Package local is the one list of the product's functions (Functions) and the embedded
+// adapters that run them all in one process: the local dev server (cmd/local), the API
+// tests (package apitest) and the conformance tests use it. Adding a function means
+// adding it here and a functions/<name>/ folder; nothing else lists functions.
+package local
 
 import (
 	"crypto/rand"
@@ -13,24 +14,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/bolt"
-	"github.com/convrs/admin/pkg/chathandling"
 	"github.com/convrs/admin/pkg/dirblob"
-	"github.com/convrs/admin/pkg/general"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/officehours"
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/general"
+	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
 // Functions lists every function, in template order.
-var Functions = []wire.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function}
+var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function}
 
 // MountAll mounts the routes of every function on one API.
-func MountAll(api *httpx.API, d wire.Deps) {
+func MountAll(api *httpx.API, d app.Deps) {
 	for _, f := range Functions {
-		f.Mount(api, d)
+		f.HTTP(api, d)
 	}
 }
 
@@ -38,28 +39,28 @@ func MountAll(api *httpx.API, d wire.Deps) {
 // and audit in dir/convrs.db (bbolt), logos under dir/blobs, the audit cursor key in
 // dir/audit-cursor-key (made on first use, 0600). The clock is time.Now. Close the
 // returned store when done. Errors name the file that could not be opened.
-func Embedded(dir string) (wire.Deps, *bolt.Store, error) {
+func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return wire.Deps{}, nil, fmt.Errorf("data folder: %w", err)
+		return app.Deps{}, nil, fmt.Errorf("data folder: %w", err)
 	}
 	key, err := loadOrCreateKey(filepath.Join(dir, "audit-cursor-key"))
 	if err != nil {
-		return wire.Deps{}, nil, err
+		return app.Deps{}, nil, err
 	}
 	cursors, err := audit.NewCursors(key)
 	if err != nil {
-		return wire.Deps{}, nil, err
+		return app.Deps{}, nil, err
 	}
 	store, err := bolt.Open(filepath.Join(dir, "convrs.db"))
 	if err != nil {
-		return wire.Deps{}, nil, err
+		return app.Deps{}, nil, err
 	}
 	blobs, err := dirblob.New(filepath.Join(dir, "blobs"))
 	if err != nil {
 		_ = store.Close()
-		return wire.Deps{}, nil, err
+		return app.Deps{}, nil, err
 	}
-	return wire.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Now: time.Now}, store, nil
+	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on

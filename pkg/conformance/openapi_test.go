@@ -1,4 +1,4 @@
-package catalog_test
+package conformance_test
 
 import (
 	"regexp"

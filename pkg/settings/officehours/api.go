@@ -4,12 +4,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/wire"
 )
 
 // AreaName is the URL segment and audit area.
@@ -23,7 +22,7 @@ var Area = settings.Area[Settings]{
 }
 
 // Function is the office-hours Lambda function.
-var Function = wire.Function{Name: AreaName, Needs: config.Needs{Table: true}, Mount: func(api *httpx.API, d wire.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Now)
 }}
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/general"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings/general"
 )
 
 const (

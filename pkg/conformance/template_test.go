@@ -1,9 +1,10 @@
-package catalog_test
+package conformance_test
 
 import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,9 +13,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/convrs/admin/pkg/catalog"
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/dynamo"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/local"
 )
 
 // makefile is what the test needs from the Makefile: variables and target recipes.
@@ -25,7 +28,7 @@ type makefile struct {
 
 var (
 	makeVar    = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?=|:=|=)\s*(.*)$`)
-	makeTarget = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\s*:([^=]|$)`)
+	makeTarget = regexp.MustCompile(`^([A-Za-z0-9_.%-]+)\s*:([^=]|$)`)
 	makeRef    = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 	functionIn = regexp.MustCompile(`\./functions/([A-Za-z0-9_-]+)`)
 )
@@ -175,6 +178,38 @@ func list(n *yaml.Node) []*yaml.Node {
 	}
 }
 
+// LogicalID is the template logical id of the function in functions/<name>: its name in
+// CamelCase plus "Function" (office-hours -> OfficeHoursFunction).
+func LogicalID(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String() + "Function"
+}
+
+// makeBuilds runs the Makefile's build target for a logical id the way sam build does
+// (with go replaced by echo) and returns the functions/<name> it builds, or "" after
+// reporting that it builds none or several.
+func makeBuilds(t *testing.T, id string) string {
+	t.Helper()
+	cmd := exec.Command("make", "-s", "--no-print-directory", "build-"+id, "GO=echo", "ARTIFACTS_DIR=/artifacts")
+	cmd.Dir = repoPath()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("make build-%s: %v\n%s", id, err, out)
+		return ""
+	}
+	m := functionIn.FindAllStringSubmatch(string(out), -1)
+	if len(m) != 1 || !strings.Contains(string(out), "-o /artifacts/bootstrap") {
+		t.Errorf("make build-%s runs %q; want one build of ./functions/<name> into $ARTIFACTS_DIR/bootstrap", id, out)
+		return ""
+	}
+	return m[0][1]
+}
+
 // TestTemplateMatchesCode checks template.yaml against the code and the Makefile: the
 // same functions everywhere, each built by its Makefile target from its own folder, with
 // exactly the routes its code serves, the environment its configuration reads, and the
@@ -198,7 +233,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 		}
 	}
 	var names []string
-	for _, f := range catalog.Functions {
+	for _, f := range local.Functions {
 		names = append(names, f.Name)
 	}
 	logicalIDs := map[string]string{} // function name -> template logical id
@@ -211,36 +246,46 @@ func TestTemplateMatchesCode(t *testing.T) {
 		if got := scalar(at(res, "Properties", "CodeUri")); got != "." {
 			t.Errorf("%s: CodeUri = %q, want . (the module root, where the Makefile is)", id, got)
 		}
-		recipe, ok := mk.recipes["build-"+id]
-		if !ok {
-			t.Errorf("%s: the Makefile has no target build-%s", id, id)
+		name := makeBuilds(t, id)
+		if name == "" {
 			continue
 		}
-		cmd := mk.expand(strings.Join(recipe, "\n"))
-		m := functionIn.FindAllStringSubmatch(cmd, -1)
-		if len(m) != 1 {
-			t.Errorf("build-%s: recipe %q must build exactly one ./functions/<name>", id, cmd)
-			continue
+		if want := LogicalID(name); want != id {
+			t.Errorf("%s builds functions/%s, whose logical id must be %s", id, name, want)
 		}
-		for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "-o $(ARTIFACTS_DIR)/bootstrap"} {
-			if !strings.Contains(cmd, want) {
-				t.Errorf("build-%s: recipe %q lacks %s", id, cmd, want)
-			}
-		}
-		name := m[0][1]
 		if prev, dup := logicalIDs[name]; dup {
 			t.Errorf("%s and %s both build functions/%s", prev, id, name)
 		}
 		logicalIDs[name] = id
 		templated = append(templated, name)
 	}
-	funcsVar := strings.Fields(mk.vars["FUNCTIONS"])
+	// The one pattern rule SAM calls builds a linux/arm64 bootstrap into ARTIFACTS_DIR.
+	recipe, ok := mk.recipes["build-%Function"]
+	cmd := mk.expand(strings.Join(recipe, "\n"))
+	if !ok {
+		t.Errorf("the Makefile has no build-%%Function pattern rule")
+	}
+	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-o $(ARTIFACTS_DIR)/bootstrap", "./functions/"} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("build-%%Function: recipe %q lacks %s", cmd, want)
+		}
+	}
+	// FUNCTIONS, as make computes it.
+	var funcsVar []string
+	pf := exec.Command("make", "-s", "--no-print-directory", "-f", "Makefile", "-f", "-", "print-functions")
+	pf.Dir = repoPath()
+	pf.Stdin = strings.NewReader("print-functions:\n\t@echo $(FUNCTIONS)\n")
+	if out, err := pf.CombinedOutput(); err == nil {
+		funcsVar = strings.Fields(string(out))
+	} else {
+		t.Errorf("make print-functions: %v\n%s", err, out)
+	}
 	want := slices.Sorted(slices.Values(folders))
 	for _, got := range []struct {
 		what  string
 		names []string
 	}{
-		{"catalog.Functions", names},
+		{"local.Functions", names},
 		{"template.yaml functions", templated},
 		{"Makefile FUNCTIONS", funcsVar},
 	} {
@@ -250,7 +295,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 
 	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true}
-	for _, f := range catalog.Functions {
+	for _, f := range local.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
 			continue // reported above
@@ -311,7 +356,8 @@ func TestTemplateMatchesCode(t *testing.T) {
 				}
 			}
 			wantRef := map[string]string{config.EnvTableName: "AWS::DynamoDB::Table", config.EnvLogoBucket: "AWS::S3::Bucket"}
-			for name, needed := range map[string]bool{config.EnvTableName: f.Needs.Table, config.EnvLogoBucket: f.Needs.LogoBucket} {
+			cn := f.Needs.Config()
+			for name, needed := range map[string]bool{config.EnvTableName: cn.Table, config.EnvLogoBucket: cn.LogoBucket} {
 				v, set := env[name]
 				switch {
 				case needed && !set:
@@ -323,9 +369,9 @@ func TestTemplateMatchesCode(t *testing.T) {
 				}
 			}
 			switch v, set := env[config.EnvAuditCursorKey]; {
-			case f.Needs.AuditCursorKey && !set:
+			case cn.AuditCursorKey && !set:
 				t.Errorf("%s is not set but %s needs it", config.EnvAuditCursorKey, f.Name)
-			case !f.Needs.AuditCursorKey && set:
+			case !cn.AuditCursorKey && set:
 				t.Errorf("%s is set but %s does not need it", config.EnvAuditCursorKey, f.Name)
 			case set:
 				ref := regexp.MustCompile(`^\{\{resolve:secretsmanager:\$\{([A-Za-z0-9]+)\}:SecretString\}\}$`).FindStringSubmatch(intrinsicText(v))
@@ -339,10 +385,10 @@ func TestTemplateMatchesCode(t *testing.T) {
 				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)
 			}
 
-			checkPolicies(t, tpl, id, f.Name, f.Needs.LogoBucket)
+			checkPolicies(t, tpl, id, f)
 			// Image checks are the costliest work any function does: the logo function's
 			// concurrency is capped (and reserved) so an upload flood stays contained.
-			if f.Needs.LogoBucket {
+			if f.Needs.Logos {
 				if n, err := strconv.Atoi(scalar(tpl.prop(id, "ReservedConcurrentExecutions"))); err != nil || n < 1 {
 					t.Errorf("ReservedConcurrentExecutions must be set for a function that decodes images")
 				}
@@ -361,47 +407,26 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 }
 
-// grant is one action a function may perform: the resources (by logical id) and, for
-// DynamoDB, the partition-key patterns (dynamodb:LeadingKeys) it is limited to.
-type grant struct {
-	resources   []string
-	leadingKeys []string
+// resourceName turns a policy statement's resource into the form lambdafn.Grant uses:
+// "Table" for !GetAtt Table.Arn, "Table/index/x" for !Sub "${Table.Arn}/index/x".
+func resourceName(n *yaml.Node) string {
+	text := intrinsicText(n)
+	text = strings.TrimPrefix(text, "${")
+	text = strings.Replace(text, ".Arn}", "", 1)
+	return strings.TrimSuffix(text, ".Arn")
 }
 
-func areaGrants(area string) map[string]grant {
-	return map[string]grant{
-		"dynamodb:GetItem": {[]string{"Table"}, []string{"SETTINGS#" + area + "#*"}},
-		"dynamodb:PutItem": {[]string{"Table"}, []string{"SETTINGS#" + area + "#*", "AUDIT#*"}},
-	}
-}
-
-// grants is the least privilege of each function. A new function must be listed here.
-var grants = map[string]map[string]grant{
-	"general": func() map[string]grant {
-		g := areaGrants("general")
-		for _, a := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"} {
-			g[a] = grant{resources: []string{"LogoBucket"}}
-		}
-		return g
-	}(),
-	"office-hours":  areaGrants("office-hours"),
-	"chat-handling": areaGrants("chat-handling"),
-	"audit":         {"dynamodb:Query": {[]string{"Table"}, []string{"AUDIT#*"}}},
-}
-
-// checkPolicies checks that a function's policies are explicit Allow statements granting
-// exactly its actions, on its own table and bucket only, and that every DynamoDB
-// statement is limited with a dynamodb:LeadingKeys condition to the key patterns the
-// function's items use.
-func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
+// checkPolicies checks that a function's policies are explicit Allow statements that give
+// exactly the grants its Needs call for (lambdafn.Grants): every action on exactly its
+// resources, DynamoDB actions limited by a ForAllValues:StringLike dynamodb:LeadingKeys
+// condition to the key patterns the function's items use.
+func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 	t.Helper()
-	want, ok := grants[name]
-	if !ok {
-		t.Errorf("no least-privilege grants listed for function %s in this test", name)
-		return
+	want := map[lambdafn.Grant]bool{}
+	for _, g := range lambdafn.Grants(f.Needs) {
+		want[g] = true
 	}
-	got := map[string]bool{}
-	keysOf := map[string]map[string]bool{} // action -> LeadingKeys patterns granted
+	got := map[lambdafn.Grant]bool{}
 	for i, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
 		stmts := at(pol, "Statement")
 		if stmts == nil {
@@ -410,69 +435,41 @@ func checkPolicies(t *testing.T, tpl cfn, id, name string, logos bool) {
 		}
 		for _, st := range list(stmts) {
 			if scalar(at(st, "Effect")) != "Allow" {
+				t.Errorf("statement %s: only Allow statements are expected", scalar(at(st, "Sid")))
 				continue
 			}
-			var resources []string
+			cond := at(st, "Condition")
+			leading := []string{""}
+			if cond != nil {
+				keys := list(at(cond, "ForAllValues:StringLike", "dynamodb:LeadingKeys"))
+				if len(keys) == 0 || len(entries(cond)) != 1 {
+					t.Errorf("statement %s: the only condition expected is ForAllValues:StringLike dynamodb:LeadingKeys", scalar(at(st, "Sid")))
+				}
+				leading = nil
+				for _, k := range keys {
+					leading = append(leading, scalar(k))
+				}
+			}
 			for _, r := range list(at(st, "Resource")) {
-				text := intrinsicText(r)
-				if strings.Contains(text, "*") && !strings.HasSuffix(text, "/orgs/*") {
-					t.Errorf("resource %q is a wildcard", text)
+				res := resourceName(r)
+				if strings.Contains(res, "*") && !strings.HasSuffix(res, "/"+app.LogoKeyPrefix+"*") {
+					t.Errorf("resource %q is a wildcard", intrinsicText(r))
 				}
-				resources = append(resources, text)
-			}
-			var leading []string
-			for _, k := range list(at(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")) {
-				leading = append(leading, scalar(k))
-			}
-			for _, a := range list(at(st, "Action")) {
-				action := scalar(a)
-				got[action] = true
-				g, allowed := want[action]
-				if !allowed {
-					t.Errorf("grants %s, which %s does not use", action, name)
-					continue
-				}
-				for _, r := range resources {
-					if !slices.ContainsFunc(g.resources, func(o string) bool { return strings.HasPrefix(r, o+".") || strings.HasPrefix(r, "${"+o+".") }) {
-						t.Errorf("%s on %q: want it on %v only", action, r, g.resources)
+				for _, a := range list(at(st, "Action")) {
+					for _, k := range leading {
+						g := lambdafn.Grant{Action: scalar(a), Resource: res, LeadingKeys: k}
+						if !want[g] {
+							t.Errorf("grants %s on %s (leading keys %q), which the needs of %s do not call for", g.Action, g.Resource, g.LeadingKeys, f.Name)
+						}
+						got[g] = true
 					}
-				}
-				if strings.HasPrefix(action, "dynamodb:") && len(leading) == 0 {
-					t.Errorf("%s is not limited by a ForAllValues:StringLike dynamodb:LeadingKeys condition", action)
-				}
-				for _, k := range leading {
-					if !slices.Contains(g.leadingKeys, k) {
-						t.Errorf("%s on partition keys %q: want only %v", action, k, g.leadingKeys)
-					}
-					if keysOf[action] == nil {
-						keysOf[action] = map[string]bool{}
-					}
-					keysOf[action][k] = true
 				}
 			}
 		}
 	}
-	for action, g := range want {
-		if !got[action] {
-			t.Errorf("does not grant %s, which %s needs", action, name)
-		}
-		for _, k := range g.leadingKeys {
-			if !keysOf[action][k] {
-				t.Errorf("does not grant %s on partition keys %q, which %s writes or reads", action, k, name)
-			}
-		}
-	}
-	if logos {
-		found := false
-		for _, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
-			for _, st := range list(at(pol, "Statement")) {
-				for _, r := range list(at(st, "Resource")) {
-					found = found || intrinsicText(r) == "${LogoBucket.Arn}/orgs/*"
-				}
-			}
-		}
-		if !found {
-			t.Errorf("the logo statement must be limited to ${LogoBucket.Arn}/orgs/* (where logos are kept)")
+	for g := range want {
+		if !got[g] {
+			t.Errorf("does not grant %s on %s (leading keys %q), which %s needs", g.Action, g.Resource, g.LeadingKeys, f.Name)
 		}
 	}
 }

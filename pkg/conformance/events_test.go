@@ -1,4 +1,4 @@
-package catalog_test
+package conformance_test
 
 import (
 	"bytes"
@@ -17,7 +17,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/lambdafn"
 )
 
 // eventCase is the expected outcome of one events/<function>/<name>.json sample. Cases run
@@ -229,14 +230,14 @@ func TestEventsThroughLambdaEntryPoint(t *testing.T) {
 			name := strings.Split(c.file, "/")[0]
 			fn, found := functionNamed(name)
 			if !found {
-				t.Fatalf("events/%s: no function %q in catalog.Functions", name, name)
+				t.Fatalf("events/%s: no function %q in local.Functions", name, name)
 			}
 			raw := mustRead(t, repoPath("events", c.file))
 			req := checkSample(t, fn, raw)
 
 			h, ok := handlers[name]
 			if !ok {
-				h = lambda.NewHandler(fn.EntryPoint(deps, discardLogger()))
+				h = lambda.NewHandler(lambdafn.EntryPoint(fn, deps, discardLogger()))
 				handlers[name] = h
 			}
 			out, err := h.Invoke(context.Background(), raw)
@@ -277,7 +278,7 @@ func TestEventsThroughLambdaEntryPoint(t *testing.T) {
 
 // checkSample checks that a sample is a well-formed payload format 2.0 event for a route
 // its function serves, authorised for the path organisation, and returns it decoded.
-func checkSample(t *testing.T, fn wire.Function, raw []byte) events.APIGatewayV2HTTPRequest {
+func checkSample(t *testing.T, fn app.Function, raw []byte) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	var req events.APIGatewayV2HTTPRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -13,9 +13,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bolt"
-	"github.com/convrs/admin/pkg/chathandling"
-	"github.com/convrs/admin/pkg/wire"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
 // The local server's path: RS256 dev token verified on every request, bbolt store.
@@ -49,13 +50,13 @@ func BenchmarkLocalPut(b *testing.B) {
 // The Lambda path: an API Gateway v2 event through the function's entry point (claims
 // from the JWT authorizer, request conversion, handler, response conversion), on the
 // embedded store so that the figure is the handler's own cost, not the network's.
-func lambdaEntry(b testing.TB) wire.EntryPoint {
+func lambdaEntry(b testing.TB) lambdafn.HTTPEntry {
 	store, err := bolt.Open(filepath.Join(b.TempDir(), "convrs.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Close() })
-	return chathandling.Function.EntryPoint(wire.Deps{Settings: store, Now: time.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return lambdafn.EntryPoint(chathandling.Function, app.Deps{Settings: store, Now: time.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
 func event(method, body string) events.APIGatewayV2HTTPRequest {

@@ -1,0 +1,83 @@
+// Package app describes the product's functions with no AWS dependency: a Function (its
+// name, what it needs and what it serves), the Deps (ports) every function is given, and
+// the Needs from which its environment, its cold-start checks and its IAM policy follow.
+//
+// Area and feature packages declare their Function here; package lambdafn turns one into
+// a Lambda entry point with AWS adapters, and package local mounts them all on one server
+// with the embedded adapters. A package that defines a port held in Deps (settings, blob,
+// audit) never declares a Function, which keeps the import graph acyclic.
+package app
+
+import (
+	"slices"
+	"time"
+
+	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/blob"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/settings"
+)
+
+// Deps are the ports handlers use. A function gets the ones its Needs name.
+type Deps struct {
+	Settings settings.Store
+	Blobs    blob.Store
+	Cursors  audit.Cursors
+	Now      func() time.Time
+}
+
+// Needs names the ports a function uses and how.
+type Needs struct {
+	// Settings lists the settings areas whose documents the function reads and writes;
+	// every write adds an audit entry.
+	Settings []string
+	// AuditLog means the function lists organisations' audit logs (and signs cursors).
+	AuditLog bool
+	// Logos means the function keeps organisation logos in the logo bucket.
+	Logos bool
+}
+
+// Table reports whether the function uses the DynamoDB table.
+func (n Needs) Table() bool { return len(n.Settings) > 0 || n.AuditLog }
+
+// Config is the configuration the function needs from its environment.
+func (n Needs) Config() config.Needs {
+	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog}
+}
+
+// Missing names the ports of d the needs require but d lacks ("" when none), so that a
+// function refuses to start rather than answer 500 later.
+func (n Needs) Missing(d Deps) []string {
+	var out []string
+	if n.Table() && d.Settings == nil {
+		out = append(out, "settings store")
+	}
+	if n.Logos && d.Blobs == nil {
+		out = append(out, "logo blob store")
+	}
+	if n.AuditLog && !d.Cursors.Ready() {
+		out = append(out, "audit cursor key")
+	}
+	if d.Now == nil {
+		out = append(out, "clock")
+	}
+	return out
+}
+
+// LogoKeyPrefix starts the blob key of every organisation logo
+// (orgs/<orgId>/logo/<id>); the logo bucket policy is limited to it.
+const LogoKeyPrefix = "orgs/"
+
+// Function describes one function of the product.
+type Function struct {
+	// Name is the function's folder under functions/ and its name everywhere else (the
+	// template's logical id is its CamelCase form plus "Function").
+	Name  string
+	Needs Needs
+	// HTTP mounts the function's routes.
+	HTTP func(api *httpx.API, d Deps)
+}
+
+// Writes reports whether the function writes the settings area.
+func (f Function) Writes(area string) bool { return slices.Contains(f.Needs.Settings, area) }

@@ -1,0 +1,50 @@
+package lambdafn
+
+import (
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/dynamo"
+)
+
+// Grant is one permission a function's IAM policy must give, derived from its Needs: an
+// action on a resource of the template, named by logical id with a suffix for a part of
+// it ("Table", "Table/index/auditByArea", "LogoBucket", "LogoBucket/orgs/*"), limited by
+// a dynamodb:LeadingKeys condition to LeadingKeys when that is set. The conformance tests
+// check every function's policy in template.yaml against these: nothing missing, nothing
+// more.
+type Grant struct {
+	Action      string
+	Resource    string
+	LeadingKeys string
+}
+
+// Grants lists the permissions that follow from n.
+func Grants(n app.Needs) []Grant {
+	var out []Grant
+	for _, area := range n.Settings {
+		keys := dynamo.SettingsKeys(area)
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", keys},
+			Grant{"dynamodb:PutItem", "Table", keys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+		)
+	}
+	if n.AuditLog {
+		out = append(out,
+			Grant{"dynamodb:Query", "Table", dynamo.AuditKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.AuditIndex, dynamo.AuditKeys},
+		)
+	}
+	if n.Logos {
+		objects := "LogoBucket/" + app.LogoKeyPrefix + "*"
+		out = append(out,
+			Grant{"s3:GetObject", objects, ""},
+			Grant{"s3:PutObject", objects, ""},
+			Grant{"s3:DeleteObject", objects, ""},
+			// S3 answers a GetObject of a missing key with 404 only to a caller that may
+			// list the bucket (else 403); the check carries no s3:prefix, so the grant
+			// covers the bucket, which holds nothing but logos.
+			Grant{"s3:ListBucket", "LogoBucket", ""},
+		)
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+// Package lambdafn is the Lambda bootstrap: it turns an app.Function into a Lambda entry
+// point. It reads and validates the configuration once per cold start, builds the AWS
+// clients the function's Needs call for (the table always through package dynamo; ports
+// only some functions use, such as the logo bucket, through an Adapter passed by the
+// function's main, so that only that binary links the SDK client), refuses to start when
+// a needed port is missing, and wraps the routes for API Gateway.
+//
+// Every functions/<name>/main.go is one line: lambdafn.Start(<pkg>.Function, adapters...).
+package lambdafn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/dynamo"
+	"github.com/convrs/admin/pkg/httpx"
+)
+
+// HTTPEntry is the Lambda handler of an HTTP API function (payload format 2.0).
+type HTTPEntry func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Adapter attaches a port that only some functions need to d, built on the function's
+// AWS configuration and its config (such as s3blob.Logos for the logo bucket).
+type Adapter func(ac aws.Config, cfg config.Config, d *app.Deps) error
+
+// Logger returns the JSON logger every process uses (Lambda's JSON log format).
+func Logger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// API returns the function's routes behind API Gateway JWT-authorizer claims.
+func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {
+	api := httpx.New(auth.Claims{}, log)
+	f.HTTP(api, d)
+	return api
+}
+
+// EntryPoint wraps the function's routes for API Gateway.
+func EntryPoint(f app.Function, d app.Deps, log *slog.Logger) HTTPEntry {
+	return httpadapter.NewV2(API(f, d, log)).ProxyWithContext
+}
+
+// Build is everything a function's main does before lambda.Start: read and validate the
+// configuration through getenv (os.Getenv when nil), build the AWS clients once per cold
+// start, attach the extra adapters, check that every port the function needs is there,
+// and wrap the routes. Errors name every variable or port that is missing.
+func Build(f app.Function, getenv func(string) string, extra ...Adapter) (HTTPEntry, *slog.Logger, error) {
+	cfg, err := config.Load(f.Needs.Config(), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: configuration: %w", f.Name, err)
+	}
+	ac, err := AWSConfig(getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
+	}
+	d := app.Deps{Now: time.Now}
+	if f.Needs.Table() {
+		db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = Endpoint(getenv, "DYNAMODB") })
+		d.Settings = dynamo.New(db, cfg.TableName)
+	}
+	if f.Needs.AuditLog {
+		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	var errs []error
+	for _, add := range extra {
+		errs = append(errs, add(ac, cfg, &d))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if missing := f.Needs.Missing(d); len(missing) > 0 {
+		return nil, nil, fmt.Errorf("%s: needs %s, which main did not provide", f.Name, strings.Join(missing, ", "))
+	}
+	log := Logger(os.Stdout, cfg.LogLevel)
+	return EntryPoint(f, d, log), log, nil
+}
+
+// Start builds the function and serves it with lambda.Start. When the function cannot
+// be built it prints why to stderr and exits 1, so the Lambda init fails with the reason
+// in the logs rather than answering 500 later.
+func Start(f app.Function, extra ...Adapter) {
+	entry, log, err := Build(f, nil, extra...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start:", err)
+		os.Exit(1)
+	}
+	slog.SetDefault(log)
+	lambda.Start(entry)
+}

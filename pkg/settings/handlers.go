@@ -1,0 +1,133 @@
+package settings
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/httpx"
+)
+
+// Register serves GET, PUT and PATCH of /v1/orgs/{orgId}/settings/<name> for pol.
+func (s *Service[T]) Register(api *httpx.API, pol auth.Policy) {
+	path := "/v1/orgs/{orgId}/settings/" + s.area.Name
+	api.Handle(http.MethodGet, path, pol, s.get)
+	api.Handle(http.MethodPut, path, pol, s.put)
+	api.Handle(http.MethodPatch, path, pol, s.patch)
+}
+
+func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
+	cur, err := s.Load(r.Context(), r.PathValue("orgId"))
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.Write(w, r, http.StatusOK, cur)
+}
+
+func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {
+	body, err := httpx.ReadJSON(r, httpx.MediaJSON)
+	if err == nil {
+		body, err = s.stripReadOnly(body)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.respond(w, r, "replace", func(T) (T, error) {
+		next := s.area.Defaults()
+		return next, httpx.Unmarshal(body, &next)
+	})
+}
+
+func (s *Service[T]) patch(w http.ResponseWriter, r *http.Request) {
+	body, err := httpx.ReadJSON(r, httpx.MediaMergePatch)
+	if err == nil {
+		body, err = s.stripReadOnly(body)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	// The patch's own names must be the area's (exactly, as in a PUT): merging a wrongly
+	// cased key, even with null, would otherwise change nothing and answer 200.
+	var probe T
+	if err := httpx.Unmarshal(body, &probe); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.respond(w, r, "patch", func(cur T) (T, error) {
+		doc, err := json.Marshal(cur)
+		if err != nil {
+			return cur, err
+		}
+		merged, err := httpx.MergePatch(doc, body)
+		if err != nil {
+			return cur, err
+		}
+		next := s.area.Defaults()
+		return next, httpx.Unmarshal(merged, &next)
+	})
+}
+
+func (s *Service[T]) respond(w http.ResponseWriter, r *http.Request, action string, m Mutation[T]) {
+	cur, err := s.Update(r.Context(), r.PathValue("orgId"), httpx.IfMatch(r), action, m)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	s.Write(w, r, http.StatusOK, cur)
+}
+
+// stripReadOnly removes the server-owned top-level fields from a JSON object body.
+func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := httpx.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range append([]string{"version", "updatedAt", "updatedBy"}, s.area.ReadOnly...) {
+		delete(m, k)
+	}
+	return json.Marshal(m)
+}
+
+// Write sends cur as the area's JSON representation with its ETag.
+func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, cur Current[T]) {
+	body, err := representation(cur)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", cur.ETag())
+	httpx.WriteRawJSON(w, status, body)
+}
+
+// representation is the JSON a client sees: the document's fields plus the read-only
+// version, updatedAt and updatedBy.
+func representation[T Doc](cur Current[T]) ([]byte, error) {
+	doc, err := json.Marshal(cur.Doc)
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		Version   int64      `json:"version"`
+		UpdatedAt *time.Time `json:"updatedAt"`
+		UpdatedBy *string    `json:"updatedBy"`
+	}
+	m := meta{Version: cur.Version}
+	if cur.Version > 0 {
+		m.UpdatedAt, m.UpdatedBy = &cur.UpdatedAt, &cur.UpdatedBy
+	}
+	head, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) <= 2 {
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+len(doc))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, ',')
+	return append(out, doc[1:]...), nil
+}
