@@ -4,6 +4,9 @@ GO ?= go
 # The functions: one folder each under functions/ (the folder is the list).
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 BUILD_DIR ?= build
+# staticcheck, pinned; `go run` fetches it through the module proxy on first use, so a
+# fresh machine needs nothing but Go.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
@@ -14,7 +17,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 run:
 	$(GO) run ./cmd/local $(ARGS)
 
-## test: gofmt + vet, then every test with -race, DynamoDB Local started for the integration suite
+## test: gofmt, vet and staticcheck, then every test with -race, DynamoDB Local started for the integration suite
 test: lint
 	./scripts/test.sh
 
@@ -22,11 +25,12 @@ test: lint
 unit:
 	$(GO) test -race ./...
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet and staticcheck
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 ## build: every function as a stripped linux/arm64 bootstrap in build/<function>/bootstrap
 build:

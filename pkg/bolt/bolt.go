@@ -14,10 +14,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/problem"
@@ -53,7 +55,7 @@ func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
 func OpenWith(path string, o Options) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 200 * time.Millisecond, NoSync: o.NoSync})
 	if err != nil {
-		if err == bbolt.ErrTimeout {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("bolt: open %s: another process (a running server?) is using this data folder", path)
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

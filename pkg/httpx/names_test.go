@@ -34,24 +34,27 @@ func (s *shout) UnmarshalJSON(b []byte) error { *s = shout(strings.ToUpper(strin
 type namesDoc struct {
 	NamesBase
 	namesHidden
-	N       int                   `json:"n"`
-	In      namesInner            `json:"in"`
-	Ptr     *namesInner           `json:"ptr"`
-	PtrPtr  **namesInner          `json:"ptrPtr"`
-	List    []namesInner          `json:"list"`
-	Pair    [2]namesInner         `json:"pair"`
-	ByDay   map[string]namesInner `json:"byDay"`
-	Ints    map[int]int           `json:"ints"`
-	Raw     json.RawMessage       `json:"raw"`
-	Extra   any                   `json:"extra"`
-	At      time.Time             `json:"at"`
-	Custom  shout                 `json:"custom"`
-	Skip    int                   `json:"-"`
-	Dash    int                   `json:"-,"`
-	Plain   int
-	Bad     int       `json:"a\"b"` // an invalid tag name: the Go name is used
-	Named   NamesBase `json:"named"`
-	private int       //nolint:unused // not decoded
+	N      int                   `json:"n"`
+	In     namesInner            `json:"in"`
+	Ptr    *namesInner           `json:"ptr"`
+	PtrPtr **namesInner          `json:"ptrPtr"`
+	List   []namesInner          `json:"list"`
+	Pair   [2]namesInner         `json:"pair"`
+	ByDay  map[string]namesInner `json:"byDay"`
+	Ints   map[int]int           `json:"ints"`
+	Raw    json.RawMessage       `json:"raw"`
+	Extra  any                   `json:"extra"`
+	At     time.Time             `json:"at"`
+	Custom shout                 `json:"custom"`
+	Skip   int                   `json:"-"`
+	//lint:ignore SA5008 a field named "-" is what this case tests
+	Dash  int `json:"-,"`
+	Plain int
+	//lint:ignore SA5008 an invalid tag name (the Go name is used) is what this case tests
+	Bad   int       `json:"a\"b"`
+	Named NamesBase `json:"named"`
+	//lint:ignore U1000 an unexported field is never decoded; this case tests that
+	private int
 }
 
 func fieldOf(t *testing.T, err error) (field, message string) {

@@ -202,10 +202,7 @@ func tallestAccepted(tb testing.TB, build func(h int) []byte) int {
 // estimate or a change in the decoders is caught. One row taller is refused.
 func TestWorstAcceptedAllocation(t *testing.T) {
 	png, h := worstPNG(t)
-	cases := []accepted{png}
-	for _, j := range worstJPEGs(t)[:3] {
-		cases = append(cases, j)
-	}
+	cases := append([]accepted{png}, worstJPEGs(t)[:3]...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			data := c.build()

@@ -268,7 +268,7 @@ func testConcurrentOverwrite(t *testing.T, s blob.Store) {
 			data, ct := value(w)
 			for range rounds {
 				if err := s.Put(t.Context(), "shared", ct, data); err != nil {
-					errs <- fmt.Errorf("Put: %w", err)
+					errs <- fmt.Errorf("put: %w", err)
 				}
 			}
 		})
@@ -278,17 +278,17 @@ func testConcurrentOverwrite(t *testing.T, s blob.Store) {
 			for range rounds {
 				obj, err := s.Get(t.Context(), "shared")
 				if err != nil {
-					errs <- fmt.Errorf("Get: %w", err)
+					errs <- fmt.Errorf("get: %w", err)
 					continue
 				}
 				w := len(obj.Data) - 4096
 				if w < 0 || w >= writers {
-					errs <- fmt.Errorf("Get: torn read of %d bytes", len(obj.Data))
+					errs <- fmt.Errorf("get: torn read of %d bytes", len(obj.Data))
 					continue
 				}
 				data, ct := value(w)
 				if !bytes.Equal(obj.Data, data) || obj.ContentType != ct {
-					errs <- fmt.Errorf("Get: torn read: %q with %d bytes", obj.ContentType, len(obj.Data))
+					errs <- fmt.Errorf("get: torn read: %q with %d bytes", obj.ContentType, len(obj.Data))
 				}
 			}
 		})
