@@ -57,24 +57,34 @@ func Register(api *httpx.API, store settings.Store, cursors audit.Cursors) {
 	})
 }
 
+// parseAuditQuery reads ?area=&limit=. A value that is not of the right form (a limit
+// that is not an integer, an area that is not an area name) is a 400; a well-formed limit
+// out of range is a 422, as for bodies.
 func parseAuditQuery(r *http.Request) (audit.Query, error) {
 	v := r.URL.Query()
-	var f problem.Fields
-	q := audit.Query{Area: v.Get("area")}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			f.Add("limit", "must be an integer between 1 and 100")
-		} else if n < 1 || n > audit.MaxLimit {
-			f.Add("limit", "must be between 1 and 100")
-		} else {
+	q := audit.Query{Area: v.Get("area"), Limit: audit.DefaultLimit}
+	var malformed problem.Fields
+	if q.Area != "" && !audit.ValidArea(q.Area) {
+		malformed.Add("area", "must be an area name such as general or office-hours")
+	}
+	if v.Has("limit") {
+		n, err := strconv.Atoi(v.Get("limit"))
+		switch {
+		case err != nil:
+			malformed.Add("limit", "must be an integer between 1 and 100")
+		case n < 1 || n > audit.MaxLimit:
+			if malformed.Len() == 0 {
+				return q, &problem.Error{Code: problem.Invalid, Message: "invalid query",
+					Fields: []problem.FieldError{{Field: "limit", Message: "must be between 1 and 100"}}}
+			}
+		default:
 			q.Limit = n
 		}
-	} else {
-		q.Limit = audit.DefaultLimit
 	}
-	if q.Area != "" && !audit.ValidArea(q.Area) {
-		f.Add("area", "must be a settings area name such as general or office-hours")
+	if err := malformed.Err(); err != nil {
+		pe := err.(*problem.Error)
+		pe.Code, pe.Message = problem.BadRequest, "invalid query"
+		return q, pe
 	}
-	return q, f.Err()
+	return q, nil
 }

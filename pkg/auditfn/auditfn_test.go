@@ -95,8 +95,10 @@ func TestBadQueries(t *testing.T) {
 	}{
 		{"limit 0", "?limit=0", 422},
 		{"limit 101", "?limit=101", 422},
-		{"limit not a number", "?limit=ten", 422},
-		{"bad area", "?area=Gen%20eral", 422},
+		{"limit not a number", "?limit=ten", 400},
+		{"limit empty", "?limit=", 400},
+		{"limit not an integer", "?limit=2.5", 400},
+		{"bad area", "?area=Gen%20eral", 400},
 		{"tampered cursor", "?cursor=" + url.QueryEscape(p.NextCursor[:len(p.NextCursor)-3]+"xyz"), 400},
 		{"cursor for another filter", "?area=general&cursor=" + url.QueryEscape(p.NextCursor), 400},
 		{"garbage cursor", "?cursor=%00%01", 400},

@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
 
 	"github.com/convrs/admin/pkg/problem"
@@ -41,14 +43,100 @@ func Status(code problem.Code) int {
 	return http.StatusInternalServerError
 }
 
-// Problem is the RFC 9457 body.
+// titles are the reason phrases of RFC 9110 (net/http still uses some older ones, such as
+// "Unprocessable Entity" and "Request Entity Too Large").
+var titles = map[int]string{
+	http.StatusBadRequest:            "Bad Request",
+	http.StatusUnauthorized:          "Unauthorized",
+	http.StatusForbidden:             "Forbidden",
+	http.StatusNotFound:              "Not Found",
+	http.StatusMethodNotAllowed:      "Method Not Allowed",
+	http.StatusConflict:              "Conflict",
+	http.StatusPreconditionFailed:    "Precondition Failed",
+	http.StatusRequestEntityTooLarge: "Content Too Large",
+	http.StatusUnsupportedMediaType:  "Unsupported Media Type",
+	http.StatusUnprocessableEntity:   "Unprocessable Content",
+	http.StatusTooManyRequests:       "Too Many Requests",
+	http.StatusInternalServerError:   "Internal Server Error",
+	http.StatusServiceUnavailable:    "Service Unavailable",
+}
+
+// Title returns the RFC 9110 reason phrase of status.
+func Title(status int) string {
+	if t, ok := titles[status]; ok {
+		return t
+	}
+	return http.StatusText(status)
+}
+
+// Problem is the RFC 9457 body. Extensions are extension members, sent at the top level
+// beside the standard ones.
 type Problem struct {
-	Type      string               `json:"type"`
-	Title     string               `json:"title"`
-	Status    int                  `json:"status"`
-	Detail    string               `json:"detail"`
-	RequestID string               `json:"requestId"`
-	Errors    []problem.FieldError `json:"errors,omitempty"`
+	Type       string               `json:"type"`
+	Title      string               `json:"title"`
+	Status     int                  `json:"status"`
+	Detail     string               `json:"detail"`
+	RequestID  string               `json:"requestId"`
+	Errors     []problem.FieldError `json:"errors,omitempty"`
+	Extensions map[string]any       `json:"-"`
+}
+
+// standardMembers may not be overridden by an extension.
+var standardMembers = map[string]bool{"type": true, "title": true, "status": true, "detail": true,
+	"instance": true, "requestId": true, "errors": true}
+
+// MarshalJSON writes the standard members, then the extension members in name order.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	head, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extensions) == 0 {
+		return head, err
+	}
+	names := make([]string, 0, len(p.Extensions))
+	for k := range p.Extensions {
+		if !standardMembers[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	out := head[:len(head)-1]
+	for _, k := range names {
+		v, err := json.Marshal(p.Extensions[k])
+		if err != nil {
+			return nil, fmt.Errorf("problem extension %s: %w", k, err)
+		}
+		key, _ := json.Marshal(k)
+		out = append(append(append(append(out, ','), key...), ':'), v...)
+	}
+	return append(out, '}'), nil
+}
+
+// UnmarshalJSON reads a problem, keeping every non-standard member in Extensions.
+func (p *Problem) UnmarshalJSON(data []byte) error {
+	type plain Problem
+	var std plain
+	if err := json.Unmarshal(data, &std); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	*p = Problem(std)
+	for k, v := range all {
+		if standardMembers[k] {
+			continue
+		}
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			return err
+		}
+		if p.Extensions == nil {
+			p.Extensions = map[string]any{}
+		}
+		p.Extensions[k] = x
+	}
+	return nil
 }
 
 // WriteError writes err as problem+json. A *problem.Error shows its safe message; any
@@ -84,12 +172,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
 	}
 	body := Problem{
-		Type:      "https://docs.convrs.com/problems/" + string(pe.Code),
-		Title:     http.StatusText(status),
-		Status:    status,
-		Detail:    detail,
-		RequestID: rid,
-		Errors:    pe.Fields,
+		Type:       "https://docs.convrs.com/problems/" + string(pe.Code),
+		Title:      Title(status),
+		Status:     status,
+		Detail:     detail,
+		RequestID:  rid,
+		Errors:     pe.Fields,
+		Extensions: pe.Extensions,
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

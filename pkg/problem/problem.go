@@ -44,6 +44,12 @@ type Error struct {
 	Fields  []FieldError
 	// RetryAfter, when set, is sent as the Retry-After header (429/503).
 	RetryAfter time.Duration
+	// Extensions are RFC 9457 extension members sent beside the standard ones, such as
+	// "reason" (why a token was refused), "chats" and "stickyUsers" (what blocks a
+	// change) or "warnings". Their names must not be a standard member's (type, title,
+	// status, detail, instance, requestId, errors); such names are dropped. Values must
+	// be safe to show the client.
+	Extensions map[string]any
 	// Err is the underlying cause; it is logged, never sent.
 	Err error
 }
@@ -69,6 +75,15 @@ func New(code Code, format string, args ...any) *Error {
 // Wrap returns an error with the given code and message that keeps cause for the logs.
 func Wrap(code Code, cause error, message string) *Error {
 	return &Error{Code: code, Message: message, Err: cause}
+}
+
+// With returns e with the extension member name set to value (e is changed and returned).
+func (e *Error) With(name string, value any) *Error {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions[name] = value
+	return e
 }
 
 // CodeOf returns the code of err, or Internal when err is not a *Error.
