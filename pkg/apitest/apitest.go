@@ -181,3 +181,5 @@ func (r Response) Expect(tb testing.TB, want int) Response {
 	}
 	return r
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

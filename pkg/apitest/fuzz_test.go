@@ -23,7 +23,16 @@ func FuzzSettingsWrites(f *testing.F) {
 	}
 	s := apitest.New(f)
 	tok := s.Token("acme", "admin")
-	paths := []string{"/v1/orgs/acme/settings/general", "/v1/orgs/acme/settings/office-hours", "/v1/orgs/acme/settings/chat-handling"}
+	// Every settings area the API serves (an area with a PUT route), from the API itself.
+	var paths []string
+	for _, rt := range s.API.Routes() {
+		if rt.Method == http.MethodPut && strings.HasPrefix(rt.Pattern, "/v1/orgs/{orgId}/settings/") && strings.Count(rt.Pattern, "/") == 5 {
+			paths = append(paths, strings.ReplaceAll(rt.Pattern, "{orgId}", "acme"))
+		}
+	}
+	if len(paths) < 3 {
+		f.Fatalf("found only the settings areas %v", paths)
+	}
 	f.Fuzz(func(t *testing.T, body []byte, which uint8) {
 		p := paths[int(which)%len(paths)]
 		for _, m := range []struct{ method, ctype string }{

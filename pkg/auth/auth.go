@@ -108,21 +108,54 @@ func parseList(v string) ([]string, error) {
 	return list, nil
 }
 
-// Policy says which roles may use a route. An empty Roles list means any role of the org.
+// Policy says who may use a route: nobody needs a token for a Public route; any caller
+// with a valid token may use an Authenticated route (one with no organisation in its path,
+// such as GET /v1/me); otherwise the caller's organisation must be the path's and its role
+// one of Roles (an empty Roles list means any role of the organisation).
 type Policy struct {
-	Roles []string
+	Roles  []string
+	public bool
+	anyOrg bool
 }
 
-// AnyRole allows every authenticated member of the organisation.
+// AnyRole allows every authenticated member of the path's organisation.
 var AnyRole = Policy{}
+
+// Public marks a route that needs no token (health checks, WebChat identify, sign-in,
+// published keys). The template may leave the JWT authorizer off only for such routes.
+var Public = Policy{public: true}
+
+// Authenticated allows any caller with a valid token, whatever its organisation; for
+// routes whose path names no organisation.
+var Authenticated = Policy{anyOrg: true}
 
 // Roles allows only the listed roles.
 func Roles(roles ...string) Policy { return Policy{Roles: roles} }
 
+// IsPublic reports whether the route needs no token.
+func (pol Policy) IsPublic() bool { return pol.public }
+
+// String describes the policy for logs and tests.
+func (pol Policy) String() string {
+	switch {
+	case pol.public:
+		return "public"
+	case pol.anyOrg:
+		return "authenticated"
+	case len(pol.Roles) == 0:
+		return "any role of the organisation"
+	}
+	return "roles " + strings.Join(pol.Roles, ", ")
+}
+
 // Authorize checks p against the path organisation orgID: a malformed organisation id or
 // one outside the caller's tree is problem.NotFound (its existence is not revealed), a
-// role the policy does not allow is problem.Forbidden.
+// role the policy does not allow is problem.Forbidden. Public and Authenticated routes
+// have no organisation to check.
 func (pol Policy) Authorize(p Principal, orgID string) error {
+	if pol.public || pol.anyOrg {
+		return nil
+	}
 	if !ids.Valid(orgID) || p.OrgID != orgID {
 		return problem.New(problem.NotFound, "organisation not found")
 	}

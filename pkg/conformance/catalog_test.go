@@ -61,6 +61,17 @@ func functionRoutes(f app.Function) routeSet {
 	return routesOf(lambdafn.API(f, app.Deps{}, discardLogger()))
 }
 
+// publicRoutes returns the routes of f that need no token (auth.Public).
+func publicRoutes(f app.Function) routeSet {
+	out := routeSet{}
+	for _, r := range lambdafn.API(f, app.Deps{}, discardLogger()).Routes() {
+		if r.Policy.IsPublic() {
+			out[route{r.Method, r.Pattern}] = true
+		}
+	}
+	return out
+}
+
 // servedRoutes returns the routes of every function mounted on one API (as cmd/local).
 func servedRoutes() routeSet {
 	api := httpx.New(auth.Claims{}, discardLogger())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convrs/admin/pkg/local"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -27,6 +28,13 @@ func TestOpenAPIMatchesServedRoutes(t *testing.T) {
 		t.Errorf("want a bearer security scheme applied globally")
 	}
 
+	served := servedRoutes()
+	public := routeSet{}
+	for _, f := range local.Functions {
+		for r := range publicRoutes(f) {
+			public[r] = true
+		}
+	}
 	described := routeSet{}
 	opIDs := map[string]string{}
 	for _, p := range entries(at(doc, "paths")) {
@@ -73,13 +81,20 @@ func TestOpenAPIMatchesServedRoutes(t *testing.T) {
 			for _, resp := range entries(at(op.Value, "responses")) {
 				ok2xx = ok2xx || strings.HasPrefix(resp.Key, "2")
 			}
-			if !ok2xx || at(op.Value, "responses", "401") == nil {
-				t.Errorf("%s: want a 2xx and a 401 response", r)
+			open := at(op.Value, "security") != nil && len(at(op.Value, "security").Content) == 0
+			switch {
+			case !ok2xx:
+				t.Errorf("%s: want a 2xx response", r)
+			case public[r] && !open:
+				t.Errorf("%s is public in the code (auth.Public): the operation needs `security: []`", r)
+			case !public[r] && open:
+				t.Errorf("%s says `security: []`, but the code requires a token", r)
+			case !public[r] && at(op.Value, "responses", "401") == nil:
+				t.Errorf("%s: want a 401 response", r)
 			}
 		}
 	}
 
-	served := servedRoutes()
 	undescribed := served.missingFrom(described)
 	unserved := described.missingFrom(served)
 	if len(undescribed) > 0 || len(unserved) > 0 {

@@ -333,8 +333,12 @@ func TestTemplateMatchesCode(t *testing.T) {
 				if api := refTarget(at(p, "ApiId")); tpl.typeOf(api) != "AWS::Serverless::HttpApi" {
 					t.Errorf("event %s: ApiId must !Ref the AWS::Serverless::HttpApi, not %q", ev.Key, api)
 				}
-				if a := scalar(at(p, "Auth", "Authorizer")); a == "NONE" {
-					t.Errorf("event %s turns the JWT authorizer off; every route needs the caller's claims", ev.Key)
+				none := scalar(at(p, "Auth", "Authorizer")) == "NONE"
+				switch public := publicRoutes(f)[r]; {
+				case none && !public:
+					t.Errorf("event %s turns the JWT authorizer off, but %s is not public in the code (auth.Public)", ev.Key, r)
+				case public && !none:
+					t.Errorf("event %s: %s is public in the code (auth.Public), so the authorizer must be off (Auth: Authorizer: NONE)", ev.Key, r)
 				}
 				if v := scalar(at(p, "PayloadFormatVersion")); v != "" && v != "2.0" {
 					t.Errorf("event %s: PayloadFormatVersion %s, the handler reads payload format 2.0", ev.Key, v)

@@ -42,8 +42,9 @@ func New(authn auth.Authenticator, logger *slog.Logger) *API {
 	return &API{mux: http.NewServeMux(), authn: authn, log: logger}
 }
 
-// Handle registers a route. Every route needs an authenticated caller whose organisation
-// is the path's {orgId} (when the pattern has one) and whose role the policy allows.
+// Handle registers a route with its policy: a route needs no token only when the policy
+// is auth.Public; otherwise the caller must be authenticated and the policy decides on the
+// path's {orgId}.
 func (a *API) Handle(method, pattern string, pol auth.Policy, h http.HandlerFunc) {
 	rt := Route{Method: method, Pattern: pattern, Policy: pol, Handler: h}
 	a.routes = append(a.routes, rt)
@@ -62,19 +63,27 @@ func (a *API) Routes() []Route {
 	return out
 }
 
+// guard is the one place authentication and authorisation happen: a public route runs
+// as is; any other needs a valid token, and the policy decides on the path organisation.
+// The access log names the path's organisation for refused requests too.
 func (a *API) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		org := r.PathValue("orgId")
+		if lw, ok := w.(*logWriter); ok {
+			lw.org = org
+		}
+		if rt.Policy.IsPublic() {
+			rt.Handler(w, r)
+			return
+		}
 		p, err := a.authn.Authenticate(r)
 		if err != nil {
 			WriteError(w, r, err)
 			return
 		}
-		if err := rt.Policy.Authorize(p, r.PathValue("orgId")); err != nil {
+		if err := rt.Policy.Authorize(p, org); err != nil {
 			WriteError(w, r, err)
 			return
-		}
-		if lw, ok := w.(*logWriter); ok {
-			lw.org = r.PathValue("orgId")
 		}
 		rt.Handler(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})

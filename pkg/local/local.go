@@ -19,6 +19,7 @@ import (
 	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/dirblob"
+	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/general"
@@ -26,7 +27,7 @@ import (
 )
 
 // Functions lists every function, in template order.
-var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function}
+var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function, discovery.Function}
 
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d app.Deps) {

@@ -210,3 +210,13 @@ func TestLogoAuthorisation(t *testing.T) {
 	s.As("globex", "admin", http.MethodGet, logoPath, nil).Expect(t, 404)
 	s.Do(apitest.Request{Method: http.MethodDelete, Path: logoPath}).Expect(t, 401)
 }
+
+// What every settings area shares is tested once, in apitest.SettingsArea.
+func TestSharedBehaviour(t *testing.T) {
+	apitest.SettingsArea(t, apitest.Area{
+		Name:  general.AreaName,
+		Valid: `{"name":"Acme","outbound":{"requireEmailAndName":true}}`,
+		Field: "outbound", Patch: `{"outbound":{"requireCrmLink":true}}`,
+		Invalid: `{"name":""}`, InvalidField: "name",
+	})
+}

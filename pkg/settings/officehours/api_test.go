@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
 const (
@@ -112,4 +113,14 @@ func TestStatusAtRange(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What every settings area shares is tested once, in apitest.SettingsArea.
+func TestSharedBehaviour(t *testing.T) {
+	apitest.SettingsArea(t, apitest.Area{
+		Name:  officehours.AreaName,
+		Valid: `{"openTime":"08:00:00","closeTime":"16:00:00","timeZone":"Europe/London"}`,
+		Field: "timeZone", Patch: `{"timeZone":"Asia/Tokyo"}`,
+		Invalid: `{"timeZone":"Mars/Olympus_Mons"}`, InvalidField: "timeZone",
+	})
 }

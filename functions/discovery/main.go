@@ -1,0 +1,9 @@
+// Command discovery is the Lambda function that serves GET /healthz and GET /v1/me.
+package main
+
+import (
+	"github.com/convrs/admin/pkg/discovery"
+	"github.com/convrs/admin/pkg/lambdafn"
+)
+
+func main() { lambdafn.Start(discovery.Function) }

@@ -1,0 +1,41 @@
+// Package discovery serves what a client needs before anything else: GET /healthz (public,
+// for load balancers and uptime checks) and GET /v1/me (who the token says the caller is,
+// with the permissions the dashboard uses to decide which screens to show).
+package discovery
+
+import (
+	"net/http"
+
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/httpx"
+)
+
+// Function is the discovery Lambda function: it needs no table or other port, so it
+// starts and answers in the time a Lambda takes to run Go.
+var Function = app.Function{Name: "discovery", HTTP: func(api *httpx.API, _ app.Deps) { Register(api) }}
+
+// Me is the body of GET /v1/me.
+type Me struct {
+	Sub         string   `json:"sub"`
+	OrgID       string   `json:"orgId"`
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+}
+
+var health = []byte(`{"status":"ok"}`)
+
+// Register serves GET /healthz and GET /v1/me.
+func Register(api *httpx.API) {
+	api.Handle(http.MethodGet, "/healthz", auth.Public, func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteRawJSON(w, http.StatusOK, health)
+	})
+	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated, func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.FromContext(r.Context())
+		perms, _ := auth.PredefinedPermissions(p.Role)
+		if perms == nil {
+			perms = []string{}
+		}
+		httpx.WriteJSON(w, r, http.StatusOK, Me{Sub: p.Subject, OrgID: p.OrgID, Role: p.Role, Permissions: perms})
+	})
+}
