@@ -10,10 +10,12 @@ package lambdafn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -51,9 +53,37 @@ func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {
 	return api
 }
 
-// EntryPoint wraps the function's routes for API Gateway.
+// EntryPoint wraps the function's routes for API Gateway (HTTP API, payload format
+// 2.0). An event in any other shape (a REST API event, or payload format 1.0) means the
+// integration is misconfigured: read as 2.0 it would route as "GET /" and answer 404, so
+// it is answered with a 500 problem that says what to fix, and logged as an error.
 func EntryPoint(f app.Function, d app.Deps, log *slog.Logger) HTTPEntry {
-	return httpadapter.NewV2(API(f, d, log)).ProxyWithContext
+	proxy := httpadapter.NewV2(API(f, d, log))
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if req.Version != "2.0" {
+			log.ErrorContext(ctx, "misconfigured integration: the event is not API Gateway HTTP API payload format 2.0",
+				"function", f.Name, "version", req.Version, "fix", "set the route's PayloadFormatVersion to 2.0 (AWS::Serverless::HttpApi event)")
+			return misconfigured(req), nil
+		}
+		return proxy.ProxyWithContext(ctx, req)
+	}
+}
+
+// misconfigured is the answer to an event of the wrong payload format.
+func misconfigured(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	rid := req.RequestContext.RequestID
+	body, _ := json.Marshal(httpx.Problem{
+		Type:      "https://docs.convrs.com/problems/misconfigured",
+		Title:     httpx.Title(http.StatusInternalServerError),
+		Status:    http.StatusInternalServerError,
+		Detail:    "this function reads API Gateway HTTP API events in payload format 2.0; the integration sent another format",
+		RequestID: rid,
+	})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusInternalServerError,
+		Headers:    map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store"},
+		Body:       string(body),
+	}
 }
 
 // Build is everything a function's main does before lambda.Start: read and validate the

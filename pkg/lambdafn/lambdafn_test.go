@@ -1,0 +1,66 @@
+package lambdafn_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/discovery"
+	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/settings/general"
+)
+
+// A REST API (v1) event reaching a function is a misconfigured integration: the answer is
+// a problem that says so, and the log names the misconfiguration (read as payload 2.0 it
+// used to route as GET / and answer 404).
+func TestRESTEventIsAMisconfiguration(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	entry := lambdafn.EntryPoint(discovery.Function, app.Deps{Now: time.Now}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	v1 := `{"resource":"/healthz","path":"/healthz","httpMethod":"GET","headers":{"Host":"x"},
+		"requestContext":{"resourcePath":"/healthz","httpMethod":"GET","requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef","stage":"prod"},
+		"body":null,"isBase64Encoded":false}`
+	for _, raw := range []string{v1, `{"version":"1.0","httpMethod":"GET","path":"/healthz","requestContext":{"requestId":"r1"}}`} {
+		out, err := lambda.NewHandler(entry).Invoke(context.Background(), []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 500 || resp.Headers["Content-Type"] != "application/problem+json" || !strings.Contains(resp.Body, "payload format 2.0") {
+			t.Errorf("got %d %v %s, want a 500 problem naming payload format 2.0", resp.StatusCode, resp.Headers, resp.Body)
+		}
+	}
+	if !strings.Contains(logs.String(), "misconfigured integration") {
+		t.Errorf("log does not name the misconfiguration: %s", logs.String())
+	}
+}
+
+// A function refuses to start, naming every missing variable and port.
+func TestBuildRefusesMissingConfiguration(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+	getenv := func(k string) string { return env[k] }
+	_, _, err := lambdafn.Build(general.Function, getenv)
+	if err == nil || !strings.Contains(err.Error(), "TABLE_NAME") || !strings.Contains(err.Error(), "LOGO_BUCKET") {
+		t.Errorf("got %v, want an error naming TABLE_NAME and LOGO_BUCKET", err)
+	}
+	env["TABLE_NAME"], env["LOGO_BUCKET"] = "convrs", "logos"
+	_, _, err = lambdafn.Build(general.Function, getenv)
+	if err == nil || !strings.Contains(err.Error(), "logo blob store") {
+		t.Errorf("got %v, want an error naming the logo blob store main did not provide", err)
+	}
+	if _, _, err := lambdafn.Build(discovery.Function, getenv); err != nil {
+		t.Errorf("discovery needs nothing: %v", err)
+	}
+}
