@@ -19,10 +19,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/lambdafn"
@@ -40,8 +42,11 @@ func main() {
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "token" {
-		return tokenCmd(args[1:], stdout, stderr)
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if args[0] == "token" {
+			return tokenCmd(args[1:], stdout, stderr)
+		}
+		return fmt.Errorf("unknown command %q: run with flags to serve, or `token` to mint a token", args[0])
 	}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -49,6 +54,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", ".local", "data folder (settings database, logos, dev signing key)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	srv, err := newServer(*data, stderr)
 	if err != nil {
@@ -72,8 +80,8 @@ Admin token for org "demo" (valid 12h):
 Try:
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/orgs/demo/settings/general
 
-More tokens: go run ./cmd/local token -org demo -role agent
-`, base, *data, token, base)
+More tokens: go run ./cmd/local token -data %s -org demo -role agent
+`, base, *data, token, base, shellQuote(*data))
 	hs := &http.Server{Handler: srv.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -100,6 +108,9 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 		return nil, err
 	}
 	deps, store, err := local.Embedded(dataDir)
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, fmt.Errorf("another server is using this data folder (%s): stop it, or give this one its own with -data", dataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +134,9 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", ".local", "data folder holding the dev signing key")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("token: unexpected arguments %q", fs.Args())
 	}
 	if *org == "" || *role == "" {
 		fs.Usage()
@@ -148,4 +162,15 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting, so that the printed
+// command can be pasted as is.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:,@%", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -87,6 +87,15 @@ func TestServeAndTokens(t *testing.T) {
 	if code, _ := get(t, base+"/v1/orgs/demo/audit", "not-a-token"); code != 401 {
 		t.Errorf("bad token: %d, want 401", code)
 	}
+	if want := "go run ./cmd/local token -data " + data + " -org demo -role agent"; !strings.Contains(out.String(), want) {
+		t.Errorf("the banner does not print %q:\n%s", want, out.String())
+	}
+	// A second server on the same data folder is told at once.
+	start := time.Now()
+	err := realMain(ctx, []string{"-addr", "127.0.0.1:0", "-data", data}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another server is using this data folder") || time.Since(start) > 3*time.Second {
+		t.Errorf("second server: %v after %v, want \"another server is using this data folder\" at once", err, time.Since(start))
+	}
 	if !strings.Contains(logs.String(), `"msg":"request"`) || strings.Contains(logs.String(), token) {
 		t.Errorf("access log missing, or it contains a token:\n%s", logs.String())
 	}
@@ -105,5 +114,19 @@ func TestTokenNeedsOrgAndRole(t *testing.T) {
 	err := realMain(context.Background(), []string{"token", "-org", "demo", "-data", t.TempDir()}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "-org and -role are required") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestUnknownCommandsAndStrayArguments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"serve"}, {"tokens", "-org", "demo"}, {"-data", dir, "extra"},
+		{"token", "-org", "demo", "-role", "admin", "-data", dir, "stray"},
+	} {
+		err := realMain(context.Background(), args, io.Discard, io.Discard)
+		if err == nil || !(strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "unexpected arguments")) {
+			t.Errorf("%q: got %v, want an error naming the unknown command or stray arguments", args, err)
+		}
 	}
 }

@@ -32,6 +32,9 @@ var (
 	bucketAuditByArea = []byte("auditByArea")
 )
 
+// ErrLocked is returned (wrapped) by Open when another process holds the file.
+var ErrLocked = errors.New("another process (a running server?) is using this data folder")
+
 // Store is a settings.Store on a bbolt file.
 type Store struct {
 	db *bbolt.DB
@@ -56,7 +59,7 @@ func OpenWith(path string, o Options) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 200 * time.Millisecond, NoSync: o.NoSync})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("bolt: open %s: another process (a running server?) is using this data folder", path)
+			return nil, fmt.Errorf("bolt: open %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}

@@ -149,6 +149,14 @@ func (h *Handler) putLogo(w http.ResponseWriter, r *http.Request) {
 	h.svc.Write(w, r, http.StatusOK, cur)
 }
 
+// Cache policies of the logo. A URL with the current ?v= names bytes that never change
+// (every upload gets a new id), so a browser may keep them a year without asking again;
+// any other URL must be revalidated (If-None-Match answers 304 without the bytes).
+const (
+	cacheVersioned   = "private, max-age=31536000, immutable"
+	cacheUnversioned = "private, no-cache"
+)
+
 func (h *Handler) getLogo(w http.ResponseWriter, r *http.Request) {
 	ctx, org := r.Context(), r.PathValue("orgId")
 	cur, err := h.svc.Load(ctx, org)
@@ -159,18 +167,44 @@ func (h *Handler) getLogo(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
+	_, id, _ := strings.Cut(cur.Doc.Logo.URL, "?v=")
+	etag := `"logo-` + id + `"`
+	hdr := w.Header()
+	hdr.Set("ETag", etag)
+	if v := r.URL.Query().Get("v"); v != "" && v == id {
+		hdr.Set("Cache-Control", cacheVersioned)
+	} else {
+		hdr.Set("Cache-Control", cacheUnversioned)
+	}
+	if noneMatch(r.Header.Values("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	obj, err := h.blobs.Get(ctx, logoKey(org, cur.Doc.Logo))
 	if err != nil {
+		hdr.Del("ETag")
+		hdr.Del("Cache-Control")
 		httpx.WriteError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", obj.ContentType)
-	w.Header().Set("Cache-Control", "private, no-cache")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, id, _ := strings.Cut(cur.Doc.Logo.URL, "?v=")
-	w.Header().Set("ETag", `"logo-`+id+`"`)
+	hdr.Set("Content-Type", obj.ContentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(obj.Data)
+}
+
+// noneMatch reports whether an If-None-Match list (every field line) holds etag or "*",
+// with the weak comparison RFC 9110 prescribes for If-None-Match.
+func noneMatch(lines []string, etag string) bool {
+	for _, line := range lines {
+		for t := range strings.SplitSeq(line, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == "*" || t == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *Handler) deleteLogo(w http.ResponseWriter, r *http.Request) {
