@@ -52,11 +52,17 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
 	data := fs.String("data", ".local", "data folder (settings database, logos, dev signing key)")
+	var origins originsFlag
+	fs.Var(&origins, "allow-origin", allowOriginUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	cors, err := origins.policy()
+	if err != nil {
+		return err
 	}
 	srv, err := newServer(*data, stderr)
 	if err != nil {
@@ -82,7 +88,7 @@ Try:
 
 More tokens: go run ./cmd/local token -data %s -org demo -role agent
 `, base, *data, token, base, shellQuote(*data))
-	hs := &http.Server{Handler: srv.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: httpx.CORS(cors, srv.api), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

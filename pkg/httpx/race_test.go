@@ -1,0 +1,5 @@
+//go:build race
+
+package httpx_test
+
+const raceEnabled = true
