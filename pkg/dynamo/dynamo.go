@@ -42,9 +42,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/awserr"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -61,10 +61,6 @@ var _ API = (*dynamodb.Client)(nil)
 // AuditIndex is the name of the sparse global secondary index listing one area's audit
 // entries.
 const AuditIndex = "auditByArea"
-
-// RetryAfter is the delay suggested to clients when DynamoDB throttles a request or a
-// write collides with a concurrent transaction.
-const RetryAfter = time.Second
 
 // Attribute names.
 const (
@@ -349,37 +345,6 @@ func getTime(item map[string]types.AttributeValue, name string) (time.Time, erro
 	return t, nil
 }
 
-// Error codes DynamoDB uses for throttling, as API error codes and as transaction
-// cancellation reasons.
-var throttleCodes = map[string]bool{
-	"ProvisionedThroughputExceededException": true,
-	"ProvisionedThroughputExceeded":          true,
-	"ThrottlingException":                    true,
-	"ThrottlingError":                        true,
-	"RequestLimitExceeded":                   true,
-}
-
-// busy reports whether err says DynamoDB is throttling or the write collided with a
-// concurrent transaction: conditions a client should retry after a pause. The SDK has
-// already retried the retryable ones by then.
-func busy(err error) bool {
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) {
-		for _, r := range canceled.CancellationReasons {
-			if c := aws.ToString(r.Code); c == "TransactionConflict" || throttleCodes[c] {
-				return true
-			}
-		}
-		return false
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		c := api.ErrorCode()
-		return throttleCodes[c] || c == "TransactionConflictException" || c == "TransactionInProgressException"
-	}
-	return false
-}
-
 // contended reports whether err says the transaction collided with another one on the
 // same item (nothing was written).
 func contended(err error) bool {
@@ -396,22 +361,23 @@ func contended(err error) bool {
 	return errors.As(err, &tc)
 }
 
-// mapError turns a failed call into an Unavailable problem (RetryAfter 1s) when DynamoDB
-// is busy (and, for a transaction that collided with another, one that also matches
-// settings.ErrContended, so that the service retries it), and otherwise into a plain
-// error naming the operation, which clients see as an internal error without its text.
+// mapError turns a failed call into the error Store returns, classified by awserr: an
+// Unavailable problem (RetryAfter 1s) when DynamoDB throttles, fails transiently or the
+// write collided with a concurrent transaction (a TransactionCanceledException is
+// classified by its cancellation reasons), and otherwise a plain error naming the
+// operation, which clients see as an internal error without its text. An error of a
+// transaction that collided with another also matches settings.ErrContended, so that the
+// service retries it.
 func mapError(op string, err error) error {
-	cause := fmt.Errorf("dynamo: %s: %w", op, err)
-	if contended(err) {
-		cause = errors.Join(settings.ErrContended, cause)
-	}
-	if busy(err) {
-		return &problem.Error{
-			Code:       problem.Unavailable,
-			Message:    "the settings store is busy, please retry",
-			RetryAfter: RetryAfter,
-			Err:        cause,
+	class := awserr.Classify(err)
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			class = max(class, awserr.ClassifyCode(aws.ToString(r.Code)))
 		}
 	}
-	return cause
+	if contended(err) {
+		err = errors.Join(settings.ErrContended, err)
+	}
+	return class.Problem("dynamo: "+op, err, "the settings store is busy, please retry")
 }

@@ -396,25 +396,37 @@ func sampleSave() (settings.Record, audit.Entry) {
 }
 
 func TestSaveErrorMapping(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
-		name     string
-		err      error
-		conflict bool
-		busy     bool
+		name      string
+		err       error
+		conflict  bool
+		busy      bool
+		contended bool
 	}{
-		{"ConditionOnDocument", canceled("ConditionalCheckFailed", "None"), true, false},
-		{"TransactionConflict", canceled("TransactionConflict", "None"), false, true},
-		{"ThrottledReason", canceled("None", "ThrottlingError"), false, true},
-		{"ThrottlingException", opErr("TransactWriteItems", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}), false, true},
-		{"ProvisionedThroughputExceeded", opErr("TransactWriteItems", &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}), false, true},
-		{"RequestLimitExceeded", opErr("TransactWriteItems", &types.RequestLimitExceeded{Message: aws.String("account limit")}), false, true},
-		{"TransactionConflictException", opErr("TransactWriteItems", &types.TransactionConflictException{Message: aws.String("conflict")}), false, true},
-		{"ConditionOnAuditOnly", canceled("None", "ConditionalCheckFailed"), false, false},
-		{"Validation", opErr("TransactWriteItems", &smithy.GenericAPIError{Code: "ValidationException", Message: "bad"}), false, false},
-		{"Network", errors.New("connection reset"), false, false},
+		{"ConditionOnDocument", canceled("ConditionalCheckFailed", "None"), true, false, false},
+		{"ConditionOnDocumentAndThrottledIndex", canceled("ConditionalCheckFailed", "ThrottlingError"), true, false, false},
+		{"TransactionConflict", canceled("TransactionConflict", "None"), false, true, true},
+		{"TransactionConflictOnAudit", canceled("None", "TransactionConflict"), false, true, true},
+		{"ThrottledReason", canceled("None", "ThrottlingError"), false, true, false},
+		{"ProvisionedThroughputExceededReason", canceled("ProvisionedThroughputExceeded", "None"), false, true, false},
+		{"ThrottlingException", opErr("TransactWriteItems", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}), false, true, false},
+		{"TypedThrottlingException", opErr("TransactWriteItems", &types.ThrottlingException{Message: aws.String("Rate exceeded")}), false, true, false},
+		{"ProvisionedThroughputExceeded", opErr("TransactWriteItems", &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}), false, true, false},
+		{"RequestLimitExceeded", opErr("TransactWriteItems", &types.RequestLimitExceeded{Message: aws.String("account limit")}), false, true, false},
+		{"TransactionConflictException", opErr("TransactWriteItems", &types.TransactionConflictException{Message: aws.String("conflict")}), false, true, true},
+		{"TransactionInProgressException", opErr("TransactWriteItems", &types.TransactionInProgressException{Message: aws.String("in progress")}), false, true, false},
+		{"InternalServerError", opErr("TransactWriteItems", &types.InternalServerError{Message: aws.String("oops")}), false, true, false},
+		{"ConnectionReset", errors.New("read tcp 10.0.0.1:1234->10.0.0.2:443: read: connection reset by peer"), false, true, false},
+		{"ConditionOnAuditOnly", canceled("None", "ConditionalCheckFailed"), false, false, false},
+		{"ValidationReason", canceled("ValidationError", "None"), false, false, false},
+		{"Validation", opErr("TransactWriteItems", &smithy.GenericAPIError{Code: "ValidationException", Message: "bad"}), false, false, false},
+		{"Plain", errors.New("boom"), false, false, false},
+		{"Canceled", opErr("TransactWriteItems", &smithy.CanceledError{Err: context.Canceled}), false, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			store := dynamo.New(&fakeAPI{transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
 				return nil, tc.err
 			}}, "t")
@@ -427,6 +439,9 @@ func TestSaveErrorMapping(t *testing.T) {
 				}
 			case tc.busy:
 				assertUnavailable(t, err)
+				if errors.Is(err, settings.ErrContended) != tc.contended {
+					t.Errorf("errors.Is(%v, ErrContended): got %v, want %v", err, !tc.contended, tc.contended)
+				}
 			default:
 				var pe *problem.Error
 				if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), "dynamo: save acme/general v3") || !errors.Is(err, tc.err) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -19,10 +18,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/awserr"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/lambdafn"
-	"github.com/convrs/admin/pkg/problem"
 )
 
 // API is the subset of *s3.Client that Store uses.
@@ -33,9 +32,6 @@ type API interface {
 }
 
 var _ API = (*s3.Client)(nil)
-
-// RetryAfter is the delay suggested to clients when S3 throttles a request.
-const RetryAfter = time.Second
 
 // CacheControl is the Cache-Control metadata set on every stored object.
 const CacheControl = "no-cache"
@@ -56,8 +52,8 @@ func New(client API, bucket string) *Store {
 // Put stores data under key with the given content type and Cache-Control "no-cache",
 // replacing any previous object. It returns a BadRequest *problem.Error for an invalid
 // key or content type, an Unavailable *problem.Error (RetryAfter 1s) when S3 throttles
-// the request, and a plain error, wrapping the cause, for any other failure, including a
-// done context.
+// the request or fails transiently (awserr), and a plain error, wrapping the cause, for
+// any other failure, including a done context.
 func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) error {
 	if err := blob.ValidateKey(key); err != nil {
 		return err
@@ -85,8 +81,9 @@ func (s *Store) Put(ctx context.Context, key, contentType string, data []byte) e
 
 // Get returns the object stored under key. It returns a NotFound *problem.Error when
 // there is none, a BadRequest *problem.Error for an invalid key, an Unavailable
-// *problem.Error (RetryAfter 1s) when S3 throttles the request, and a plain error,
-// wrapping the cause, for any other failure, including a done context.
+// *problem.Error (RetryAfter 1s) when S3 throttles the request or fails transiently
+// (awserr), and a plain error, wrapping the cause, for any other failure, including a
+// done context.
 func (s *Store) Get(ctx context.Context, key string) (blob.Object, error) {
 	if err := blob.ValidateKey(key); err != nil {
 		return blob.Object{}, err
@@ -118,8 +115,8 @@ func (s *Store) Get(ctx context.Context, key string) (blob.Object, error) {
 
 // Delete removes the object stored under key; an absent key is not an error. It returns
 // a BadRequest *problem.Error for an invalid key, an Unavailable *problem.Error
-// (RetryAfter 1s) when S3 throttles the request, and a plain error, wrapping the cause,
-// for any other failure, including a done context.
+// (RetryAfter 1s) when S3 throttles the request or fails transiently (awserr), and a
+// plain error, wrapping the cause, for any other failure, including a done context.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := blob.ValidateKey(key); err != nil {
 		return err
@@ -155,32 +152,6 @@ func isNotFound(err error) bool {
 	return httpStatus(err) == http.StatusNotFound && !hasErrorCode(err, "NoSuchBucket")
 }
 
-// throttleCodes are the S3 and generic AWS error codes that mean "slow down".
-var throttleCodes = map[string]bool{
-	"SlowDown":                               true,
-	"Throttling":                             true,
-	"ThrottlingException":                    true,
-	"ThrottledException":                     true,
-	"RequestThrottled":                       true,
-	"RequestThrottledException":              true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-	"ProvisionedThroughputExceededException": true,
-	"ServiceUnavailable":                     true,
-}
-
-func isThrottled(err error) bool {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && throttleCodes[apiErr.ErrorCode()] {
-		return true
-	}
-	switch httpStatus(err) {
-	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-		return true
-	}
-	return false
-}
-
 func hasErrorCode(err error, code string) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
@@ -194,19 +165,11 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// mapError turns an SDK error into the project's vocabulary: throttling becomes
-// Unavailable, anything else a plain (internal) error naming the operation.
+// mapError turns an SDK error into the project's vocabulary through awserr: throttling
+// (SlowDown, 429) and transient failures (5xx, connection errors) become Unavailable with
+// RetryAfter 1s, anything else a plain (internal) error naming the operation.
 func mapError(op, key string, err error) error {
-	cause := fmt.Errorf("s3blob: %s %q: %w", op, key, err)
-	if isThrottled(err) {
-		return &problem.Error{
-			Code:       problem.Unavailable,
-			Message:    "storage is busy, please retry",
-			RetryAfter: RetryAfter,
-			Err:        cause,
-		}
-	}
-	return cause
+	return awserr.Problem(fmt.Sprintf("s3blob: %s %q", op, key), err, "storage is busy, please retry")
 }
 
 // Logos is the lambdafn.Adapter of the logo bucket: an S3 client on the function's AWS

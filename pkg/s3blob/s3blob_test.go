@@ -7,12 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/blob/blobtest"
+	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -37,8 +41,9 @@ type fakeS3 struct {
 
 	mu       sync.Mutex
 	objects  map[string]object
-	throttle bool // answer every request with 503 SlowDown
+	fail     *failure // answer every request with this error
 	requests int
+	methods  []string // of every request
 }
 
 func newFakeS3(t *testing.T) (*fakeS3, *httptest.Server) {
@@ -58,15 +63,17 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests++
-	throttle := f.throttle
+	f.methods = append(f.methods, r.Method)
+	fail := f.fail
 	f.mu.Unlock()
 
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDTEST/") {
 		writeError(w, http.StatusForbidden, "AccessDenied", "missing or unexpected signature")
 		return
 	}
-	if throttle {
-		writeError(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+	if fail != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeError(w, fail.status, fail.code, "message from S3: "+fail.code)
 		return
 	}
 	b, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -176,28 +183,91 @@ func TestPutMetadata(t *testing.T) {
 	}
 }
 
-func TestThrottled(t *testing.T) {
-	f, srv := newFakeS3(t)
-	s := New(newClient(srv, func(o *s3.Options) { o.RetryMaxAttempts = 1 }), bucket)
-	f.mu.Lock()
-	f.throttle = true
-	f.mu.Unlock()
+// failure is an S3 error response: status and code.
+type failure struct {
+	status int
+	code   string
+}
 
-	check := func(op string, err error) {
-		t.Helper()
-		var pe *problem.Error
-		if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter != time.Second {
-			t.Errorf("%s while throttled = %#v, want unavailable with RetryAfter 1s", op, err)
-			return
-		}
-		if !strings.Contains(pe.Err.Error(), op) {
-			t.Errorf("%s cause %q does not name the operation", op, pe.Err)
-		}
+// TestThrottled drives Store with the real S3 client (path-style, two attempts without
+// waiting) against an endpoint that throttles or fails: every throttling or transient
+// failure is Unavailable with RetryAfter 1s after the SDK's own retries, which the HTTP
+// layer answers 503 with Retry-After; anything else stays a plain error (500, no text).
+func TestThrottled(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fail     failure
+		want     problem.Code
+		attempts int // requests per operation
+	}{
+		{failure{http.StatusServiceUnavailable, "SlowDown"}, problem.Unavailable, 2},
+		{failure{http.StatusServiceUnavailable, "ServiceUnavailable"}, problem.Unavailable, 2},
+		{failure{http.StatusInternalServerError, "InternalError"}, problem.Unavailable, 2},
+		{failure{http.StatusTooManyRequests, "TooManyRequestsException"}, problem.Unavailable, 2},
+		{failure{http.StatusBadRequest, "ValidationException"}, problem.Internal, 1},
+		{failure{http.StatusForbidden, "AccessDenied"}, problem.Internal, 1},
 	}
-	check("put", s.Put(t.Context(), "k", "text/plain", []byte("x")))
-	_, err := s.Get(t.Context(), "k")
-	check("get", err)
-	check("delete", s.Delete(t.Context(), "k"))
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d %s", tt.fail.status, tt.fail.code), func(t *testing.T) {
+			t.Parallel()
+			f, srv := newFakeS3(t)
+			s := New(newClient(srv, func(o *s3.Options) {
+				o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+					so.MaxAttempts = 2
+					so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+					so.RateLimiter = ratelimit.None
+				})
+			}), bucket)
+			f.mu.Lock()
+			f.fail = &tt.fail
+			f.mu.Unlock()
+
+			check := func(op string, err error) {
+				t.Helper()
+				var pe *problem.Error
+				switch {
+				case tt.want == problem.Unavailable:
+					if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter != time.Second {
+						t.Errorf("%s: got %#v, want Unavailable with RetryAfter 1s", op, err)
+						return
+					}
+					if pe.Err == nil || !strings.Contains(pe.Err.Error(), "s3blob: "+op) || !strings.Contains(pe.Err.Error(), tt.fail.code) {
+						t.Errorf("%s: cause %v does not name the operation and keep the S3 error", op, pe.Err)
+					}
+					if strings.Contains(pe.Message, tt.fail.code) || strings.Contains(pe.Message, "S3") {
+						t.Errorf("%s: client message %q leaks the S3 error", op, pe.Message)
+					}
+				case err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), "s3blob: "+op):
+					t.Errorf("%s: got %#v, want a plain error naming the operation", op, err)
+				}
+				rec := httptest.NewRecorder()
+				httpx.WriteError(rec, httptest.NewRequest(http.MethodGet, "/v1/orgs/acme/logo", nil), err)
+				wantStatus, wantRetry := http.StatusInternalServerError, ""
+				if tt.want == problem.Unavailable {
+					wantStatus, wantRetry = http.StatusServiceUnavailable, "1"
+				}
+				if rec.Code != wantStatus || rec.Header().Get("Retry-After") != wantRetry || strings.Contains(rec.Body.String(), tt.fail.code) {
+					t.Errorf("%s over HTTP: got %d, Retry-After %q, body %s; want %d, %q, no S3 error text", op, rec.Code, rec.Header().Get("Retry-After"), rec.Body, wantStatus, wantRetry)
+				}
+			}
+			check("put", s.Put(t.Context(), "k", "text/plain", []byte("x")))
+			_, err := s.Get(t.Context(), "k")
+			check("get", err)
+			check("delete", s.Delete(t.Context(), "k"))
+
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			var want []string
+			for _, m := range []string{http.MethodPut, http.MethodGet, http.MethodDelete} {
+				for range tt.attempts {
+					want = append(want, m)
+				}
+			}
+			if !slices.Equal(f.methods, want) {
+				t.Errorf("requests: got %v, want %v", f.methods, want)
+			}
+		})
+	}
 }
 
 func TestMissingBucketIsInternal(t *testing.T) {
@@ -251,7 +321,9 @@ func TestErrorMapping(t *testing.T) {
 		{"NoSuchBucket", &smithy.GenericAPIError{Code: "NoSuchBucket"}, problem.Internal, problem.Internal},
 		{"SlowDown", &smithy.GenericAPIError{Code: "SlowDown"}, problem.Unavailable, problem.Unavailable},
 		{"AccessDenied", &smithy.GenericAPIError{Code: "AccessDenied"}, problem.Internal, problem.Internal},
-		{"plain", errors.New("connection reset"), problem.Internal, problem.Internal},
+		{"InternalError", &smithy.GenericAPIError{Code: "InternalError"}, problem.Unavailable, problem.Unavailable},
+		{"connection reset", errors.New("read: connection reset by peer"), problem.Unavailable, problem.Unavailable},
+		{"plain", errors.New("boom"), problem.Internal, problem.Internal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
