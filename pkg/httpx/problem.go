@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -147,6 +148,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *problem.Error
 	if !errors.As(err, &pe) {
 		pe = &problem.Error{Code: problem.Internal, Err: err}
+	}
+	if pe.Code == problem.Internal && errors.Is(err, context.DeadlineExceeded) {
+		// The request's deadline (a Lambda's remaining time) ran out before a dependency
+		// answered: a retry may well succeed, and the cause is time, not a bug.
+		pe = &problem.Error{Code: problem.Unavailable, Message: "the request ran out of time; please retry", RetryAfter: time.Second, Err: err}
 	}
 	status := Status(pe.Code)
 	detail := pe.Message

@@ -1,8 +1,10 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -48,5 +50,16 @@ func TestProblemExtensionsAndTitles(t *testing.T) {
 		if tc.status == 500 && json.Valid(rec.Body.Bytes()) && p.Detail != "internal error; quote the request id when reporting it" {
 			t.Errorf("500 detail %q leaks", p.Detail)
 		}
+	}
+}
+
+// A deadline that ran out is a 503 with Retry-After, not a 500; a cancelled request
+// (the client went away) is logged as abandoned.
+func TestContextErrors(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	WriteError(rec, httptest.NewRequest(http.MethodGet, "/", nil), fmt.Errorf("dynamo: get: %w", context.DeadlineExceeded))
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("deadline: got %d Retry-After %q, want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
 	}
 }
