@@ -45,15 +45,45 @@ type Authenticator interface {
 
 type ctxKey struct{}
 
+type scopeKey struct{}
+
+// scope is the mutable per-request slot the HTTP front puts in a request's context once
+// (NewScope), so that it can record the caller after authenticating without copying the
+// request again.
+type scope struct {
+	p  Principal
+	ok bool
+}
+
 // WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, ctxKey{}, p)
 }
 
-// FromContext returns the principal stored by WithPrincipal.
+// NewScope returns ctx with an empty principal slot for SetPrincipal.
+func NewScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, scopeKey{}, &scope{})
+}
+
+// SetPrincipal records p in the slot NewScope put in ctx; it reports false when ctx has no
+// slot. Only the request's own goroutine may call it, before the handler runs.
+func SetPrincipal(ctx context.Context, p Principal) bool {
+	s, ok := ctx.Value(scopeKey{}).(*scope)
+	if ok {
+		s.p, s.ok = p, true
+	}
+	return ok
+}
+
+// FromContext returns the principal stored by WithPrincipal or SetPrincipal.
 func FromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(ctxKey{}).(Principal)
-	return p, ok
+	if p, ok := ctx.Value(ctxKey{}).(Principal); ok {
+		return p, true
+	}
+	if s, ok := ctx.Value(scopeKey{}).(*scope); ok && s.ok {
+		return s.p, true
+	}
+	return Principal{}, false
 }
 
 // fromClaims builds a principal from raw claim values as the authorizer or the dev-token

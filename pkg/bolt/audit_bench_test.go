@@ -134,3 +134,41 @@ func TestOpenHeldFile(t *testing.T) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 }
+
+// A settings record written as JSON by an earlier version is still read (and rewritten in
+// the binary form on the next save).
+func TestReadsJSONRecords(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "convrs.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `{"version":2,"updatedAt":"2026-01-02T03:04:05.5Z","updatedBy":"u1","data":{"maxChatsPerAgent":4}}`
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("settings")).Put([]byte("acme\x00chat-handling"), []byte(old))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec, err := s.Get(context.Background(), "acme", "chat-handling", settings.Strong)
+	if err != nil || rec.Version != 2 || rec.UpdatedBy != "u1" || string(rec.Data) != `{"maxChatsPerAgent":4}` ||
+		!rec.UpdatedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 5e8, time.UTC)) {
+		t.Fatalf("got %+v, %v", rec, err)
+	}
+	at := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	next := settings.Record{OrgID: "acme", Area: "chat-handling", Version: 3, UpdatedAt: at, UpdatedBy: "u2", Data: json.RawMessage(`{"maxChatsPerAgent":5}`)}
+	if err := s.Save(context.Background(), next, audit.Entry{ID: audit.NewID(at), OrgID: "acme", At: at, Area: "chat-handling", Action: "patch"}); err != nil {
+		t.Fatalf("save over a JSON record: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,11 +102,62 @@ func reindex(tx *bbolt.Tx) error {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
+// A settings record is stored in a small binary form (read on every GET, so it is not
+// JSON): the byte recordV1, the version (uvarint), updatedAt in Unix nanoseconds
+// (varint), the length of updatedBy (uvarint), updatedBy, then the document's JSON.
+// Records written as JSON by earlier versions ({"version":...}) are still read.
+const recordV1 = 0x01
+
 type record struct {
 	Version   int64           `json:"version"`
 	UpdatedAt time.Time       `json:"updatedAt"`
 	UpdatedBy string          `json:"updatedBy"`
 	Data      json.RawMessage `json:"data"`
+}
+
+var errCorruptRecord = errors.New("corrupt settings record")
+
+func encodeRecord(r record) []byte {
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.UpdatedBy)+len(r.Data))
+	b = append(b, recordV1)
+	b = binary.AppendUvarint(b, uint64(r.Version))
+	b = binary.AppendVarint(b, r.UpdatedAt.UnixNano())
+	b = binary.AppendUvarint(b, uint64(len(r.UpdatedBy)))
+	b = append(b, r.UpdatedBy...)
+	return append(b, r.Data...)
+}
+
+// decodeRecord reads a stored record; the result does not alias v (bbolt's memory is only
+// valid inside its transaction).
+func decodeRecord(v []byte) (record, error) {
+	if len(v) > 0 && v[0] == '{' {
+		var r record
+		err := json.Unmarshal(v, &r)
+		return r, err
+	}
+	bad := errCorruptRecord
+	if len(v) == 0 || v[0] != recordV1 {
+		return record{}, bad
+	}
+	v = v[1:]
+	version, n := binary.Uvarint(v)
+	if n <= 0 {
+		return record{}, bad
+	}
+	v = v[n:]
+	nanos, n := binary.Varint(v)
+	if n <= 0 {
+		return record{}, bad
+	}
+	v = v[n:]
+	byLen, n := binary.Uvarint(v)
+	if n <= 0 || byLen > uint64(len(v)-n) {
+		return record{}, bad
+	}
+	v = v[n:]
+	by := string(v[:byLen])
+	return record{Version: int64(version), UpdatedAt: time.Unix(0, nanos).UTC(), UpdatedBy: by,
+		Data: json.RawMessage(bytes.Clone(v[byLen:]))}, nil
 }
 
 func key(a, b string) []byte { return []byte(a + "\x00" + b) }
@@ -126,8 +178,8 @@ func (s *Store) Get(ctx context.Context, orgID, area string, _ settings.Consiste
 		if v == nil {
 			return problem.New(problem.NotFound, "settings not found")
 		}
-		var r record
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := decodeRecord(v)
+		if err != nil {
 			return fmt.Errorf("bolt: decode %s/%s: %w", orgID, area, err)
 		}
 		out = settings.Record{OrgID: orgID, Area: area, Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Data: r.Data}
@@ -147,10 +199,7 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 	if entry.OrgID != rec.OrgID || !audit.ValidID(entry.ID) || !audit.ValidArea(entry.Area) {
 		return fmt.Errorf("bolt: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
-	val, err := json.Marshal(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data})
-	if err != nil {
-		return fmt.Errorf("bolt: encode: %w", err)
-	}
+	val := encodeRecord(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data})
 	aval, err := json.Marshal(entry)
 	if err != nil {
 		return fmt.Errorf("bolt: encode audit: %w", err)
@@ -160,8 +209,8 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 		k := key(rec.OrgID, rec.Area)
 		var stored int64
 		if v := b.Get(k); v != nil {
-			var r record
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRecord(v)
+			if err != nil {
 				return fmt.Errorf("bolt: decode: %w", err)
 			}
 			stored = r.Version

@@ -19,3 +19,18 @@ func TestContract(t *testing.T) {
 		return s
 	})
 }
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add([]byte{1, 2, 0, 1, 'u', '{', '}'})
+	f.Add([]byte(`{"version":1,"updatedAt":"2026-01-01T00:00:00Z","updatedBy":"u","data":{}}`))
+	f.Add([]byte{1, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		_, _, by, data, err := bolt.DecodeRecordForTest(v)
+		if err != nil {
+			return
+		}
+		if len(v) > 0 && v[0] == 1 && len(by)+len(data) > len(v) {
+			t.Fatalf("decoded more than was stored")
+		}
+	})
+}

@@ -32,6 +32,7 @@ type API struct {
 	authn  auth.Authenticator
 	log    *slog.Logger
 	routes []Route
+	paths  map[string]bool // patterns with a 405 handler for their other methods
 }
 
 // New returns an API that authenticates with authn and logs with logger (nil: default).
@@ -39,7 +40,13 @@ func New(authn auth.Authenticator, logger *slog.Logger) *API {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &API{mux: http.NewServeMux(), authn: authn, log: logger}
+	a := &API{mux: http.NewServeMux(), authn: authn, log: logger, paths: map[string]bool{}}
+	// Every request is routed once: a path no route matches falls to "/", a path served
+	// for other methods to its method-less pattern (see Handle).
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, problem.New(problem.NotFound, "no such route"))
+	})
+	return a
 }
 
 // Handle registers a route with its policy: a route needs no token only when the policy
@@ -49,6 +56,30 @@ func (a *API) Handle(method, pattern string, pol auth.Policy, h http.HandlerFunc
 	rt := Route{Method: method, Pattern: pattern, Policy: pol, Handler: h}
 	a.routes = append(a.routes, rt)
 	a.mux.Handle(method+" "+pattern, a.guard(rt))
+	if !a.paths[pattern] {
+		// The method-less pattern matches the path for every method no route serves
+		// (ServeMux prefers a pattern with a method): a 405 with the Allow list.
+		a.paths[pattern] = true
+		a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", a.allow(pattern))
+			WriteError(w, r, problem.New(problem.MethodNotAllowed, "method %s is not allowed here", r.Method))
+		})
+	}
+}
+
+// allow lists the methods served for pattern (HEAD with GET, as ServeMux serves it).
+func (a *API) allow(pattern string) string {
+	var methods []string
+	for _, rt := range a.routes {
+		if rt.Pattern == pattern {
+			methods = append(methods, rt.Method)
+			if rt.Method == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+		}
+	}
+	sort.Strings(methods)
+	return strings.Join(methods, ", ")
 }
 
 // Routes lists the registered routes, sorted by pattern then method.
@@ -85,7 +116,12 @@ func (a *API) guard(rt Route) http.Handler {
 			WriteError(w, r, err)
 			return
 		}
-		rt.Handler(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		// ServeHTTP put a principal slot in the context; without one (a handler served
+		// outside ServeHTTP), copy the request.
+		if !auth.SetPrincipal(r.Context(), p) {
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		rt.Handler(w, r)
 	})
 }
 
@@ -150,13 +186,14 @@ func (w *logWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// ServeHTTP serves r: it assigns a request id, routes, and writes one access log line.
+// ServeHTTP serves r: it assigns a request id, routes (one lookup), and writes one access
+// log line. The request is copied once, to carry the request id and the principal slot.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := requestIDFor(r)
-	r = r.WithContext(WithRequestID(r.Context(), rid))
+	r = r.WithContext(WithRequestID(auth.NewScope(r.Context()), rid))
 	lw := &logWriter{ResponseWriter: w}
-	lw.Header().Set("X-Request-Id", rid)
+	lw.Header()["X-Request-Id"] = []string{rid}
 	defer func() {
 		if v := recover(); v != nil {
 			if lw.status == 0 {
@@ -165,41 +202,29 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				a.log.ErrorContext(r.Context(), "panic after response started", "requestId", rid, "panic", fmt.Sprint(v))
 			}
 		}
-		a.log.InfoContext(r.Context(), "request",
-			"requestId", rid, "method", r.Method, "route", r.Pattern, "path", r.URL.Path,
-			"org", lw.org, "status", lw.status, "bytes", lw.bytes,
-			"latencyMs", float64(time.Since(start).Microseconds())/1000)
+		a.accessLog(r, rid, lw, start)
 	}()
-	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.unmatched(lw, r)
-		return
-	}
 	a.mux.ServeHTTP(lw, r)
 }
 
-// unmatched answers a request no route matches with a problem: 405 (with Allow) when the
-// path exists for other methods, else 404.
-func (a *API) unmatched(w http.ResponseWriter, r *http.Request) {
-	h, _ := a.mux.Handler(r)
-	rec := &discardWriter{header: http.Header{}}
-	h.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", rec.header.Get("Allow"))
-		WriteError(w, r, problem.New(problem.MethodNotAllowed, "method %s is not allowed here", r.Method))
+// accessLog writes the request's line: requestId, method, route, path, org, status,
+// bytes and latencyMs.
+func (a *API) accessLog(r *http.Request, rid string, lw *logWriter, start time.Time) {
+	ctx := r.Context()
+	latency := float64(time.Since(start).Microseconds()) / 1000
+	route := r.Pattern
+	if route == "/" {
+		route = "" // the not-found fallback is not a route
+	}
+	if h, ok := a.log.Handler().(*lineHandler); ok {
+		h.access(ctx, accessLine{rid, r.Method, route, r.URL.Path, lw.org, lw.status, lw.bytes, latency})
 		return
 	}
-	WriteError(w, r, problem.New(problem.NotFound, "no such route"))
+	a.log.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("requestId", rid), slog.String("method", r.Method), slog.String("route", route),
+		slog.String("path", r.URL.Path), slog.String("org", lw.org), slog.Int("status", lw.status),
+		slog.Int("bytes", lw.bytes), slog.Float64("latencyMs", latency))
 }
-
-// discardWriter records the status and headers the mux would send, and drops the body.
-type discardWriter struct {
-	header http.Header
-	status int
-}
-
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(status int)      { d.status = status }
 
 // IfMatch returns the request's If-Match list: every If-Match field line joined with ", ",
 // or "" when there is none. A list may arrive as one line ("\"1\", \"2\"", as local

@@ -202,11 +202,19 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	WriteRawJSON(w, status, data)
 }
 
+// Header values set on every JSON response, made once. They are assigned to header maps
+// as they are: each has len == cap, so a later Add appends to a copy, and nothing writes
+// into a header value slice in place.
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store"}
+)
+
 // WriteRawJSON writes an already encoded JSON body.
 func WriteRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

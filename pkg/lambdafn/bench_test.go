@@ -42,10 +42,7 @@ func invoke(b *testing.B, h lambda.Handler, payload []byte) {
 	}
 }
 
-// BenchmarkInvokeFloor is the floor of a GET: the same event JSON decoded by
-// aws-lambda-go, converted by aws-lambda-go-api-proxy, a trivial handler writing a body of
-// the same size as the real one, and the response encoded.
-func BenchmarkInvokeFloor(b *testing.B) {
+func floorHandler(b *testing.B) lambda.Handler {
 	body := []byte(`{"version":1,"updatedAt":"2026-11-25T10:00:00Z","updatedBy":"demo-admin","maxChatsPerAgent":4,"moveToQueueWhenAgentOffline":false,"autoCloseAfterDays":0,"moveToQueueAfterNoLoginDays":0}`)
 	trivial := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -53,7 +50,14 @@ func BenchmarkInvokeFloor(b *testing.B) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)
 	})
-	invoke(b, lambda.NewHandler(httpadapter.NewV2(trivial).ProxyWithContext), getEvent(b))
+	return lambda.NewHandler(httpadapter.NewV2(trivial).ProxyWithContext)
+}
+
+// BenchmarkInvokeFloor is the floor of a GET: the same event JSON decoded by
+// aws-lambda-go, converted by aws-lambda-go-api-proxy, a trivial handler writing a body of
+// the same size as the real one, and the response encoded.
+func BenchmarkInvokeFloor(b *testing.B) {
+	invoke(b, floorHandler(b), getEvent(b))
 }
 
 // BenchmarkInvokeGet is the whole GET of a saved chat-handling document through the
@@ -61,12 +65,45 @@ func BenchmarkInvokeFloor(b *testing.B) {
 // request id, access log, claims, authorisation, a read of the embedded store (the
 // DynamoDB call is the network's cost, not ours) and the representation.
 func BenchmarkInvokeGet(b *testing.B) {
+	invoke(b, getHandler(b), getEvent(b))
+}
+
+// BenchmarkInvokeRatio runs the floor and the whole GET interleaved, in rounds of 64
+// invocations each, so that both see the same machine (load, frequency, cache), and
+// reports each one's ns/op and their ratio (ratio = GET / floor; the target is <= 1.15).
+func BenchmarkInvokeRatio(b *testing.B) {
+	floor, get, payload := floorHandler(b), getHandler(b), getEvent(b)
+	ctx := context.Background()
+	const round = 64
+	var tf, tg time.Duration
+	n := 0
+	for b.Loop() {
+		for _, side := range []struct {
+			h lambda.Handler
+			t *time.Duration
+		}{{floor, &tf}, {get, &tg}} {
+			start := time.Now()
+			for range round {
+				if _, err := side.h.Invoke(ctx, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			*side.t += time.Since(start)
+		}
+		n += round
+	}
+	b.ReportMetric(float64(tf.Nanoseconds())/float64(n), "floor-ns/op")
+	b.ReportMetric(float64(tg.Nanoseconds())/float64(n), "get-ns/op")
+	b.ReportMetric(float64(tg)/float64(tf), "ratio")
+}
+
+func getHandler(b *testing.B) lambda.Handler {
 	store, err := bolt.OpenWith(filepath.Join(b.TempDir(), "convrs.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Close() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := lambdafn.Logger(io.Discard, slog.LevelInfo) // the functions' logger: every access line is written
 	entry := lambdafn.EntryPoint(chathandling.Function, app.Deps{Settings: store, Now: time.Now}, log)
 	h := lambda.NewHandler(entry)
 	put := getEvent(b)
@@ -82,5 +119,5 @@ func BenchmarkInvokeGet(b *testing.B) {
 	if out, err := h.Invoke(context.Background(), putRaw); err != nil || !json.Valid(out) {
 		b.Fatalf("seed PUT: %v %s", err, out)
 	}
-	invoke(b, h, getEvent(b))
+	return h
 }

@@ -42,9 +42,7 @@ type HTTPEntry func(context.Context, events.APIGatewayV2HTTPRequest) (events.API
 type Adapter func(ac aws.Config, cfg config.Config, d *app.Deps) error
 
 // Logger returns the JSON logger every process uses (Lambda's JSON log format).
-func Logger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
+func Logger(w io.Writer, level slog.Level) *slog.Logger { return httpx.NewLogger(w, level) }
 
 // API returns the function's routes behind API Gateway JWT-authorizer claims.
 func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {

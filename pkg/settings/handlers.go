@@ -7,6 +7,7 @@ import (
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/problem"
 )
 
 // Register serves GET, PUT and PATCH of /v1/orgs/{orgId}/settings/<name> for pol.
@@ -17,13 +18,39 @@ func (s *Service[T]) Register(api *httpx.API, pol auth.Policy) {
 	api.Handle(http.MethodPatch, path, pol, s.patch)
 }
 
+// get answers with the stored document (or the defaults, version 0). The answer for a
+// record already seen is reused from the representation cache (see repCache).
 func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
-	cur, err := s.Load(r.Context(), r.PathValue("orgId"))
+	org := r.PathValue("orgId")
+	rec, err := s.store.Get(r.Context(), org, s.area.Name, Strong)
+	if problem.Is(err, problem.NotFound) {
+		s.Write(w, r, http.StatusOK, Current[T]{Doc: s.area.Defaults()})
+		return
+	}
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	s.Write(w, r, http.StatusOK, cur)
+	if rep, ok := s.reps.get(org, rec); ok {
+		s.writeRep(w, rec.Version, rep)
+		return
+	}
+	cur, err := s.decode(rec)
+	if err == nil {
+		var rep []byte
+		if rep, err = representation(cur); err == nil {
+			s.reps.put(org, rec, rep)
+			s.writeRep(w, rec.Version, rep)
+			return
+		}
+	}
+	httpx.WriteError(w, r, err)
+}
+
+// writeRep sends an encoded representation of version with its ETag.
+func (s *Service[T]) writeRep(w http.ResponseWriter, version int64, rep []byte) {
+	w.Header()["Etag"] = []string{ETag(version)}
+	httpx.WriteRawJSON(w, http.StatusOK, rep)
 }
 
 func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {

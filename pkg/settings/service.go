@@ -19,6 +19,7 @@ type Service[T Doc] struct {
 	area  Area[T]
 	store Store
 	now   func() time.Time
+	reps  repCache
 }
 
 // NewService returns the service of area on store; now may be nil for time.Now.
@@ -44,6 +45,12 @@ func (s *Service[T]) Read(ctx context.Context, orgID string, c Consistency) (Cur
 	if err != nil {
 		return Current[T]{}, err
 	}
+	return s.decode(rec)
+}
+
+// decode turns a stored record into the current document, defaults filling what the
+// record lacks.
+func (s *Service[T]) decode(rec Record) (Current[T], error) {
 	doc := s.area.Defaults()
 	if err := json.Unmarshal(rec.Data, &doc); err != nil {
 		return Current[T]{}, problem.Wrap(problem.Internal, err, "stored settings are unreadable")

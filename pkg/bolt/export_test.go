@@ -1,0 +1,9 @@
+package bolt
+
+import "time"
+
+// DecodeRecordForTest exposes the record decoder to the external tests.
+func DecodeRecordForTest(v []byte) (version int64, at time.Time, by string, data []byte, err error) {
+	r, err := decodeRecord(v)
+	return r.Version, r.UpdatedAt, r.UpdatedBy, r.Data, err
+}
