@@ -103,7 +103,7 @@ More tokens: go run ./cmd/local token -data %s -org demo -role agent
 
 // server is the local API with its resources.
 type server struct {
-	api   *httpx.API
+	api   http.Handler
 	keys  *auth.DevKeys
 	close io.Closer
 }
@@ -124,7 +124,12 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)
 	local.MountAll(api, deps)
-	return &server{api: api, keys: keys, close: store}, nil
+	handler, err := withDocs(api)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return &server{api: handler, keys: keys, close: store}, nil
 }
 
 func (s *server) Close() error { return s.close.Close() }

@@ -22,7 +22,7 @@ import (
 	"github.com/convrs/admin/pkg/local"
 )
 
-// repoPath names a file relative to the repository root (tests run in pkg/catalog).
+// repoPath names a file relative to the repository root (tests run in pkg/conformance).
 func repoPath(parts ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, parts...)...)
 }

@@ -1,0 +1,268 @@
+package conformance_test
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/auth"
+)
+
+// curlCall is one curl command of the README with the status its output comments show.
+type curlCall struct {
+	Line    int
+	Method  string
+	Target  string // path and query
+	Header  map[string]string
+	Body    string
+	HasBody bool
+	Binary  bool // --data-binary: a file the test does not have
+	Status  int  // 0 when the README shows none
+}
+
+var (
+	statusInComment = []*regexp.Regexp{
+		regexp.MustCompile(`HTTP/1\.1 (\d{3})`),
+		regexp.MustCompile(`"status":(\d{3})`),
+		regexp.MustCompile(`^\s*(\d{3})\s*$`),
+	}
+	shellVar = regexp.MustCompile(`\$(\w+)`)
+)
+
+// readmeCurls parses the shell blocks of the README into curl calls: a small shell
+// tokenizer (quotes, backslash-newline, comments) that is enough for its examples.
+func readmeCurls(t *testing.T, readme string) []curlCall {
+	t.Helper()
+	type command struct {
+		line     int
+		words    []string
+		comments []string
+	}
+	var cmds []command
+	inBlock, lineNo := false, 0
+	var block strings.Builder
+	blockStart := 0
+	flush := func() {
+		text := block.String()
+		block.Reset()
+		var cur *command
+		var word strings.Builder
+		inWord := false
+		line := blockStart
+		endWord := func() {
+			if inWord {
+				if cur == nil {
+					cmds = append(cmds, command{line: line})
+					cur = &cmds[len(cmds)-1]
+				}
+				cur.words = append(cur.words, word.String())
+			}
+			word.Reset()
+			inWord = false
+		}
+		for i := 0; i < len(text); i++ {
+			ch := text[i]
+			switch {
+			case ch == '\n':
+				endWord()
+				line++
+				cur = nil
+			case ch == '\\' && i+1 < len(text) && text[i+1] == '\n':
+				i++
+				line++
+			case ch == '\'':
+				end := strings.IndexByte(text[i+1:], '\'')
+				if end < 0 {
+					t.Fatalf("README line %d: unterminated quote", line)
+				}
+				word.WriteString(text[i+1 : i+1+end])
+				line += strings.Count(text[i+1:i+1+end], "\n")
+				i += end + 1
+				inWord = true
+			case ch == '"':
+				end := strings.IndexByte(text[i+1:], '"')
+				if end < 0 {
+					t.Fatalf("README line %d: unterminated quote", line)
+				}
+				word.WriteString(text[i+1 : i+1+end])
+				i += end + 1
+				inWord = true
+			case ch == '#' && !inWord:
+				end := strings.IndexByte(text[i:], '\n')
+				if end < 0 {
+					end = len(text) - i
+				}
+				comment := text[i+1 : i+end]
+				switch {
+				case cur != nil:
+					cur.comments = append(cur.comments, comment)
+				case len(cmds) > 0:
+					cmds[len(cmds)-1].comments = append(cmds[len(cmds)-1].comments, comment)
+				}
+				i += end - 1
+			case ch == ' ' || ch == '\t':
+				endWord()
+			default:
+				word.WriteByte(ch)
+				inWord = true
+			}
+		}
+		endWord()
+	}
+	for l := range strings.Lines(readme) {
+		lineNo++
+		trimmed := strings.TrimSpace(l)
+		switch {
+		case !inBlock && strings.HasPrefix(trimmed, "```sh"):
+			inBlock, blockStart = true, lineNo+1
+		case inBlock && trimmed == "```":
+			inBlock = false
+			flush()
+		case inBlock:
+			block.WriteString(l)
+		}
+	}
+
+	var out []curlCall
+	for _, c := range cmds {
+		if len(c.words) == 0 || c.words[0] != "curl" {
+			continue
+		}
+		call := curlCall{Line: c.line, Header: map[string]string{}}
+		for i := 1; i < len(c.words); i++ {
+			w := c.words[i]
+			next := func() string {
+				if i+1 < len(c.words) {
+					i++
+					return c.words[i]
+				}
+				return ""
+			}
+			switch {
+			case w == "-X":
+				call.Method = next()
+			case w == "-H":
+				k, v, _ := strings.Cut(next(), ":")
+				call.Header[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			case w == "-d":
+				call.Body, call.HasBody = next(), true
+			case w == "--data-binary":
+				next()
+				call.Binary = true
+			case w == "-o" || w == "-w":
+				next()
+			case strings.HasPrefix(w, "$B/"):
+				call.Target = strings.TrimPrefix(w, "$B")
+			}
+		}
+		if call.Method == "" {
+			call.Method = http.MethodGet
+			if call.HasBody || call.Binary {
+				call.Method = http.MethodPost
+			}
+		}
+		for _, com := range c.comments {
+			for _, re := range statusInComment {
+				if m := re.FindStringSubmatch(com); m != nil && call.Status == 0 {
+					call.Status, _ = strconv.Atoi(m[1])
+				}
+			}
+		}
+		if call.Target != "" {
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+// templateOf returns the path template of openapi.yaml that a concrete path matches ("" for
+// none).
+func (s *spec) templateOf(path string) string {
+	segs := strings.Split(path, "/")
+	for tmpl := range obj(s.doc, "paths") {
+		ts := strings.Split(tmpl, "/")
+		if len(ts) != len(segs) {
+			continue
+		}
+		match := true
+		for i, seg := range ts {
+			isParam := strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}")
+			match = match && (seg == segs[i] || isParam && segs[i] != "")
+		}
+		if match {
+			return tmpl
+		}
+	}
+	return ""
+}
+
+// TestReadmeTourMatchesOpenAPI replays the README's tour (every curl with a JSON body or
+// none; uploads of a file are left out) against the in-process API: every status the
+// README shows is the one served, every response matches openapi.yaml, and every request
+// body is valid against its operation's request schema unless the README shows it
+// refused (400, 422).
+func TestReadmeTourMatchesOpenAPI(t *testing.T) {
+	t.Parallel()
+	s := mustSpec(t)
+	calls := readmeCurls(t, string(mustRead(t, repoPath("README.md"))))
+	srv := apitest.New(t)
+	tokens := map[string]string{
+		"TOKEN": srv.Token("demo", auth.RoleAdmin),
+		"AGENT": srv.Token("demo", auth.RoleAgent),
+	}
+	replayed, bodies := 0, 0
+	for _, c := range calls {
+		if c.Binary || c.Method == http.MethodOptions {
+			// Uploads of a file are left out; CORS preflights are answered by the
+			// middleware in front of the API (pkg/httpx cors tests, cmd/local tests).
+			continue
+		}
+		path, _, _ := strings.Cut(c.Target, "?")
+		tmpl := s.templateOf(path)
+		if tmpl == "" {
+			t.Errorf("README line %d: %s %s is not in openapi.yaml", c.Line, c.Method, c.Target)
+			continue
+		}
+		req := apitest.Request{Method: c.Method, Path: c.Target, Header: map[string]string{}}
+		for k, v := range c.Header {
+			v = shellVar.ReplaceAllStringFunc(v, func(m string) string { return tokens[m[1:]] })
+			if k == "Authorization" {
+				req.Token = strings.TrimPrefix(v, "Bearer ")
+				continue
+			}
+			req.Header[k] = v
+		}
+		if c.HasBody {
+			bodies++
+			req.Body = []byte(c.Body)
+			media := c.Header["Content-Type"]
+			sch, ok := s.requestSchema(c.Method, tmpl, media)
+			inst, err := decodeJSON(req.Body)
+			switch {
+			case !ok:
+				t.Errorf("README line %d: openapi.yaml has no %s request body for %s %s", c.Line, media, c.Method, tmpl)
+			case err != nil:
+				t.Errorf("README line %d: the body is not JSON: %v", c.Line, err)
+			default:
+				errs := s.v.validate(sch, inst, inRequest)
+				refused := c.Status == http.StatusBadRequest || c.Status == http.StatusUnprocessableEntity
+				if refused == (len(errs) == 0) {
+					t.Errorf("README line %d: %s %s: the README shows %d, but the request schema says valid=%v\n%s\nbody: %s",
+						c.Line, c.Method, c.Target, c.Status, len(errs) == 0, schemaErrors(errs), c.Body)
+				}
+			}
+		}
+		resp := srv.Do(req)
+		replayed++
+		s.checkResponse(t, c.Method, tmpl, resp)
+		if c.Status != 0 && resp.Status != c.Status {
+			t.Errorf("README line %d: %s %s: got %d, want %d as the README shows\n%s", c.Line, c.Method, c.Target, resp.Status, c.Status, resp.Body)
+		}
+	}
+	if replayed < 12 || bodies < 5 {
+		t.Errorf("replayed %d calls with %d bodies from the README, want at least 12 and 5: was the tour reformatted?", replayed, bodies)
+	}
+}
