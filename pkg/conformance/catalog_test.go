@@ -9,9 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -86,30 +84,6 @@ func functionNamed(name string) (app.Function, bool) {
 		}
 	}
 	return app.Function{}, false
-}
-
-// epoch is the instant the test clock starts at: the morning US daylight saving time
-// begins, so that office-hours samples run on a zone transition day.
-var epoch = time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
-
-// mustDeps returns the embedded adapters (a bbolt file and a blob folder in a temporary
-// directory) and a deterministic clock that starts at epoch and advances one second per
-// reading, so that audit entries are strictly ordered.
-func mustDeps(t *testing.T) app.Deps {
-	t.Helper()
-	deps, store, err := local.Embedded(t.TempDir())
-	if err != nil {
-		t.Fatalf("local.Embedded: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := store.Close(); err != nil {
-			t.Errorf("bolt close: %v", err)
-		}
-	})
-	var ticks atomic.Int64
-	now := func() time.Time { return epoch.Add(time.Duration(ticks.Add(1)) * time.Second) }
-	deps.Now = now
-	return deps
 }
 
 func mustRead(t *testing.T, path string) []byte {
