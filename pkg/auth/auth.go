@@ -51,8 +51,9 @@ type scopeKey struct{}
 // (NewScope), so that it can record the caller after authenticating without copying the
 // request again.
 type scope struct {
-	p  Principal
-	ok bool
+	p         Principal
+	ok        bool
+	requestID string
 }
 
 // WithPrincipal returns ctx carrying p.
@@ -60,9 +61,19 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, ctxKey{}, p)
 }
 
-// NewScope returns ctx with an empty principal slot for SetPrincipal.
-func NewScope(ctx context.Context) context.Context {
-	return context.WithValue(ctx, scopeKey{}, &scope{})
+// NewScope returns ctx with an empty principal slot for SetPrincipal, carrying the
+// request's id (read back with ScopeRequestID): one context value for both, since every
+// request needs them.
+func NewScope(ctx context.Context, requestID string) context.Context {
+	return context.WithValue(ctx, scopeKey{}, &scope{requestID: requestID})
+}
+
+// ScopeRequestID returns the request id NewScope put in ctx, or "".
+func ScopeRequestID(ctx context.Context) string {
+	if s, ok := ctx.Value(scopeKey{}).(*scope); ok {
+		return s.requestID
+	}
+	return ""
 }
 
 // SetPrincipal records p in the slot NewScope put in ctx; it reports false when ctx has no

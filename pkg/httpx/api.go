@@ -129,13 +129,32 @@ type ridKey struct{}
 
 // RequestID returns the id of the request being served ("" outside a request).
 func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(ridKey{}).(string)
-	return s
+	if s, ok := ctx.Value(ridKey{}).(string); ok {
+		return s
+	}
+	return auth.ScopeRequestID(ctx)
 }
 
 // WithRequestID returns ctx carrying id, for code that runs outside ServeHTTP.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, ridKey{}, id)
+}
+
+// Scope returns ctx with the per-request scope (request id and principal slot) that
+// ServeHTTP would otherwise add by copying the request: an entry point that builds the
+// request itself (the Lambda adapter) calls it first with the API Gateway request id. An
+// id that is not a valid request id is replaced by a new one.
+func Scope(ctx context.Context, requestID string) context.Context {
+	if !validID(requestID) {
+		requestID = newRequestID()
+	}
+	return auth.NewScope(ctx, requestID)
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func requestIDFor(r *http.Request) string {
@@ -145,9 +164,7 @@ func requestIDFor(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); validID(id) {
 		return id
 	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return newRequestID()
 }
 
 func validID(s string) bool {
@@ -190,8 +207,13 @@ func (w *logWriter) Write(b []byte) (int, error) {
 // log line. The request is copied once, to carry the request id and the principal slot.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rid := requestIDFor(r)
-	r = r.WithContext(WithRequestID(auth.NewScope(r.Context()), rid))
+	// The Lambda entry point puts the scope in the context before the adapter builds the
+	// request (see Scope), which saves copying the request here.
+	rid := auth.ScopeRequestID(r.Context())
+	if rid == "" {
+		rid = requestIDFor(r)
+		r = r.WithContext(auth.NewScope(r.Context(), rid))
+	}
 	lw := &logWriter{ResponseWriter: w}
 	lw.Header()["X-Request-Id"] = []string{rid}
 	defer func() {

@@ -63,7 +63,7 @@ func EntryPoint(f app.Function, d app.Deps, log *slog.Logger) HTTPEntry {
 				"function", f.Name, "version", req.Version, "fix", "set the route's PayloadFormatVersion to 2.0 (AWS::Serverless::HttpApi event)")
 			return misconfigured(req), nil
 		}
-		return proxy.ProxyWithContext(ctx, req)
+		return proxy.ProxyWithContext(httpx.Scope(ctx, req.RequestContext.RequestID), req)
 	}
 }
 

@@ -24,10 +24,10 @@ func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
 	org := r.PathValue("orgId")
 	rec, err := s.store.Get(r.Context(), org, s.area.Name, Strong)
 	if problem.Is(err, problem.NotFound) {
-		s.Write(w, r, http.StatusOK, Current[T]{Doc: s.area.Defaults()})
-		return
-	}
-	if err != nil {
+		// Never saved: the defaults at version 0, the same for every organisation.
+		rec = Record{Data: nil}
+		org = ""
+	} else if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}

@@ -49,8 +49,11 @@ func (s *Service[T]) Read(ctx context.Context, orgID string, c Consistency) (Cur
 }
 
 // decode turns a stored record into the current document, defaults filling what the
-// record lacks.
+// record lacks. The zero Record (an area never saved) is the defaults at version 0.
 func (s *Service[T]) decode(rec Record) (Current[T], error) {
+	if rec.Version == 0 && rec.Data == nil {
+		return Current[T]{Doc: s.area.Defaults()}, nil
+	}
 	doc := s.area.Defaults()
 	if err := json.Unmarshal(rec.Data, &doc); err != nil {
 		return Current[T]{}, problem.Wrap(problem.Internal, err, "stored settings are unreadable")
