@@ -3,7 +3,8 @@ package main
 
 import (
 	"github.com/convrs/admin/pkg/auditfn"
+	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/lambdafn"
 )
 
-func main() { lambdafn.Start(auditfn.Function) }
+func main() { lambdafn.Start(auditfn.Function, dynamo.Settings) }

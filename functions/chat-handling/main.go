@@ -2,8 +2,9 @@
 package main
 
 import (
+	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
-func main() { lambdafn.Start(chathandling.Function) }
+func main() { lambdafn.Start(chathandling.Function, dynamo.Settings) }

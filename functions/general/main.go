@@ -3,9 +3,10 @@
 package main
 
 import (
+	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/s3blob"
 	"github.com/convrs/admin/pkg/settings/general"
 )
 
-func main() { lambdafn.Start(general.Function, s3blob.Logos) }
+func main() { lambdafn.Start(general.Function, dynamo.Settings, s3blob.Logos) }

@@ -2,8 +2,9 @@
 package main
 
 import (
+	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
-func main() { lambdafn.Start(officehours.Function) }
+func main() { lambdafn.Start(officehours.Function, dynamo.Settings) }

@@ -17,14 +17,15 @@ const module = "github.com/convrs/admin/"
 // bootstrap, the one list of functions with the embedded adapters, the test harness and
 // every adapter. Adapters are named here; a new one must be added.
 var outer = map[string]bool{
-	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true,
+	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true, "pkg/iam": true,
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
 }
 
 // isOuter reports whether a package of this module may depend on AWS clients and
 // adapters: the outer packages, contract suites (<port>test), commands and functions.
 func isOuter(rel string) bool {
-	return outer[rel] || strings.HasSuffix(rel, "test") || strings.HasPrefix(rel, "cmd/") || strings.HasPrefix(rel, "functions/")
+	return outer[rel] || strings.HasSuffix(rel, "test") || strings.HasPrefix(rel, "cmd/") || strings.HasPrefix(rel, "functions/") ||
+		strings.HasPrefix(rel, "internal/") || strings.HasPrefix(rel, "build/")
 }
 
 // TestDependenciesPointInward checks DESIGN's first layout rule: no domain or area package

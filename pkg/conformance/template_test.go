@@ -16,7 +16,7 @@ import (
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/dynamo"
-	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/iam"
 	"github.com/convrs/admin/pkg/local"
 )
 
@@ -411,7 +411,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 }
 
-// resourceName turns a policy statement's resource into the form lambdafn.Grant uses:
+// resourceName turns a policy statement's resource into the form iam.Grant uses:
 // "Table" for !GetAtt Table.Arn, "Table/index/x" for !Sub "${Table.Arn}/index/x".
 func resourceName(n *yaml.Node) string {
 	text := intrinsicText(n)
@@ -421,16 +421,16 @@ func resourceName(n *yaml.Node) string {
 }
 
 // checkPolicies checks that a function's policies are explicit Allow statements that give
-// exactly the grants its Needs call for (lambdafn.Grants): every action on exactly its
+// exactly the grants its Needs call for (iam.Grants): every action on exactly its
 // resources, DynamoDB actions limited by a ForAllValues:StringLike dynamodb:LeadingKeys
 // condition to the key patterns the function's items use.
 func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 	t.Helper()
-	want := map[lambdafn.Grant]bool{}
-	for _, g := range lambdafn.Grants(f.Needs) {
+	want := map[iam.Grant]bool{}
+	for _, g := range iam.Grants(f.Needs) {
 		want[g] = true
 	}
-	got := map[lambdafn.Grant]bool{}
+	got := map[iam.Grant]bool{}
 	for i, pol := range list(at(tpl.resources[id], "Properties", "Policies")) {
 		stmts := at(pol, "Statement")
 		if stmts == nil {
@@ -461,7 +461,7 @@ func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 				}
 				for _, a := range list(at(st, "Action")) {
 					for _, k := range leading {
-						g := lambdafn.Grant{Action: scalar(a), Resource: res, LeadingKeys: k}
+						g := iam.Grant{Action: scalar(a), Resource: res, LeadingKeys: k}
 						if !want[g] {
 							t.Errorf("grants %s on %s (leading keys %q), which the needs of %s do not call for", g.Action, g.Resource, g.LeadingKeys, f.Name)
 						}

@@ -43,8 +43,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/awserr"
+	"github.com/convrs/admin/pkg/config"
+	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -380,4 +383,17 @@ func mapError(op string, err error) error {
 		err = errors.Join(settings.ErrContended, err)
 	}
 	return class.Problem("dynamo: "+op, err, "the settings store is busy, please retry")
+}
+
+// Settings is the lambdafn.Adapter of the settings table: a DynamoDB client on the
+// function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
+// AWS_ENDPOINT_URL) using TABLE_NAME. Only the functions whose main passes it link the
+// DynamoDB client.
+func Settings(ac aws.Config, cfg config.Config, d *app.Deps) error {
+	if cfg.TableName == "" {
+		return errors.New("dynamo: TABLE_NAME is not set")
+	}
+	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = lambdafn.Endpoint(nil, "DYNAMODB") })
+	d.Settings = New(db, cfg.TableName)
+	return nil
 }

@@ -1,9 +1,9 @@
 // Package lambdafn is the Lambda bootstrap: it turns an app.Function into a Lambda entry
 // point. It reads and validates the configuration once per cold start, builds the AWS
-// clients the function's Needs call for (the table always through package dynamo; ports
-// only some functions use, such as the logo bucket, through an Adapter passed by the
-// function's main, so that only that binary links the SDK client), refuses to start when
-// a needed port is missing, and wraps the routes for API Gateway.
+// configuration, attaches the adapters the function's main passes (dynamo.Settings for
+// the table, s3blob.Logos for the logo bucket, ...: each links its SDK client only into
+// the binaries that need it), refuses to start when a port the function's Needs name is
+// missing, and wraps the routes for API Gateway.
 //
 // Every functions/<name>/main.go is one line: lambdafn.Start(<pkg>.Function, adapters...).
 package lambdafn
@@ -23,14 +23,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/config"
-	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/httpx"
 )
 
@@ -98,10 +96,6 @@ func Build(f app.Function, getenv func(string) string, extra ...Adapter) (HTTPEn
 		return nil, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
 	}
 	d := app.Deps{Now: time.Now}
-	if f.Needs.Table() {
-		db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = Endpoint(getenv, "DYNAMODB") })
-		d.Settings = dynamo.New(db, cfg.TableName)
-	}
 	if f.Needs.AuditLog {
 		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)

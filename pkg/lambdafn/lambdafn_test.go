@@ -14,7 +14,9 @@ import (
 
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/discovery"
+	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/s3blob"
 	"github.com/convrs/admin/pkg/settings/general"
 )
 
@@ -57,8 +59,11 @@ func TestBuildRefusesMissingConfiguration(t *testing.T) {
 	}
 	env["TABLE_NAME"], env["LOGO_BUCKET"] = "convrs", "logos"
 	_, _, err = lambdafn.Build(general.Function, getenv)
-	if err == nil || !strings.Contains(err.Error(), "logo blob store") {
-		t.Errorf("got %v, want an error naming the logo blob store main did not provide", err)
+	if err == nil || !strings.Contains(err.Error(), "settings store") || !strings.Contains(err.Error(), "logo blob store") {
+		t.Errorf("got %v, want an error naming the settings and logo blob stores main did not provide", err)
+	}
+	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Settings, s3blob.Logos); err != nil {
+		t.Errorf("with its adapters: %v", err)
 	}
 	if _, _, err := lambdafn.Build(discovery.Function, getenv); err != nil {
 		t.Errorf("discovery needs nothing: %v", err)

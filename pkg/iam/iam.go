@@ -1,4 +1,7 @@
-package lambdafn
+// Package iam derives the IAM permissions each function's policy must grant from its
+// Needs (the ports it uses and how). It is used by the conformance tests, which check
+// every function's policy in template.yaml against it; no function links it.
+package iam
 
 import (
 	"github.com/convrs/admin/pkg/app"
