@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -180,6 +181,8 @@ func validID(s string) bool {
 	return true
 }
 
+var logWriters = sync.Pool{New: func() any { return new(logWriter) }}
+
 type logWriter struct {
 	http.ResponseWriter
 	status int
@@ -214,7 +217,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rid = requestIDFor(r)
 		r = r.WithContext(auth.NewScope(r.Context(), rid))
 	}
-	lw := &logWriter{ResponseWriter: w}
+	lw := logWriters.Get().(*logWriter)
+	*lw = logWriter{ResponseWriter: w}
 	lw.Header()["X-Request-Id"] = []string{rid}
 	defer func() {
 		if v := recover(); v != nil {
@@ -225,6 +229,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		a.accessLog(r, rid, lw, start)
+		*lw = logWriter{}
+		logWriters.Put(lw)
 	}()
 	a.mux.ServeHTTP(lw, r)
 }

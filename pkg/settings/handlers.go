@@ -31,26 +31,21 @@ func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	if rep, ok := s.reps.get(org, rec); ok {
-		s.writeRep(w, rec.Version, rep)
+	if rep, etag, ok := s.reps.get(org, rec); ok {
+		w.Header()["Etag"] = etag
+		httpx.WriteRawJSON(w, http.StatusOK, rep)
 		return
 	}
 	cur, err := s.decode(rec)
 	if err == nil {
 		var rep []byte
 		if rep, err = representation(cur); err == nil {
-			s.reps.put(org, rec, rep)
-			s.writeRep(w, rec.Version, rep)
+			w.Header()["Etag"] = s.reps.put(org, rec, rep)
+			httpx.WriteRawJSON(w, http.StatusOK, rep)
 			return
 		}
 	}
 	httpx.WriteError(w, r, err)
-}
-
-// writeRep sends an encoded representation of version with its ETag.
-func (s *Service[T]) writeRep(w http.ResponseWriter, version int64, rep []byte) {
-	w.Header()["Etag"] = []string{ETag(version)}
-	httpx.WriteRawJSON(w, http.StatusOK, rep)
 }
 
 func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {

@@ -26,19 +26,21 @@ type repEntry struct {
 	updatedAt time.Time
 	updatedBy string
 	rep       []byte
+	etag      []string // the ETag header value, made once (never written in place)
 }
 
-func (c *repCache) get(org string, rec Record) ([]byte, bool) {
+func (c *repCache) get(org string, rec Record) (rep []byte, etag []string, ok bool) {
 	c.mu.Lock()
 	e, ok := c.entries[org]
 	c.mu.Unlock()
 	if !ok || e.version != rec.Version || !e.updatedAt.Equal(rec.UpdatedAt) || e.updatedBy != rec.UpdatedBy || !bytes.Equal(e.data, rec.Data) {
-		return nil, false
+		return nil, nil, false
 	}
-	return e.rep, true
+	return e.rep, e.etag, true
 }
 
-func (c *repCache) put(org string, rec Record, rep []byte) {
+func (c *repCache) put(org string, rec Record, rep []byte) []string {
+	etag := []string{ETag(rec.Version)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
@@ -54,5 +56,6 @@ func (c *repCache) put(org string, rec Record, rep []byte) {
 			}
 		}
 	}
-	c.entries[org] = repEntry{data: bytes.Clone(rec.Data), version: rec.Version, updatedAt: rec.UpdatedAt, updatedBy: rec.UpdatedBy, rep: rep}
+	c.entries[org] = repEntry{data: bytes.Clone(rec.Data), version: rec.Version, updatedAt: rec.UpdatedAt, updatedBy: rec.UpdatedBy, rep: rep, etag: etag}
+	return etag
 }
