@@ -15,7 +15,7 @@ import (
 // token, and the API behind them still does.
 func TestDocsRoutes(t *testing.T) {
 	t.Parallel()
-	srv, err := newServer(t.TempDir(), io.Discard)
+	srv, err := newServer(t.TempDir(), "http://127.0.0.1:3000", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

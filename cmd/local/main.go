@@ -64,16 +64,17 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server running? use -addr)", *addr, err)
 	}
+	defer ln.Close()
 	base := "http://" + ln.Addr().String()
+	srv, err := newServer(*data, base, stderr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	token, err := srv.keys.Mint(auth.Principal{Subject: "demo-admin", OrgID: "demo", Role: auth.RoleAdmin}, 12*time.Hour)
 	if err != nil {
 		return err
@@ -108,7 +109,9 @@ type server struct {
 	close io.Closer
 }
 
-func newServer(dataDir string, logOut io.Writer) (*server, error) {
+// newServer opens the data folder and mounts every function; baseURL is the server's own
+// origin (what SSO's assertion URL and other published URLs start with).
+func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
 	keys, err := auth.LoadOrCreateDevKeys(dataDir)
 	if err != nil {
 		return nil, err
@@ -120,6 +123,7 @@ func newServer(dataDir string, logOut io.Writer) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	deps.BaseURL = baseURL
 	log := lambdafn.Logger(logOut, slog.LevelInfo)
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)

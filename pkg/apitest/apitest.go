@@ -28,6 +28,9 @@ var (
 	keyErr  error
 )
 
+// BaseURL is the public base URL the API under test publishes (SSO's assertion URL).
+const BaseURL = "https://admin-api.convrs.test"
+
 // Server is the API under test.
 type Server struct {
 	tb    testing.TB
@@ -49,6 +52,7 @@ func New(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	deps.BaseURL = BaseURL
 	tb.Cleanup(func() { _ = store.Close() })
 	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	s.Keys = auth.NewDevKeys(key, time.Now)

@@ -110,6 +110,7 @@ func ReplayEvents(t *testing.T, f app.Function, seed func(t *testing.T, d app.De
 	if err != nil {
 		t.Fatal(err)
 	}
+	deps.BaseURL = BaseURL
 	t.Cleanup(func() { _ = store.Close() })
 	var ticks atomic.Int64
 	deps.Now = func() time.Time { return EventEpoch.Add(time.Duration(ticks.Add(1)) * time.Second) }

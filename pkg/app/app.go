@@ -24,7 +24,10 @@ type Deps struct {
 	Settings settings.Store
 	Blobs    blob.Store
 	Cursors  audit.Cursors
-	Now      func() time.Time
+	// BaseURL is the deployment's public base URL (no trailing slash), for absolute URLs
+	// the product publishes.
+	BaseURL string
+	Now     func() time.Time
 }
 
 // Needs names the ports a function uses and how.
@@ -36,6 +39,8 @@ type Needs struct {
 	AuditLog bool
 	// Logos means the function keeps organisation logos in the logo bucket.
 	Logos bool
+	// BaseURL means the function publishes absolute URLs of the deployment.
+	BaseURL bool
 }
 
 // Table reports whether the function uses the DynamoDB table.
@@ -43,7 +48,7 @@ func (n Needs) Table() bool { return len(n.Settings) > 0 || n.AuditLog }
 
 // Config is the configuration the function needs from its environment.
 func (n Needs) Config() config.Needs {
-	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog}
+	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog, PublicBaseURL: n.BaseURL}
 }
 
 // Missing names the ports of d the needs require but d lacks ("" when none), so that a
@@ -58,6 +63,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.AuditLog && !d.Cursors.Ready() {
 		out = append(out, "audit cursor key")
+	}
+	if n.BaseURL && d.BaseURL == "" {
+		out = append(out, "public base URL")
 	}
 	if d.Now == nil {
 		out = append(out, "clock")

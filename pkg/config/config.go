@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -21,6 +22,7 @@ const (
 	EnvLogoBucket     = "LOGO_BUCKET"
 	EnvLogLevel       = "LOG_LEVEL"
 	EnvAuditCursorKey = "AUDIT_CURSOR_KEY"
+	EnvPublicBaseURL  = "PUBLIC_BASE_URL"
 )
 
 // Config is a function's configuration.
@@ -31,11 +33,14 @@ type Config struct {
 	// AuditCursorKey keys the HMAC of audit listing cursors (at least 32 bytes). The
 	// template generates it per deployment in Secrets Manager and passes it in.
 	AuditCursorKey []byte
+	// PublicBaseURL is the deployment's public https origin (and optional path), with no
+	// trailing slash, for absolute URLs the product publishes (SSO's assertion URL).
+	PublicBaseURL string
 }
 
 // Needs says which variables a function requires.
 type Needs struct {
-	Table, LogoBucket, AuditCursorKey bool
+	Table, LogoBucket, AuditCursorKey, PublicBaseURL bool
 }
 
 // Load reads the configuration through getenv (os.Getenv when nil) and returns an error
@@ -61,10 +66,35 @@ func Load(n Needs, getenv func(string) string) (Config, error) {
 			c.AuditCursorKey = []byte(v)
 		}
 	}
+	if v := getenv(EnvPublicBaseURL); v != "" || n.PublicBaseURL {
+		u, err := ParseBaseURL(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %w", EnvPublicBaseURL, err))
+		}
+		c.PublicBaseURL = u
+	}
 	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s must be debug, info, warn or error, not %q", EnvLogLevel, v))
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseBaseURL checks a public base URL and returns it without a trailing slash: an
+// absolute https URL with a host and no query or fragment (http is allowed for localhost
+// and 127.0.0.1, for the local server). It returns an error saying what is wrong.
+func ParseBaseURL(v string) (string, error) {
+	u, err := url.Parse(v)
+	switch {
+	case v == "":
+		return "", errors.New("must be set to the deployment's public https URL")
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("must be an absolute URL such as https://admin-api.example.com, not %q", v)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"):
+	default:
+		return "", fmt.Errorf("must be an https URL, not %q", v)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }

@@ -48,3 +48,28 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestParseBaseURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://admin-api.example.com":  "https://admin-api.example.com",
+		"https://admin-api.example.com/": "https://admin-api.example.com",
+		"https://example.com/convrs/":    "https://example.com/convrs",
+		"http://127.0.0.1:3000":          "http://127.0.0.1:3000",
+		"http://localhost:3000/":         "http://localhost:3000",
+		"":                               "",
+		"http://example.com":             "",
+		"ftp://example.com":              "",
+		"https://":                       "",
+		"https://example.com?x=1":        "",
+		"https://user:pw@example.com":    "",
+		"example.com":                    "",
+		"https://example.com/#frag":      "",
+		"javascript:alert(1)":            "",
+	} {
+		got, err := ParseBaseURL(in)
+		if (err == nil) != (want != "") || got != want {
+			t.Errorf("ParseBaseURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -294,7 +294,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 		}
 	}
 
-	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true}
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true}
 	for _, f := range local.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
@@ -384,6 +384,14 @@ func TestTemplateMatchesCode(t *testing.T) {
 				} else if at(tpl.resources[ref[1]], "Properties", "GenerateSecretString") == nil {
 					t.Errorf("%s: the secret must be generated (GenerateSecretString)", ref[1])
 				}
+			}
+			switch v, set := env[config.EnvPublicBaseURL]; {
+			case cn.PublicBaseURL && !set:
+				t.Errorf("%s is not set but %s needs it", config.EnvPublicBaseURL, f.Name)
+			case !cn.PublicBaseURL && set:
+				t.Errorf("%s is set but %s does not need it", config.EnvPublicBaseURL, f.Name)
+			case set && refTarget(v) != "PublicBaseUrl":
+				t.Errorf("%s must !Ref the PublicBaseUrl parameter", config.EnvPublicBaseURL)
 			}
 			if v, set := env[config.EnvLogLevel]; set && refTarget(v) != "LogLevel" {
 				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)

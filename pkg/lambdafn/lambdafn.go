@@ -95,7 +95,7 @@ func Build(f app.Function, getenv func(string) string, extra ...Adapter) (HTTPEn
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
 	}
-	d := app.Deps{Now: time.Now}
+	d := app.Deps{Now: time.Now, BaseURL: cfg.PublicBaseURL}
 	if f.Needs.AuditLog {
 		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)

@@ -25,6 +25,24 @@ type Area[T Doc] struct {
 	Prepare func(stored T, next *T)
 	// Secret lists dotted fields whose values never enter the audit log.
 	Secret []string
+	// Present, if set, fills the server-derived read-only fields of doc for the
+	// organisation org before doc is sent (such as SSO's assertion URL, or what a pasted
+	// certificate says). It must depend on nothing but org and doc (responses are reused
+	// for the same stored record), and the fields it fills must be in ReadOnly (so that
+	// they are never taken from a client) and cleared by Prepare (so that they are never
+	// stored).
+	Present func(org string, doc *T)
+	// Warnings, if set, returns conditions of doc worth knowing that do not stop it from
+	// being saved (such as a certificate about to expire), sent as the "warnings" member
+	// of every representation. It may depend on the time, so the answers of an area with
+	// warnings are never reused.
+	Warnings func(doc T, now time.Time) []Warning
+}
+
+// Warning is one condition worth knowing about a saved document.
+type Warning struct {
+	Field   string `json:"field,omitempty"` // dotted JSON path, when one field is concerned
+	Message string `json:"message"`
 }
 
 // Current is a loaded document with its metadata.

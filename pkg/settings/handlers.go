@@ -31,21 +31,30 @@ func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	if rep, etag, ok := s.reps.get(org, rec); ok {
-		w.Header()["Etag"] = etag
-		httpx.WriteRawJSON(w, http.StatusOK, rep)
-		return
-	}
-	cur, err := s.decode(rec)
-	if err == nil {
-		var rep []byte
-		if rep, err = representation(cur); err == nil {
-			w.Header()["Etag"] = s.reps.put(org, rec, rep)
+	cacheable := s.area.Warnings == nil
+	if cacheable {
+		if rep, etag, ok := s.reps.get(org, rec); ok {
+			w.Header()["Etag"] = etag
 			httpx.WriteRawJSON(w, http.StatusOK, rep)
 			return
 		}
 	}
-	httpx.WriteError(w, r, err)
+	cur, err := s.decode(rec)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	if !cacheable {
+		s.Write(w, r, http.StatusOK, cur)
+		return
+	}
+	rep, err := s.representation(r.PathValue("orgId"), cur)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header()["Etag"] = s.reps.put(org, rec, rep)
+	httpx.WriteRawJSON(w, http.StatusOK, rep)
 }
 
 func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {
@@ -114,9 +123,10 @@ func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Write sends cur as the area's JSON representation with its ETag.
+// Write sends cur, the document of the path's organisation, as the area's JSON
+// representation with its ETag.
 func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, cur Current[T]) {
-	body, err := representation(cur)
+	body, err := s.representation(r.PathValue("orgId"), cur)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
@@ -125,9 +135,13 @@ func (s *Service[T]) Write(w http.ResponseWriter, r *http.Request, status int, c
 	httpx.WriteRawJSON(w, status, body)
 }
 
-// representation is the JSON a client sees: the document's fields plus the read-only
-// version, updatedAt and updatedBy.
-func representation[T Doc](cur Current[T]) ([]byte, error) {
+// representation is the JSON a client sees: the read-only version, updatedAt and
+// updatedBy, the document's fields (with the derived ones Present fills), and the area's
+// warnings when there are any.
+func (s *Service[T]) representation(org string, cur Current[T]) ([]byte, error) {
+	if s.area.Present != nil {
+		s.area.Present(org, &cur.Doc)
+	}
 	doc, err := json.Marshal(cur.Doc)
 	if err != nil {
 		return nil, err
@@ -145,11 +159,19 @@ func representation[T Doc](cur Current[T]) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(doc) <= 2 {
-		return head, nil
-	}
 	out := make([]byte, 0, len(head)+len(doc))
-	out = append(out, head[:len(head)-1]...)
-	out = append(out, ',')
-	return append(out, doc[1:]...), nil
+	out = append(out, head...)
+	if len(doc) > 2 {
+		out = append(append(out[:len(out)-1], ','), doc[1:]...)
+	}
+	if s.area.Warnings != nil {
+		if ws := s.area.Warnings(cur.Doc, s.now()); len(ws) > 0 {
+			wj, err := json.Marshal(ws)
+			if err != nil {
+				return nil, err
+			}
+			out = append(append(append(out[:len(out)-1], `,"warnings":`...), wj...), '}')
+		}
+	}
+	return out, nil
 }

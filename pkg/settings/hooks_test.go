@@ -1,0 +1,98 @@
+package settings_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings"
+)
+
+type hookDoc struct {
+	Name    string `json:"name"`
+	Expires string `json:"expires"`
+	Derived string `json:"derived"` // read-only: what Present says
+}
+
+func (d hookDoc) Validate() error {
+	var f problem.Fields
+	if d.Derived != "" {
+		f.Add("derived", "was stored")
+	}
+	return f.Err()
+}
+
+type orgAuthn struct{}
+
+func (orgAuthn) Authenticate(*http.Request) (auth.Principal, error) {
+	return auth.Principal{Subject: "u1", OrgID: "acme", Role: auth.RoleAdmin}, nil
+}
+
+// Present fills derived read-only fields in every representation (never stored, never
+// taken from a client); Warnings add a "warnings" member that follows the clock.
+func TestPresentAndWarnings(t *testing.T) {
+	t.Parallel()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	area := settings.Area[hookDoc]{
+		Name: "hooks", Defaults: func() hookDoc { return hookDoc{} }, ReadOnly: []string{"derived"},
+		Prepare: func(_ hookDoc, next *hookDoc) { next.Derived = "" },
+		Present: func(org string, d *hookDoc) { d.Derived = org + "/" + d.Name },
+		Warnings: func(d hookDoc, at time.Time) []settings.Warning {
+			exp, err := time.Parse(time.DateOnly, d.Expires)
+			if err != nil || exp.Sub(at) > 30*24*time.Hour {
+				return nil
+			}
+			return []settings.Warning{{Field: "expires", Message: "expires within 30 days"}}
+		},
+	}
+	api := httpx.New(orgAuthn{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	settings.NewService(area, store, clock).Register(api, auth.AnyRole)
+	do := func(method, body string) map[string]any {
+		t.Helper()
+		req := httptest.NewRequest(method, "/v1/orgs/acme/settings/hooks", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || rec.Code != 200 {
+			t.Fatalf("%s: %d %s", method, rec.Code, rec.Body)
+		}
+		return m
+	}
+	m := do(http.MethodPut, `{"name":"a","expires":"2026-12-10","derived":"forged"}`)
+	if m["derived"] != "acme/a" || m["warnings"] == nil {
+		t.Errorf("PUT: got %v, want derived acme/a and a warning", m)
+	}
+	rec, err := store.Get(context.Background(), "acme", "hooks", settings.Strong)
+	if err != nil || strings.Contains(string(rec.Data), "derived\":\"a") || strings.Contains(string(rec.Data), "forged") {
+		t.Errorf("stored %s, %v: derived fields must not be stored", rec.Data, err)
+	}
+	if m := do(http.MethodGet, ""); m["derived"] != "acme/a" || m["warnings"] == nil {
+		t.Errorf("GET: got %v", m)
+	}
+	mu.Lock()
+	now = now.AddDate(-1, 0, 0)
+	mu.Unlock()
+	if m := do(http.MethodGet, ""); m["warnings"] != nil || m["derived"] != "acme/a" {
+		t.Errorf("GET a year earlier: got %v, want no warnings", m)
+	}
+}
