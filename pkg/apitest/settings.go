@@ -22,9 +22,12 @@ type Area struct {
 	// (a merge patch valid on top of Valid) changes again.
 	Field string
 	Patch string
-	// Invalid is a PUT body whose InvalidField is out of range (a 422 naming it).
-	Invalid      string
-	InvalidField string
+	// Invalid is a PUT body whose InvalidField is out of range (a 422 naming it), or, for
+	// an area where every value of the right type is valid, of the wrong type
+	// (InvalidStatus 400).
+	Invalid       string
+	InvalidField  string
+	InvalidStatus int // default 422
 	// Roles lists the predefined roles allowed to use the area's routes (default: admin).
 	Roles []string
 }
@@ -40,6 +43,9 @@ func SettingsArea(t *testing.T, a Area) {
 	t.Helper()
 	if len(a.Roles) == 0 {
 		a.Roles = []string{auth.RoleAdmin}
+	}
+	if a.InvalidStatus == 0 {
+		a.InvalidStatus = http.StatusUnprocessableEntity
 	}
 	path := "/v1/orgs/acme/settings/" + a.Name
 	merge := []string{"Content-Type", "application/merge-patch+json"}
@@ -156,7 +162,7 @@ func SettingsArea(t *testing.T, a Area) {
 			switch st {
 			case 200:
 				won++
-			case 412, 422:
+			case 412, a.InvalidStatus:
 			default:
 				t.Errorf("unexpected status %d", st)
 			}
@@ -232,7 +238,7 @@ func SettingsArea(t *testing.T, a Area) {
 			{"not an object", http.MethodPut, "application/json", `[1]`, "", 400},
 			{"empty body", http.MethodPut, "application/json", ``, "", 400},
 			{"body over 64 KiB", http.MethodPut, "application/json", big, "", 400},
-			{"out of range", http.MethodPut, "application/json", a.Invalid, a.InvalidField, 422},
+			{"out of range", http.MethodPut, "application/json", a.Invalid, a.InvalidField, a.InvalidStatus},
 			{"PUT as text", http.MethodPut, "text/plain", a.Valid, "", 415},
 			{"PUT without a media type", http.MethodPut, "", a.Valid, "", 415},
 			{"PATCH as JSON", http.MethodPatch, "application/json", a.Patch, "", 415},
@@ -299,6 +305,9 @@ func SettingsArea(t *testing.T, a Area) {
 		}
 	})
 }
+
+// JSONText is v encoded as JSON, for comparisons and messages.
+func JSONText(v any) string { return jsonText(v) }
 
 func jsonText(v any) string {
 	b, err := json.Marshal(v)

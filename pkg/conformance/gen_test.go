@@ -368,6 +368,11 @@ func (g *generator) boundCases(schema any) []boundCase {
 		}
 		if e := asList(f["enum"]); len(e) > 0 {
 			for _, x := range e {
+				if x == nil {
+					// null in a PATCH schema's enum resets the field to its default, which
+					// TestOpenAPIPatchNullResetsToDefault checks; it is not a value to save.
+					continue
+				}
 				add(fmt.Sprintf("enum value %s", compactJSON(x)), x, true)
 			}
 			add("not in the enum", notIn(e), false)

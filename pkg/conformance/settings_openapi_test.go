@@ -322,10 +322,19 @@ func TestOpenAPIEchoedDocumentsAreValidRequests(t *testing.T) {
 			if v, _ := valueAt(saved, []string{"version"}); jsonEqual(v, num(0)) {
 				// The base document is the defaults: change a field so that the server-owned
 				// fields are set.
+				changed := false
 				for _, tc := range s.generatorFor(a.Name).boundCases(sch.Put) {
 					if got, _ := valueAt(saved, tc.Segs); tc.Valid && !jsonEqual(got, tc.Value) {
 						c.patch(tc.Patch()).Expect(t, http.StatusOK)
+						changed = true
 						break
+					}
+				}
+				// An area of switches only has no bounds: flip a top-level boolean.
+				for k, v := range saved.(map[string]any) {
+					if b, ok := v.(bool); ok && !changed {
+						c.patch(map[string]any{k: !b}).Expect(t, http.StatusOK)
+						changed = true
 					}
 				}
 				saved = mustDecode(t, c.get().Expect(t, http.StatusOK))

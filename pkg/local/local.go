@@ -22,12 +22,22 @@ import (
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
+	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
 // Functions lists every function, in template order.
-var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function, discovery.Function}
+var Functions = []app.Function{
+	general.Function,
+	officehours.Function,
+	chathandling.Function,
+	dataprocessors.Function,
+	nativeapp.Function,
+	auditfn.Function,
+	discovery.Function,
+}
 
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d app.Deps) {

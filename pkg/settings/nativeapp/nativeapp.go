@@ -1,0 +1,73 @@
+// Package nativeapp is the native-app settings area: who may use the Convrs mobile app
+// for the organisation: nobody, every agent, or the agents whose role has the NativeApp
+// permission.
+package nativeapp
+
+import (
+	"slices"
+	"time"
+
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings"
+)
+
+// AreaName is the URL segment and audit area.
+const AreaName = "native-app"
+
+// Access values.
+const (
+	AccessNone       = "none"
+	AccessEveryone   = "everyone"
+	AccessPermission = "permission" // agents whose role has auth.PermNativeApp
+)
+
+// Accesses lists the access values in the order the API documents them.
+var Accesses = []string{AccessNone, AccessEveryone, AccessPermission}
+
+// Settings is the native-app document.
+type Settings struct {
+	Access string `json:"access"`
+}
+
+// Defaults returns the settings of an organisation that never saved this area: every
+// agent may use the app.
+func Defaults() Settings { return Settings{Access: AccessEveryone} }
+
+// Validate returns a problem.Invalid error when access is not one of Accesses.
+func (s Settings) Validate() error {
+	var f problem.Fields
+	if !slices.Contains(Accesses, s.Access) {
+		f.Add("access", "must be none, everyone or permission")
+	}
+	return f.Err()
+}
+
+// Allows reports whether an agent whose role has the given permissions may use the app.
+// (Disabled agents never may; the agents feature checks that.)
+func (s Settings) Allows(permissions []string) bool {
+	switch s.Access {
+	case AccessEveryone:
+		return true
+	case AccessPermission:
+		return slices.Contains(permissions, auth.PermNativeApp)
+	}
+	return false
+}
+
+// Area describes the area to the settings service.
+var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
+
+// Register serves the area's routes (admin only); now may be nil for time.Now.
+func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
+	svc := settings.NewService(Area, store, now)
+	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	return svc
+}
+
+// Function is the native-app Lambda function.
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}}, HTTP: func(api *httpx.API, d app.Deps) {
+	Register(api, d.Settings, d.Now)
+}}
