@@ -5,6 +5,7 @@
 //	bucket "settings":    <orgId> 0x00 <area>                 -> JSON record
 //	bucket "audit":       <orgId> 0x00 <auditId>              -> JSON audit entry
 //	bucket "auditByArea": <orgId> 0x00 <area> 0x00 <auditId>  -> empty (index of "audit")
+//	bucket "webchat":     <orgId>                             -> JSON key-set revision
 //
 // A change, its audit entry and its index key are written in one bbolt transaction. The
 // auditByArea index makes ?area= listings cost the page, not the organisation's history.
@@ -31,12 +32,13 @@ var (
 	bucketSettings    = []byte("settings")
 	bucketAudit       = []byte("audit")
 	bucketAuditByArea = []byte("auditByArea")
+	bucketWebchat     = []byte("webchat")
 )
 
 // ErrLocked is returned (wrapped) by Open when another process holds the file.
 var ErrLocked = errors.New("another process (a running server?) is using this data folder")
 
-// Store is a settings.Store on a bbolt file.
+// Store is a settings.Store and a webchat.Revisions on a bbolt file.
 type Store struct {
 	db *bbolt.DB
 }
@@ -66,7 +68,7 @@ func OpenWith(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		index := tx.Bucket(bucketAuditByArea) == nil
-		for _, b := range [][]byte{bucketSettings, bucketAudit, bucketAuditByArea} {
+		for _, b := range [][]byte{bucketSettings, bucketAudit, bucketAuditByArea, bucketWebchat} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -221,11 +223,22 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 		if err := b.Put(k, val); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketAudit).Put(key(entry.OrgID, entry.ID), aval); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketAuditByArea).Put(areaKey(entry.OrgID, entry.Area, entry.ID), nil)
+		return putAudit(tx, entry, aval)
 	})
+}
+
+// putAudit stores an audit entry (encoded as aval) and its index key in tx. An entry id
+// already present is an error: ids are unique, so that would be a bug.
+func putAudit(tx *bbolt.Tx, entry audit.Entry, aval []byte) error {
+	b := tx.Bucket(bucketAudit)
+	k := key(entry.OrgID, entry.ID)
+	if b.Get(k) != nil {
+		return fmt.Errorf("bolt: audit entry %s of %s exists", entry.ID, entry.OrgID)
+	}
+	if err := b.Put(k, aval); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAuditByArea).Put(areaKey(entry.OrgID, entry.Area, entry.ID), nil)
 }
 
 // ListAudit implements settings.Store. It walks the audit bucket (every area) or the

@@ -7,6 +7,7 @@ import (
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/settingstest"
+	"github.com/convrs/admin/pkg/webchat/webchattest"
 )
 
 func TestContract(t *testing.T) {
@@ -32,5 +33,16 @@ func FuzzDecodeRecord(f *testing.F) {
 		if len(v) > 0 && v[0] == 1 && len(by)+len(data) > len(v) {
 			t.Fatalf("decoded more than was stored")
 		}
+	})
+}
+
+func TestWebchatRevisionsContract(t *testing.T) {
+	webchattest.Run(t, func(t *testing.T) webchattest.Store {
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "convrs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
 	})
 }

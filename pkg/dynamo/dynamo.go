@@ -55,6 +55,7 @@ import (
 // API is the subset of *dynamodb.Client that Store uses.
 type API interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	TransactWriteItems(ctx context.Context, params *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
@@ -177,17 +178,7 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 		putDoc.ConditionExpression = aws.String("version = :prev")
 		putDoc.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(rec.Version - 1)}
 	}
-	audit := map[string]types.AttributeValue{
-		attrPK:        str(auditPK(entry.OrgID)),
-		attrSK:        str(entry.ID),
-		attrAP:        str(auditAP(entry.OrgID, entry.Area)),
-		attrAt:        str(formatTime(entry.At)),
-		attrActor:     str(entry.Actor),
-		attrArea:      str(entry.Area),
-		attrAction:    str(entry.Action),
-		attrRequestID: str(entry.RequestID),
-		attrChanges:   str(string(changes)),
-	}
+	audit := auditItem(entry, changes)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Put: putDoc},
@@ -204,6 +195,21 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 		return settings.ErrVersionConflict
 	}
 	return mapError(fmt.Sprintf("save %s/%s v%d", rec.OrgID, rec.Area, rec.Version), err)
+}
+
+// auditItem is the item of an audit entry whose changes are already encoded.
+func auditItem(entry audit.Entry, changes []byte) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK:        str(auditPK(entry.OrgID)),
+		attrSK:        str(entry.ID),
+		attrAP:        str(auditAP(entry.OrgID, entry.Area)),
+		attrAt:        str(formatTime(entry.At)),
+		attrActor:     str(entry.Actor),
+		attrArea:      str(entry.Area),
+		attrAction:    str(entry.Action),
+		attrRequestID: str(entry.RequestID),
+		attrChanges:   str(string(changes)),
+	}
 }
 
 // ListAudit implements settings.Store. It queries newest first for one more entry than

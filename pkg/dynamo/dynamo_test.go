@@ -32,6 +32,7 @@ import (
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/settingstest"
+	"github.com/convrs/admin/pkg/webchat/webchattest"
 )
 
 // Set by TestMain when AWS_ENDPOINT_URL_DYNAMODB points at DynamoDB Local (or another
@@ -120,6 +121,11 @@ func TestContract(t *testing.T) {
 	settingstest.Run(t, func(*testing.T) settings.Store { return dynamo.New(localClient, localTable) })
 }
 
+func TestWebchatRevisionsContract(t *testing.T) {
+	needLocal(t)
+	webchattest.Run(t, func(*testing.T) webchattest.Store { return dynamo.New(localClient, localTable) })
+}
+
 // countingAPI forwards to next and records every call.
 type countingAPI struct {
 	next dynamo.API
@@ -135,6 +141,13 @@ func (c *countingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, op
 	c.gets = append(c.gets, in)
 	c.mu.Unlock()
 	return c.next.GetItem(ctx, in, opt...)
+}
+
+func (c *countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.next.PutItem(ctx, in, opt...)
 }
 
 func (c *countingAPI) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opt ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -360,6 +373,10 @@ func (f *fakeAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...fun
 		return nil, errNoFake
 	}
 	return f.getItem(in)
+}
+
+func (f *fakeAPI) PutItem(_ context.Context, _ *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, errNoFake
 }
 
 func (f *fakeAPI) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
