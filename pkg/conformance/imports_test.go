@@ -19,6 +19,7 @@ const module = "github.com/convrs/admin/"
 var outer = map[string]bool{
 	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true, "pkg/iam": true,
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
+	"pkg/smsecrets": true, "pkg/filesecrets": true,
 }
 
 // isOuter reports whether a package of this module may depend on AWS clients and
