@@ -35,6 +35,13 @@ var caseOverrides = map[string]struct {
 			},
 		},
 	},
+	"password-policy": {
+		// maxLength 1 is reachable only when minLength and the character rules fit in
+		// one character (minLength <= maxLength, 2*minMixedCase + minDigits +
+		// minSpecial <= maxLength); maxLength stays 30, so every other bound is
+		// reachable from this base too.
+		Base: map[string]any{"minLength": num(1), "minMixedCase": num(0), "minDigits": num(0)},
+	},
 }
 
 func clockText(d time.Duration) string {

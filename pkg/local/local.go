@@ -26,6 +26,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/general"
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/officehours"
+	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 )
 
 // Functions lists every function, in template order.
@@ -33,6 +34,7 @@ var Functions = []app.Function{
 	general.Function,
 	officehours.Function,
 	chathandling.Function,
+	passwordpolicy.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
 	auditfn.Function,
