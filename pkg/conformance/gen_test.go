@@ -42,6 +42,17 @@ var caseOverrides = map[string]struct {
 		// reachable from this base too.
 		Base: map[string]any{"minLength": num(1), "minMixedCase": num(0), "minDigits": num(0)},
 	},
+	"reports": {
+		// Amber may not be on the better side of green: with each pair as far apart as
+		// its range allows, every bound of either threshold is reachable alone.
+		Base: map[string]any{"thresholds": map[string]any{
+			"averageWaitTime":     map[string]any{"green": num(0), "amber": num(86400)},
+			"averageResponseTime": map[string]any{"green": num(0), "amber": num(86400)},
+			"csatScore":           map[string]any{"green": num(5), "amber": num(1)},
+			"sentiment":           map[string]any{"green": num(100), "amber": num(0)},
+			"aiBotContainment":    map[string]any{"green": num(100), "amber": num(0)},
+		}},
+	},
 }
 
 func clockText(d time.Duration) string {

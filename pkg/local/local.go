@@ -27,6 +27,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
+	"github.com/convrs/admin/pkg/settings/reports"
 )
 
 // Functions lists every function, in template order.
@@ -35,6 +36,7 @@ var Functions = []app.Function{
 	officehours.Function,
 	chathandling.Function,
 	passwordpolicy.Function,
+	reports.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
 	auditfn.Function,
