@@ -16,7 +16,9 @@ import (
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/webchat"
 )
 
 // Deps are the ports handlers use. A function gets the ones its Needs name.
@@ -24,6 +26,10 @@ type Deps struct {
 	Settings settings.Store
 	Blobs    blob.Store
 	Cursors  audit.Cursors
+	// Secrets keeps secret documents (the WebChat key sets); Revisions serialises changes
+	// to them and tells verifiers when to read them again.
+	Secrets   secrets.Store
+	Revisions webchat.Revisions
 	// BaseURL is the deployment's public base URL (no trailing slash), for absolute URLs
 	// the product publishes.
 	BaseURL string
@@ -41,22 +47,42 @@ type Needs struct {
 	Logos bool
 	// BaseURL means the function publishes absolute URLs of the deployment.
 	BaseURL bool
+	// KeySets is how the function uses organisations' WebChat key sets: Read (verifying
+	// tokens) or Write (generating, rotating, revoking keys; every change audited).
+	KeySets Access
 }
 
+// Access says how a function uses a port.
+type Access int
+
+// Accesses of a port.
+const (
+	NoAccess Access = iota
+	Read
+	Write
+)
+
 // Table reports whether the function uses the DynamoDB table.
-func (n Needs) Table() bool { return len(n.Settings) > 0 || n.AuditLog }
+func (n Needs) Table() bool { return len(n.Settings) > 0 || n.AuditLog || n.KeySets != NoAccess }
 
 // Config is the configuration the function needs from its environment.
 func (n Needs) Config() config.Needs {
-	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog, PublicBaseURL: n.BaseURL}
+	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog, PublicBaseURL: n.BaseURL,
+		WebchatSecretPrefix: n.KeySets != NoAccess}
 }
 
 // Missing names the ports of d the needs require but d lacks ("" when none), so that a
 // function refuses to start rather than answer 500 later.
 func (n Needs) Missing(d Deps) []string {
 	var out []string
-	if n.Table() && d.Settings == nil {
+	if (len(n.Settings) > 0 || n.AuditLog) && d.Settings == nil {
 		out = append(out, "settings store")
+	}
+	if n.KeySets != NoAccess && d.Revisions == nil {
+		out = append(out, "WebChat key-set revisions")
+	}
+	if n.KeySets != NoAccess && d.Secrets == nil {
+		out = append(out, "secret store")
 	}
 	if n.Logos && d.Blobs == nil {
 		out = append(out, "logo blob store")

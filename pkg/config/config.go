@@ -23,6 +23,9 @@ const (
 	EnvLogLevel       = "LOG_LEVEL"
 	EnvAuditCursorKey = "AUDIT_CURSOR_KEY"
 	EnvPublicBaseURL  = "PUBLIC_BASE_URL"
+	// EnvWebchatSecretPrefix names the Secrets Manager secrets of the WebChat key sets:
+	// <prefix>orgs/<orgId>/webchat.
+	EnvWebchatSecretPrefix = "WEBCHAT_SECRET_PREFIX"
 )
 
 // Config is a function's configuration.
@@ -36,11 +39,13 @@ type Config struct {
 	// PublicBaseURL is the deployment's public https origin (and optional path), with no
 	// trailing slash, for absolute URLs the product publishes (SSO's assertion URL).
 	PublicBaseURL string
+	// WebchatSecretPrefix starts the name of every WebChat key-set secret.
+	WebchatSecretPrefix string
 }
 
 // Needs says which variables a function requires.
 type Needs struct {
-	Table, LogoBucket, AuditCursorKey, PublicBaseURL bool
+	Table, LogoBucket, AuditCursorKey, PublicBaseURL, WebchatSecretPrefix bool
 }
 
 // Load reads the configuration through getenv (os.Getenv when nil) and returns an error
@@ -72,6 +77,10 @@ func Load(n Needs, getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s %w", EnvPublicBaseURL, err))
 		}
 		c.PublicBaseURL = u
+	}
+	c.WebchatSecretPrefix = getenv(EnvWebchatSecretPrefix)
+	if n.WebchatSecretPrefix && c.WebchatSecretPrefix == "" {
+		errs = append(errs, fmt.Errorf("%s must name the prefix of the WebChat key-set secrets", EnvWebchatSecretPrefix))
 	}
 	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
