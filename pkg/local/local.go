@@ -24,10 +24,11 @@ import (
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/general"
 	"github.com/convrs/admin/pkg/settings/officehours"
+	"github.com/convrs/admin/pkg/settings/sso"
 )
 
 // Functions lists every function, in template order.
-var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, auditfn.Function, discovery.Function}
+var Functions = []app.Function{general.Function, officehours.Function, chathandling.Function, sso.Function, auditfn.Function, discovery.Function}
 
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d app.Deps) {
