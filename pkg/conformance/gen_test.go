@@ -17,12 +17,15 @@ import (
 // kept list of cases.
 
 // caseOverrides holds what a schema alone cannot say, per area: a base document for the
-// cases when a cross-field rule makes a boundary unreachable from the minimal one, and
+// cases when a cross-field rule makes a boundary unreachable from the minimal one,
 // samplers for the items of arrays whose items must differ in ways a schema cannot
-// express. Keep both minimal; everything else comes from openapi.yaml.
+// express, and samplers of valid strings of a given length where the content must obey
+// rules a schema cannot express (a URL, a certificate). Keep them minimal; everything
+// else comes from openapi.yaml.
 var caseOverrides = map[string]struct {
 	Base  map[string]any
-	Items map[string]func(i int) any // by dotted field path
+	Items map[string]func(i int) any    // by dotted field path
+	Texts map[string]func(n int) string // by dotted field path: n characters
 }{
 	"office-hours": {
 		// Enabling the missed-chat report needs an address.
@@ -53,7 +56,41 @@ var caseOverrides = map[string]struct {
 			"aiBotContainment":    map[string]any{"green": num(100), "amber": num(0)},
 		}},
 	},
+	"sso": {
+		// A complete SAML configuration, SSO off: switching it on is then valid, and so
+		// is clearing any one field.
+		Base: map[string]any{"provider": "saml", "saml": map[string]any{
+			"ssoUrl": "https://idp.example.com/sso/saml", "certificate": ssoCertificate}},
+		Texts: map[string]func(n int) string{
+			"saml.ssoUrl": func(n int) string {
+				const prefix = "https://idp.example.com/"
+				return prefix + strings.Repeat("a", max(n-len(prefix), 0))
+			},
+			// The certificate padded to n characters with spaces at the end of its first
+			// line, which a PEM reader ignores (and which are kept, being inside).
+			"saml.certificate": func(n int) string {
+				head, rest, _ := strings.Cut(ssoCertificate, "\n")
+				if pad := n - len(ssoCertificate); pad > 0 {
+					return head + strings.Repeat(" ", pad) + "\n" + rest
+				}
+				return ssoCertificate[:n]
+			},
+		},
+	},
 }
+
+// ssoCertificate is a self-signed ECDSA certificate valid 2026-01-01 to 2036-01-01 (the
+// one of events/sso/put.json), without a final newline.
+const ssoCertificate = `-----BEGIN CERTIFICATE-----
+MIIBZDCCAQqgAwIBAgIEATUlBTAKBggqhkjOPQQDAjAwMRQwEgYDVQQKEwtFeGFt
+cGxlIElkUDEYMBYGA1UEAxMPaWRwLmV4YW1wbGUuY29tMB4XDTI2MDEwMTAwMDAw
+MFoXDTM2MDEwMTAwMDAwMFowMDEUMBIGA1UEChMLRXhhbXBsZSBJZFAxGDAWBgNV
+BAMTD2lkcC5leGFtcGxlLmNvbTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLic
+pcVbn2p90onE4hSsmvoDpYk1XCL/sRbaMxnoTLrKbGfLs0nq7Tcecyx97VGjF1dd
+WwK8OsKP1W+UXDS3a3OjEjAQMA4GA1UdDwEB/wQEAwIHgDAKBggqhkjOPQQDAgNI
+ADBFAiEAvNxvDswi1PpWZQl2tF7BallvEOsayddm32kJyowSD0ACIFAaTf63b4ky
+koVup+Li/HeOef9878/yy29TIqwIuBKX
+-----END CERTIFICATE-----`
 
 func clockText(d time.Duration) string {
 	s := int(d.Seconds())
@@ -135,7 +172,8 @@ func num(f float64) json.Number { return json.Number(strconv.FormatFloat(f, 'f',
 // generator makes values for the schemas of one area.
 type generator struct {
 	s        *spec
-	samplers map[string]func(i int) any // by dotted field path
+	samplers map[string]func(i int) any    // by dotted field path
+	texts    map[string]func(n int) string // by dotted field path
 }
 
 // sample returns a valid value of schema, the i-th of a series whose members differ where
@@ -168,7 +206,7 @@ func (g *generator) sample(schema any, i int, path string) any {
 		return num(v)
 	case "string":
 		n, _ := number(f["minLength"])
-		return g.text(f, max(int(n), 1), i)
+		return g.text(path, f, max(int(n), 1), i)
 	case "array":
 		n, _ := number(f["minItems"])
 		return g.items(f, int(n), path)
@@ -224,10 +262,14 @@ func (g *generator) items(f map[string]any, n int, path string) []any {
 	return out
 }
 
-// text returns a string of n characters for a string schema: an email address or a date
-// for those formats, the schema's example for a pattern, else letters (prefixed with i to
-// tell the members of a series apart).
-func (g *generator) text(f map[string]any, n, i int) string {
+// text returns a string of n characters for the string schema of the field path: the
+// area's sampler for path when it has one, an email address or a date for those formats,
+// the schema's example for a pattern, else letters (prefixed with i to tell the members
+// of a series apart).
+func (g *generator) text(path string, f map[string]any, n, i int) string {
+	if fn, ok := g.texts[path]; ok {
+		return fn(n)
+	}
 	switch f["format"] {
 	case "email":
 		return emailOfLength(n, i)
@@ -357,13 +399,13 @@ func (g *generator) boundCases(schema any) []boundCase {
 		if hasType(f, "string") {
 			if m, ok := number(f["minLength"]); ok {
 				if m > 0 {
-					add(fmt.Sprintf("minLength-1 (%v characters)", m-1), g.textOrEmpty(f, int(m)-1), false)
+					add(fmt.Sprintf("minLength-1 (%v characters)", m-1), g.textOrEmpty(field, f, int(m)-1), false)
 				}
-				add(fmt.Sprintf("minLength (%v characters)", m), g.text(f, int(m), 0), true)
+				add(fmt.Sprintf("minLength (%v characters)", m), g.text(field, f, int(m), 0), true)
 			}
 			if m, ok := number(f["maxLength"]); ok {
-				add(fmt.Sprintf("maxLength (%v characters)", m), g.text(f, int(m), 0), true)
-				add(fmt.Sprintf("maxLength+1 (%v characters)", m+1), g.text(f, int(m)+1, 0), false)
+				add(fmt.Sprintf("maxLength (%v characters)", m), g.text(field, f, int(m), 0), true)
+				add(fmt.Sprintf("maxLength+1 (%v characters)", m+1), g.text(field, f, int(m)+1, 0), false)
 			}
 		}
 		if hasType(f, "array") {
@@ -401,11 +443,11 @@ func (g *generator) boundCases(schema any) []boundCase {
 }
 
 // textOrEmpty is text, but "" for n == 0.
-func (g *generator) textOrEmpty(f map[string]any, n int) string {
+func (g *generator) textOrEmpty(path string, f map[string]any, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	return g.text(f, n, 0)
+	return g.text(path, f, n, 0)
 }
 
 // notIn returns a value of the enum's type that the enum lacks.

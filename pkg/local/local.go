@@ -28,6 +28,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/settings/reports"
+	"github.com/convrs/admin/pkg/settings/sso"
 )
 
 // Functions lists every function, in template order.
@@ -37,6 +38,7 @@ var Functions = []app.Function{
 	chathandling.Function,
 	passwordpolicy.Function,
 	reports.Function,
+	sso.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
 	auditfn.Function,

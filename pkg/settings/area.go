@@ -17,8 +17,10 @@ type Area[T Doc] struct {
 	Name string
 	// Defaults returns the document of an organisation that never saved this area.
 	Defaults func() T
-	// ReadOnly lists top-level fields the server owns. Clients may send them back in a PUT
-	// or PATCH; they are ignored. version, updatedAt and updatedBy always are.
+	// ReadOnly lists fields the server owns, top-level ("logo") or dotted paths into
+	// nested objects ("saml.assertionUrl"). Clients may send them back in a PUT or PATCH;
+	// they are ignored. version, updatedAt and updatedBy always are, and so is warnings
+	// in an area with Warnings.
 	ReadOnly []string
 	// Prepare, if set, runs before validation on every write: it normalises next and
 	// carries server-owned state over from the stored document.

@@ -3,6 +3,7 @@ package settings
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/convrs/admin/pkg/auth"
@@ -111,16 +112,43 @@ func (s *Service[T]) respond(w http.ResponseWriter, r *http.Request, action stri
 	s.Write(w, r, http.StatusOK, cur)
 }
 
-// stripReadOnly removes the server-owned top-level fields from a JSON object body.
+// stripReadOnly removes the server-owned fields from a JSON object body: version,
+// updatedAt, updatedBy, the warnings of an area that has them, and the area's ReadOnly
+// fields (dotted paths reach into nested objects).
 func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := httpx.Unmarshal(body, &m); err != nil {
 		return nil, err
 	}
-	for _, k := range append([]string{"version", "updatedAt", "updatedBy"}, s.area.ReadOnly...) {
-		delete(m, k)
+	delete(m, "version")
+	delete(m, "updatedAt")
+	delete(m, "updatedBy")
+	if s.area.Warnings != nil {
+		delete(m, "warnings")
+	}
+	for _, k := range s.area.ReadOnly {
+		stripField(m, k)
 	}
 	return json.Marshal(m)
+}
+
+// stripField deletes the dotted field path from the object m. A nested field is deleted
+// only where its parents are objects; any other parent value is left for the decoder to
+// judge. (The body's names and duplicate keys were checked when it was first decoded.)
+func stripField(m map[string]json.RawMessage, path string) {
+	head, rest, nested := strings.Cut(path, ".")
+	if !nested {
+		delete(m, head)
+		return
+	}
+	var sub map[string]json.RawMessage
+	if raw, ok := m[head]; !ok || json.Unmarshal(raw, &sub) != nil || sub == nil {
+		return
+	}
+	stripField(sub, rest)
+	if raw, err := json.Marshal(sub); err == nil {
+		m[head] = raw
+	}
 }
 
 // Write sends cur, the document of the path's organisation, as the area's JSON

@@ -96,3 +96,69 @@ func TestPresentAndWarnings(t *testing.T) {
 		t.Errorf("GET a year earlier: got %v, want no warnings", m)
 	}
 }
+
+type nestedDoc struct {
+	Name  string      `json:"name"`
+	Inner nestedInner `json:"inner"`
+}
+
+type nestedInner struct {
+	Typed   string `json:"typed"`
+	Derived string `json:"derived,omitempty"` // read-only: what Present says
+}
+
+func (nestedDoc) Validate() error { return nil }
+
+// Dotted ReadOnly fields are stripped from inside nested objects whatever their value,
+// and the warnings member an area with Warnings adds may be sent back; other names in
+// nested objects are still checked.
+func TestNestedReadOnlyAndEchoedWarnings(t *testing.T) {
+	t.Parallel()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	area := settings.Area[nestedDoc]{
+		Name: "nested", Defaults: func() nestedDoc { return nestedDoc{} }, ReadOnly: []string{"inner.derived"},
+		Prepare:  func(_ nestedDoc, next *nestedDoc) { next.Inner.Derived = "" },
+		Present:  func(org string, d *nestedDoc) { d.Inner.Derived = org },
+		Warnings: func(nestedDoc, time.Time) []settings.Warning { return []settings.Warning{{Message: "always"}} },
+	}
+	api := httpx.New(orgAuthn{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	settings.NewService(area, store, nil).Register(api, auth.AnyRole)
+	do := func(method, ctype, body string) (int, string) {
+		req := httptest.NewRequest(method, "/v1/orgs/acme/settings/nested", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	tests := []struct {
+		method, body string
+		status       int
+	}{
+		{http.MethodPut, `{"name":"a","inner":{"typed":"t","derived":42},"warnings":[{"message":"x"}]}`, 200},
+		{http.MethodPatch, `{"inner":{"derived":{"any":"shape"}},"warnings":null}`, 200},
+		{http.MethodPut, `{"inner":null}`, 200},
+		{http.MethodPut, `{"inner":{"Derived":"x"}}`, 400},
+		{http.MethodPut, `{"inner":{"other":1}}`, 400},
+		{http.MethodPut, `{"inner":{"derived":1,"derived":2}}`, 400},
+	}
+	for _, tc := range tests {
+		ctype := "application/json"
+		if tc.method == http.MethodPatch {
+			ctype = "application/merge-patch+json"
+		}
+		if code, body := do(tc.method, ctype, tc.body); code != tc.status {
+			t.Errorf("%s %s: got %d %s, want %d", tc.method, tc.body, code, body, tc.status)
+		}
+	}
+	rec, err := store.Get(context.Background(), "acme", "nested", settings.Strong)
+	if err != nil || strings.Contains(string(rec.Data), "derived") || strings.Contains(string(rec.Data), "warnings") {
+		t.Errorf("stored %s, %v: read-only fields must not be stored", rec.Data, err)
+	}
+	if _, body := do(http.MethodGet, "", ""); !strings.Contains(body, `"derived":"acme"`) || !strings.Contains(body, `"warnings":[{"message":"always"}]`) {
+		t.Errorf("GET: got %s", body)
+	}
+}

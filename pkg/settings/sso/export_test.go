@@ -1,0 +1,9 @@
+package sso
+
+// Unexported parts the external tests use.
+var (
+	ParseCertificate = parseCertificate
+	NormalizePEM     = normalizePEM
+	MsgPrivateKey    = msgPrivateKey
+	MsgNotPEM        = msgNotPEM
+)
