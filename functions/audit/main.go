@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/lambdafn"
 )
 
-func main() { lambdafn.Start(auditfn.Function, dynamo.Settings) }
+func main() { lambdafn.Start(auditfn.Function, dynamo.Table) }

@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
-func main() { lambdafn.Start(chathandling.Function, dynamo.Settings) }
+func main() { lambdafn.Start(chathandling.Function, dynamo.Table) }

@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 )
 
-func main() { lambdafn.Start(dataprocessors.Function, dynamo.Settings) }
+func main() { lambdafn.Start(dataprocessors.Function, dynamo.Table) }

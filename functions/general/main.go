@@ -9,4 +9,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/general"
 )
 
-func main() { lambdafn.Start(general.Function, dynamo.Settings, s3blob.Logos) }
+func main() { lambdafn.Start(general.Function, dynamo.Table, s3blob.Logos) }

@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 )
 
-func main() { lambdafn.Start(nativeapp.Function, dynamo.Settings) }
+func main() { lambdafn.Start(nativeapp.Function, dynamo.Table) }

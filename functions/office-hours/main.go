@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/officehours"
 )
 
-func main() { lambdafn.Start(officehours.Function, dynamo.Settings) }
+func main() { lambdafn.Start(officehours.Function, dynamo.Table) }

@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 )
 
-func main() { lambdafn.Start(passwordpolicy.Function, dynamo.Settings) }
+func main() { lambdafn.Start(passwordpolicy.Function, dynamo.Table) }

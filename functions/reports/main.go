@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/reports"
 )
 
-func main() { lambdafn.Start(reports.Function, dynamo.Settings) }
+func main() { lambdafn.Start(reports.Function, dynamo.Table) }

@@ -7,4 +7,4 @@ import (
 	"github.com/convrs/admin/pkg/settings/sso"
 )
 
-func main() { lambdafn.Start(sso.Function, dynamo.Settings) }
+func main() { lambdafn.Start(sso.Function, dynamo.Table) }

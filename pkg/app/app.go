@@ -111,6 +111,10 @@ type Function struct {
 	Needs Needs
 	// HTTP mounts the function's routes.
 	HTTP func(api *httpx.API, d Deps)
+	// Widget publishes the function on the widget API instead of the admin API: public
+	// routes called by the chat widget from customers' sites, open to any origin and
+	// throttled. (An HTTP API has one CORS configuration for all its routes.)
+	Widget bool
 }
 
 // Writes reports whether the function writes the settings area.

@@ -391,15 +391,17 @@ func mapError(op string, err error) error {
 	return class.Problem("dynamo: "+op, err, "the settings store is busy, please retry")
 }
 
-// Settings is the lambdafn.Adapter of the settings table: a DynamoDB client on the
+// Table is the lambdafn.Adapter of the single table: a DynamoDB client on the
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
-// AWS_ENDPOINT_URL) using TABLE_NAME. Only the functions whose main passes it link the
-// DynamoDB client.
-func Settings(ac aws.Config, cfg config.Config, d *app.Deps) error {
+// AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
+// (settings and their audit log, WebChat key-set revisions). Only the functions whose
+// main passes it link the DynamoDB client.
+func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
 		return errors.New("dynamo: TABLE_NAME is not set")
 	}
 	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = lambdafn.Endpoint(nil, "DYNAMODB") })
-	d.Settings = New(db, cfg.TableName)
+	s := New(db, cfg.TableName)
+	d.Settings, d.Revisions = s, s
 	return nil
 }

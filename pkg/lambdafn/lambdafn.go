@@ -1,6 +1,6 @@
 // Package lambdafn is the Lambda bootstrap: it turns an app.Function into a Lambda entry
 // point. It reads and validates the configuration once per cold start, builds the AWS
-// configuration, attaches the adapters the function's main passes (dynamo.Settings for
+// configuration, attaches the adapters the function's main passes (dynamo.Table for
 // the table, s3blob.Logos for the logo bucket, ...: each links its SDK client only into
 // the binaries that need it), refuses to start when a port the function's Needs name is
 // missing, and wraps the routes for API Gateway.

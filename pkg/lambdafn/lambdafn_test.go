@@ -62,7 +62,7 @@ func TestBuildRefusesMissingConfiguration(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "settings store") || !strings.Contains(err.Error(), "logo blob store") {
 		t.Errorf("got %v, want an error naming the settings and logo blob stores main did not provide", err)
 	}
-	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Settings, s3blob.Logos); err != nil {
+	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Table, s3blob.Logos); err != nil {
 		t.Errorf("with its adapters: %v", err)
 	}
 	if _, _, err := lambdafn.Build(discovery.Function, getenv); err != nil {

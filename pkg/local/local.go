@@ -20,6 +20,7 @@ import (
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/discovery"
+	"github.com/convrs/admin/pkg/filesecrets"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
@@ -29,6 +30,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/settings/reports"
 	"github.com/convrs/admin/pkg/settings/sso"
+	"github.com/convrs/admin/pkg/webchatfn"
 )
 
 // Functions lists every function, in template order.
@@ -41,6 +43,8 @@ var Functions = []app.Function{
 	sso.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
+	webchatfn.SecretFunction,
+	webchatfn.IdentifyFunction,
 	auditfn.Function,
 	discovery.Function,
 }
@@ -53,7 +57,8 @@ func MountAll(api *httpx.API, d app.Deps) {
 }
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit in dir/convrs.db (bbolt), logos under dir/blobs, the audit cursor key in
+// and audit (and WebChat key-set revisions) in dir/convrs.db (bbolt), logos under
+// dir/blobs, WebChat key sets under dir/secrets (files 0600), the audit cursor key in
 // dir/audit-cursor-key (made on first use, 0600). The clock is time.Now. Close the
 // returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
@@ -77,7 +82,12 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
-	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Now: time.Now}, store, nil
+	keySets, err := filesecrets.New(filepath.Join(dir, "secrets"))
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
+	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on

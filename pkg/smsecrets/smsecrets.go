@@ -31,7 +31,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/awserr"
+	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/secrets"
 )
@@ -226,4 +228,16 @@ func isCode[T error](err error, code string) bool {
 // anything else a plain (internal) error naming the operation and the secret.
 func mapError(op, name string, err error) error {
 	return awserr.Problem(fmt.Sprintf("smsecrets: %s %q", op, name), err, busy)
+}
+
+// KeySets is the lambdafn.Adapter of the WebChat key sets: a Secrets Manager client on
+// the function's AWS configuration (endpoint from AWS_ENDPOINT_URL_SECRETS_MANAGER or
+// AWS_ENDPOINT_URL) keeping secrets under WEBCHAT_SECRET_PREFIX. Only the functions whose
+// main passes it link the Secrets Manager client.
+func KeySets(ac aws.Config, cfg config.Config, d *app.Deps) error {
+	if err := ValidatePrefix(cfg.WebchatSecretPrefix); err != nil {
+		return fmt.Errorf("smsecrets: %s: %w", config.EnvWebchatSecretPrefix, err)
+	}
+	d.Secrets = NewFromConfig(ac, cfg.WebchatSecretPrefix)
+	return nil
 }
