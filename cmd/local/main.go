@@ -64,6 +64,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	cors = cors.WithWidgetPaths(local.WidgetPaths()...)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server running? use -addr)", *addr, err)

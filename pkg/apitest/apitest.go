@@ -42,7 +42,10 @@ type Server struct {
 }
 
 // New returns a server on fresh embedded adapters in a temporary folder.
-func New(tb testing.TB) *Server {
+func New(tb testing.TB) *Server { return NewWithLogger(tb, discardLogger()) }
+
+// NewWithLogger is New with the API's logger (access lines and errors it logs itself).
+func NewWithLogger(tb testing.TB, log *slog.Logger) *Server {
 	tb.Helper()
 	keyOnce.Do(func() { key, keyErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if keyErr != nil {
@@ -56,7 +59,7 @@ func New(tb testing.TB) *Server {
 	tb.Cleanup(func() { _ = store.Close() })
 	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	s.Keys = auth.NewDevKeys(key, time.Now)
-	s.API = httpx.New(s.Keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s.API = httpx.New(s.Keys, log)
 	deps.Now = s.clock
 	local.MountAll(s.API, deps)
 	return s

@@ -19,14 +19,12 @@ import (
 func TestCORSConfigurationMatchesCode(t *testing.T) {
 	t.Parallel()
 	tpl := mustParseTemplate(t)
-	apis := tpl.ofType("AWS::Serverless::HttpApi")
-	if len(apis) != 1 {
-		t.Fatalf("got HttpApis %v, want one", apis)
-	}
-	cors := at(tpl.resources[apis[0]], "Properties", "CorsConfiguration")
+	admin, widget := checkHTTPAPI(t, tpl)
+	cors := at(tpl.resources[admin], "Properties", "CorsConfiguration")
 	if cors == nil {
-		t.Fatalf("%s has no CorsConfiguration", apis[0])
+		t.Fatalf("%s has no CorsConfiguration", admin)
 	}
+	checkWidgetCORS(t, at(tpl.resources[widget], "Properties", "CorsConfiguration"))
 	names := func(n *yaml.Node) []string {
 		var out []string
 		for _, v := range list(n) {
@@ -124,4 +122,32 @@ func lower(s []string) []string {
 		out[i] = strings.ToLower(v)
 	}
 	return out
+}
+
+// checkWidgetCORS checks the widget API's CorsConfiguration against the constants the
+// local middleware answers widget routes with: any origin, no credentials.
+func checkWidgetCORS(t *testing.T, cors *yaml.Node) {
+	t.Helper()
+	if cors == nil {
+		t.Fatalf("the widget API has no CorsConfiguration")
+	}
+	names := func(n *yaml.Node) []string {
+		var out []string
+		for _, v := range list(n) {
+			out = append(out, strings.ToLower(scalar(v)))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for key, want := range map[string]string{"AllowOrigins": "*", "AllowMethods": httpx.CORSWidgetMethods,
+		"AllowHeaders": httpx.CORSWidgetHeaders, "ExposeHeaders": httpx.CORSWidgetExpose} {
+		w := lower(strings.Split(want, ", "))
+		slices.Sort(w)
+		if got := names(at(cors, key)); !slices.Equal(got, w) {
+			t.Errorf("widget CorsConfiguration.%s: got %v, want %v", key, got, w)
+		}
+	}
+	if got := at(cors, "AllowCredentials"); got == nil || !strings.EqualFold(got.Value, "false") {
+		t.Errorf("widget CorsConfiguration.AllowCredentials must be false (any origin)")
+	}
 }

@@ -294,7 +294,8 @@ func TestTemplateMatchesCode(t *testing.T) {
 		}
 	}
 
-	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true}
+	adminAPI, widgetAPI := checkHTTPAPI(t, tpl)
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true, config.EnvWebchatSecretPrefix: true}
 	for _, f := range local.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
@@ -330,11 +331,18 @@ func TestTemplateMatchesCode(t *testing.T) {
 					t.Errorf("event %s repeats %s", ev.Key, r)
 				}
 				got[r] = true
-				if api := refTarget(at(p, "ApiId")); tpl.typeOf(api) != "AWS::Serverless::HttpApi" {
-					t.Errorf("event %s: ApiId must !Ref the AWS::Serverless::HttpApi, not %q", ev.Key, api)
+				api := refTarget(at(p, "ApiId"))
+				switch {
+				case f.Widget && api != widgetAPI:
+					t.Errorf("event %s: %s is a widget function: ApiId must !Ref the widget API %s, not %q", ev.Key, f.Name, widgetAPI, api)
+				case !f.Widget && api != adminAPI:
+					t.Errorf("event %s: ApiId must !Ref the admin API %s, not %q", ev.Key, adminAPI, api)
 				}
 				none := scalar(at(p, "Auth", "Authorizer")) == "NONE"
 				switch public := publicRoutes(f)[r]; {
+				case f.Widget && !public:
+					t.Errorf("event %s: the widget API has no authorizer, so %s must be public in the code (auth.Public)", ev.Key, r)
+				case f.Widget:
 				case none && !public:
 					t.Errorf("event %s turns the JWT authorizer off, but %s is not public in the code (auth.Public)", ev.Key, r)
 				case public && !none:
@@ -385,6 +393,14 @@ func TestTemplateMatchesCode(t *testing.T) {
 					t.Errorf("%s: the secret must be generated (GenerateSecretString)", ref[1])
 				}
 			}
+			switch v, set := env[config.EnvWebchatSecretPrefix]; {
+			case cn.WebchatSecretPrefix && !set:
+				t.Errorf("%s is not set but %s needs it", config.EnvWebchatSecretPrefix, f.Name)
+			case !cn.WebchatSecretPrefix && set:
+				t.Errorf("%s is set but %s does not need it", config.EnvWebchatSecretPrefix, f.Name)
+			case set && (v.Tag != "!Sub" || v.Value != iam.WebchatSecretPrefix):
+				t.Errorf("%s must be !Sub %q (the prefix its IAM statement is limited to), not %q", config.EnvWebchatSecretPrefix, iam.WebchatSecretPrefix, intrinsicText(v))
+			}
 			switch v, set := env[config.EnvPublicBaseURL]; {
 			case cn.PublicBaseURL && !set:
 				t.Errorf("%s is not set but %s needs it", config.EnvPublicBaseURL, f.Name)
@@ -409,10 +425,9 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 
 	checkLogLevelParameter(t, tpl)
-	checkHTTPAPI(t, tpl)
 	checkTable(t, tpl)
 	checkBucket(t, tpl)
-	for _, out := range []string{"ApiUrl", "TableName", "LogoBucketName"} {
+	for _, out := range []string{"ApiUrl", "WidgetApiUrl", "TableName", "LogoBucketName"} {
 		if at(tpl.root, "Outputs", out, "Value") == nil {
 			t.Errorf("Outputs.%s is missing", out)
 		}
@@ -426,6 +441,17 @@ func resourceName(n *yaml.Node) string {
 	text = strings.TrimPrefix(text, "${")
 	text = strings.Replace(text, ".Arn}", "", 1)
 	return strings.TrimSuffix(text, ".Arn")
+}
+
+// wantsResource reports whether a grant names res exactly (so its wildcard is the one the
+// needs call for).
+func wantsResource(want map[iam.Grant]bool, res string) bool {
+	for g := range want {
+		if g.Resource == res {
+			return true
+		}
+	}
+	return false
 }
 
 // checkPolicies checks that a function's policies are explicit Allow statements that give
@@ -464,7 +490,7 @@ func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 			}
 			for _, r := range list(at(st, "Resource")) {
 				res := resourceName(r)
-				if strings.Contains(res, "*") && !strings.HasSuffix(res, "/"+app.LogoKeyPrefix+"*") {
+				if strings.Contains(res, "*") && !wantsResource(want, res) {
 					t.Errorf("resource %q is a wildcard", intrinsicText(r))
 				}
 				for _, a := range list(at(st, "Action")) {
@@ -511,17 +537,33 @@ func checkLogLevelParameter(t *testing.T, tpl cfn) {
 	}
 }
 
-func checkHTTPAPI(t *testing.T, tpl cfn) {
+// checkHTTPAPI checks the two HTTP APIs and returns their logical ids: the admin API
+// (JWT authorizer by default) and the widget API (no authorizer: public routes only, any
+// origin, throttled harder).
+func checkHTTPAPI(t *testing.T, tpl cfn) (admin, widget string) {
 	t.Helper()
 	apis := tpl.ofType("AWS::Serverless::HttpApi")
-	if len(apis) != 1 {
-		t.Fatalf("want one AWS::Serverless::HttpApi, got %v", apis)
+	for _, id := range apis {
+		if at(tpl.resources[id], "Properties", "Auth") != nil {
+			if admin != "" {
+				t.Errorf("two APIs with an authorizer: %s and %s", admin, id)
+			}
+			admin = id
+		} else {
+			if widget != "" {
+				t.Errorf("two APIs without an authorizer: %s and %s", widget, id)
+			}
+			widget = id
+		}
 	}
-	a := at(tpl.resources[apis[0]], "Properties", "Auth")
+	if len(apis) != 2 || admin == "" || widget == "" {
+		t.Fatalf("want the admin API (with the JWT authorizer) and the widget API (without), got %v", apis)
+	}
+	a := at(tpl.resources[admin], "Properties", "Auth")
 	def := scalar(at(a, "DefaultAuthorizer"))
 	jwt := at(a, "Authorizers", def)
 	if def == "" || jwt == nil {
-		t.Fatalf("%s: Auth.DefaultAuthorizer must name one of Auth.Authorizers", apis[0])
+		t.Fatalf("%s: Auth.DefaultAuthorizer must name one of Auth.Authorizers", admin)
 	}
 	if got := scalar(at(jwt, "IdentitySource")); got != "$request.header.Authorization" {
 		t.Errorf("authorizer IdentitySource = %q, want $request.header.Authorization", got)
@@ -538,6 +580,17 @@ func checkHTTPAPI(t *testing.T, tpl cfn) {
 			t.Errorf("Parameters.%s is missing", p)
 		}
 	}
+	// The widget API: throttled below the admin API.
+	rate := func(id, k string) int {
+		n, _ := strconv.Atoi(scalar(at(tpl.resources[id], "Properties", "DefaultRouteSettings", k)))
+		return n
+	}
+	for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+		if w, a := rate(widget, k), rate(admin, k); w <= 0 || w >= a {
+			t.Errorf("%s.DefaultRouteSettings.%s = %d: want it set, and below the admin API's %d", widget, k, w, a)
+		}
+	}
+	return admin, widget
 }
 
 func checkTable(t *testing.T, tpl cfn) {

@@ -26,6 +26,15 @@ const (
 	CORSMaxAge = 600
 )
 
+// What a page of any origin may do on the widget API (the public routes the chat widget
+// calls from customers' own sites): POST a JSON body, read the request id and Retry-After.
+// No credentials are involved, so "*" is safe there.
+const (
+	CORSWidgetMethods = "POST, OPTIONS"
+	CORSWidgetHeaders = "Content-Type"
+	CORSWidgetExpose  = "X-Request-Id, Retry-After"
+)
+
 // The header values the middleware sends, made once. They are assigned to response header
 // maps as they are (no allocation per request): each has len == cap, so an Add by a later
 // handler appends to a copy, and nothing in net/http or this module writes into a header
@@ -39,6 +48,13 @@ var (
 
 	corsMethods = strings.Split(CORSAllowMethods, ", ")
 	corsHeaders = strings.Split(CORSAllowHeaders, ", ")
+
+	widgetOriginValue  = []string{"*"}
+	widgetMethodsValue = []string{CORSWidgetMethods}
+	widgetHeadersValue = []string{CORSWidgetHeaders}
+	widgetExposeValue  = []string{CORSWidgetExpose}
+	widgetMethods      = strings.Split(CORSWidgetMethods, ", ")
+	widgetHeaders      = strings.Split(CORSWidgetHeaders, ", ")
 )
 
 // CORSPolicy says which browser origins may call the API. The zero policy allows none.
@@ -46,6 +62,21 @@ type CORSPolicy struct {
 	patterns []string // as normalised, for String
 	exact    []string // serialised origins: scheme://host[:port]
 	anyPort  []string // scheme://host, any port (the scheme's default one included)
+	widget   map[string]bool
+}
+
+// WithWidgetPaths returns p that also answers for the given paths as the widget API does:
+// any origin ("*"), CORSWidgetMethods and CORSWidgetHeaders, no credentials.
+func (p CORSPolicy) WithWidgetPaths(paths ...string) CORSPolicy {
+	w := map[string]bool{}
+	for k := range p.widget {
+		w[k] = true
+	}
+	for _, path := range paths {
+		w[path] = true
+	}
+	p.widget = w
+	return p
 }
 
 // NewCORSPolicy returns the policy allowing the given origin patterns. A pattern is an
@@ -189,6 +220,10 @@ func (p CORSPolicy) Allows(origin string) bool {
 func CORS(policy CORSPolicy, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if policy.widget[r.URL.Path] {
+			widgetCORS(w, r, next)
+			return
+		}
 		addVaryOrigin(h)
 		origin := r.Header["Origin"] // one value from a browser; anything else is foreign
 		allowed := len(origin) == 1 && policy.Allows(origin[0])
@@ -208,6 +243,46 @@ func CORS(policy CORSPolicy, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// widgetCORS answers as the widget API does: any origin may POST JSON; nothing depends
+// on the origin, so there is no Vary: Origin.
+func widgetCORS(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	h := w.Header()
+	preflight := r.Method == http.MethodOptions && len(r.Header["Origin"]) > 0 && len(r.Header["Access-Control-Request-Method"]) > 0
+	if preflight {
+		if widgetPreflightAllowed(r.Header) {
+			h["Access-Control-Allow-Origin"] = widgetOriginValue
+			h["Access-Control-Allow-Methods"] = widgetMethodsValue
+			h["Access-Control-Allow-Headers"] = widgetHeadersValue
+			h["Access-Control-Max-Age"] = corsMaxAgeValue
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if len(r.Header["Origin"]) > 0 {
+		h["Access-Control-Allow-Origin"] = widgetOriginValue
+		h["Access-Control-Expose-Headers"] = widgetExposeValue
+	}
+	next.ServeHTTP(w, r)
+}
+
+func widgetPreflightAllowed(h http.Header) bool {
+	methods := h["Access-Control-Request-Method"]
+	if len(methods) != 1 || !contains(widgetMethods, methods[0], false) {
+		return false
+	}
+	for _, line := range h["Access-Control-Request-Headers"] {
+		for line != "" {
+			var name string
+			name, line, _ = strings.Cut(line, ",")
+			name = strings.Trim(name, " \t")
+			if name != "" && !contains(widgetHeaders, name, true) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func addVaryOrigin(h http.Header) {

@@ -396,3 +396,42 @@ func BenchmarkCORSPreflight(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+// The widget's public routes answer any origin, as the widget API does in AWS.
+func TestCORSWidgetPaths(t *testing.T) {
+	t.Parallel()
+	policy, _ := httpx.NewCORSPolicy("https://admin.example.com")
+	policy = policy.WithWidgetPaths("/v1/webchat/identify")
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	h := httpx.CORS(policy, next)
+	serve := func(method, path string, hdr map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	pre := serve(http.MethodOptions, "/v1/webchat/identify", map[string]string{"Origin": "https://shop.example.net",
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+	if pre.Code != 204 || pre.Header().Get("Access-Control-Allow-Origin") != "*" || pre.Header().Get("Access-Control-Allow-Headers") != httpx.CORSWidgetHeaders {
+		t.Errorf("widget preflight: %d %v", pre.Code, pre.Header())
+	}
+	for _, hdr := range []map[string]string{
+		{"Origin": "https://shop.example.net", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"},
+		{"Origin": "https://shop.example.net", "Access-Control-Request-Method": "DELETE"},
+	} {
+		if r := serve(http.MethodOptions, "/v1/webchat/identify", hdr); r.Header().Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("widget preflight %v: allowed, want refused", hdr)
+		}
+	}
+	post := serve(http.MethodPost, "/v1/webchat/identify", map[string]string{"Origin": "https://shop.example.net"})
+	if post.Header().Get("Access-Control-Allow-Origin") != "*" || post.Header().Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("widget POST: %v", post.Header())
+	}
+	// Admin routes keep the admin policy.
+	if r := serve(http.MethodGet, "/v1/orgs/acme/settings/general", map[string]string{"Origin": "https://shop.example.net"}); r.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("admin route from a foreign origin: %v", r.Header())
+	}
+}

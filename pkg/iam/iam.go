@@ -20,6 +20,14 @@ type Grant struct {
 	LeadingKeys string
 }
 
+// WebchatSecretPrefix is the template's WEBCHAT_SECRET_PREFIX: the key-set secrets of a
+// stack are convrs/<stack>/orgs/<orgId>/webchat (package webchat's SecretName).
+const WebchatSecretPrefix = "convrs/${AWS::StackName}/"
+
+// WebchatSecrets is the resource (a !Sub text) of every key-set secret of the stack. The
+// wildcard also covers the six random characters Secrets Manager appends to an ARN.
+const WebchatSecrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + WebchatSecretPrefix + "orgs/*"
+
 // Grants lists the permissions that follow from n.
 func Grants(n app.Needs) []Grant {
 	var out []Grant
@@ -35,6 +43,21 @@ func Grants(n app.Needs) []Grant {
 		out = append(out,
 			Grant{"dynamodb:Query", "Table", dynamo.AuditKeys},
 			Grant{"dynamodb:Query", "Table/index/" + dynamo.AuditIndex, dynamo.AuditKeys},
+		)
+	}
+	if n.KeySets != app.NoAccess {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.WebchatKeys},
+			Grant{"secretsmanager:GetSecretValue", WebchatSecrets, ""},
+		)
+	}
+	if n.KeySets == app.Write {
+		out = append(out,
+			// Claim and Commit put the revision item; Commit puts the audit entry.
+			Grant{"dynamodb:PutItem", "Table", dynamo.WebchatKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+			Grant{"secretsmanager:PutSecretValue", WebchatSecrets, ""},
+			Grant{"secretsmanager:CreateSecret", WebchatSecrets, ""},
 		)
 	}
 	if n.Logos {

@@ -127,3 +127,20 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// WidgetPaths lists the paths of the widget functions' routes (public routes the chat
+// widget calls from any origin), for the local CORS middleware.
+func WidgetPaths() []string {
+	var out []string
+	for _, f := range Functions {
+		if !f.Widget {
+			continue
+		}
+		api := httpx.New(nil, nil)
+		f.HTTP(api, app.Deps{Now: time.Now})
+		for _, r := range api.Routes() {
+			out = append(out, r.Pattern)
+		}
+	}
+	return out
+}
