@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/local [-addr 127.0.0.1:3000] [-data .local]
 //	go run ./cmd/local token -org ORG -role ROLE [-sub ID] [-ttl 12h] [-data .local]
+//	go run ./cmd/local webchat-token (-key FILE | -kid KID) -sub ID [-name N] [-email E] [-ttl 10m]
 //
 // Bearer tokens are RS256 JWTs signed by a development key kept in the data folder.
 package main
@@ -43,10 +44,18 @@ func main() {
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		if args[0] == "token" {
+		switch args[0] {
+		case "token":
 			return tokenCmd(args[1:], stdout, stderr)
+		case "webchat-token":
+			tok, err := local.WebchatToken(args[1:], os.Getenv, os.ReadFile, time.Now(), stderr)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, tok)
+			return err
 		}
-		return fmt.Errorf("unknown command %q: run with flags to serve, or `token` to mint a token", args[0])
+		return fmt.Errorf("unknown command %q: run with flags to serve, `token` to mint an admin token, or `webchat-token` to sign a widget token", args[0])
 	}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)

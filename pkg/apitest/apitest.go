@@ -47,6 +47,18 @@ func New(tb testing.TB) *Server { return NewWithLogger(tb, discardLogger()) }
 // NewWithLogger is New with the API's logger (access lines and errors it logs itself).
 func NewWithLogger(tb testing.TB, log *slog.Logger) *Server {
 	tb.Helper()
+	return newServer(tb, log, BaseURL)
+}
+
+// NewAt is New with the API published at baseURL instead of BaseURL (the README tour's
+// answers show the local server's own origin).
+func NewAt(tb testing.TB, baseURL string) *Server {
+	tb.Helper()
+	return newServer(tb, discardLogger(), baseURL)
+}
+
+func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
+	tb.Helper()
 	keyOnce.Do(func() { key, keyErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if keyErr != nil {
 		tb.Fatal(keyErr)
@@ -55,7 +67,7 @@ func NewWithLogger(tb testing.TB, log *slog.Logger) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	deps.BaseURL = BaseURL
+	deps.BaseURL = baseURL
 	tb.Cleanup(func() { _ = store.Close() })
 	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	s.Keys = auth.NewDevKeys(key, time.Now)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -59,14 +60,24 @@ func TestEventSamples(t *testing.T) {
 			for _, file := range files {
 				t.Run(filepath.Base(file), func(t *testing.T) { apitest.CheckSample(t, f, mustRead(t, file)) })
 			}
+			// A package may declare several functions (webchatfn: SecretFunction and
+			// IdentifyFunction): its tests must replay as many folders as it declares.
 			dir := functionPackage(t, f)
-			tests, _ := filepath.Glob(repoPath(filepath.FromSlash(dir), "*_test.go"))
-			replayed := false
-			for _, tf := range tests {
-				replayed = replayed || strings.Contains(string(mustRead(t, tf)), "apitest.ReplayEvents(t, "+filepath.Base(dir)+".Function")
+			declared := 0
+			for _, g := range local.Functions {
+				if functionPackage(t, g) == dir {
+					declared++
+				}
 			}
-			if !replayed {
-				t.Errorf("no test in %s replays events/%s/ (apitest.ReplayEvents(t, %s.Function, ...))", dir, f.Name, filepath.Base(dir))
+			tests, _ := filepath.Glob(repoPath(filepath.FromSlash(dir), "*_test.go"))
+			call := regexp.MustCompile(`apitest\.ReplayEvents\(t, ` + regexp.QuoteMeta(filepath.Base(dir)) + `\.[A-Za-z]*Function\b`)
+			replays := 0
+			for _, tf := range tests {
+				replays += len(call.FindAllIndex(mustRead(t, tf), -1))
+			}
+			if replays < declared {
+				t.Errorf("the tests in %s replay %d events/ folders, but it declares %d functions: replay events/%s/ (apitest.ReplayEvents(t, %s.<Name>Function, ...))",
+					dir, replays, declared, f.Name, filepath.Base(dir))
 			}
 		})
 	}

@@ -1,14 +1,18 @@
 package conformance_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
-	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/local"
 )
 
 // curlCall is one curl command of the README with the status its output comments show.
@@ -19,8 +23,21 @@ type curlCall struct {
 	Header  map[string]string
 	Body    string
 	HasBody bool
-	Binary  bool // --data-binary: a file the test does not have
-	Status  int  // 0 when the README shows none
+	Binary  bool   // --data-binary: a file the test does not have
+	Output  string // -o FILE (not /dev/null): the body is saved there
+	Status  int    // 0 when the README shows none
+	Shown   []shownField
+	// Set, when not empty, makes this a variable assignment instead of a curl call:
+	// `[export] Set=$(go run ./cmd/local Args...)`.
+	Set  string
+	Args []string
+}
+
+// shownField is a "name":value pair an output comment of the README shows, a JSON
+// literal the answer must hold under that name (at any depth).
+type shownField struct {
+	Name  string
+	Value string
 }
 
 var (
@@ -30,6 +47,10 @@ var (
 		regexp.MustCompile(`^\s*(\d{3})\s*$`),
 	}
 	shellVar = regexp.MustCompile(`\$(\w+)`)
+	// shownPair is a "name":value pair of an output comment whose value is a JSON
+	// literal; values holding "..." are elisions, not shown values.
+	shownPair = regexp.MustCompile(`"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?)`)
+	assignCmd = regexp.MustCompile(`^(\w+)=\$\(go$`)
 )
 
 // readmeCurls parses the shell blocks of the README into curl calls: a small shell
@@ -128,6 +149,16 @@ func readmeCurls(t *testing.T, readme string) []curlCall {
 
 	var out []curlCall
 	for _, c := range cmds {
+		words := c.words
+		if len(words) > 0 && words[0] == "export" {
+			words = words[1:]
+		}
+		if len(words) > 3 && assignCmd.MatchString(words[0]) && words[1] == "run" && words[2] == "./cmd/local" && strings.HasSuffix(words[len(words)-1], ")") {
+			args := slices.Clone(words[3:])
+			args[len(args)-1] = strings.TrimSuffix(args[len(args)-1], ")")
+			out = append(out, curlCall{Line: c.line, Set: assignCmd.FindStringSubmatch(words[0])[1], Args: args})
+			continue
+		}
 		if len(c.words) == 0 || c.words[0] != "curl" {
 			continue
 		}
@@ -152,7 +183,11 @@ func readmeCurls(t *testing.T, readme string) []curlCall {
 			case w == "--data-binary":
 				next()
 				call.Binary = true
-			case w == "-o" || w == "-w":
+			case w == "-o":
+				if f := next(); f != "/dev/null" {
+					call.Output = f
+				}
+			case w == "-w":
 				next()
 			case strings.HasPrefix(w, "$B/"):
 				call.Target = strings.TrimPrefix(w, "$B")
@@ -168,6 +203,11 @@ func readmeCurls(t *testing.T, readme string) []curlCall {
 			for _, re := range statusInComment {
 				if m := re.FindStringSubmatch(com); m != nil && call.Status == 0 {
 					call.Status, _ = strconv.Atoi(m[1])
+				}
+			}
+			for _, m := range shownPair.FindAllStringSubmatch(com, -1) {
+				if !strings.Contains(m[2], "...") {
+					call.Shown = append(call.Shown, shownField{m[1], m[2]})
 				}
 			}
 		}
@@ -200,21 +240,63 @@ func (s *spec) templateOf(path string) string {
 }
 
 // TestReadmeTourMatchesOpenAPI replays the README's tour (every curl with a JSON body or
-// none; uploads of a file are left out) against the in-process API: every status the
-// README shows is the one served, every response matches openapi.yaml, and every request
-// body is valid against its operation's request schema unless the README shows it
-// refused (400, 422).
+// none; uploads of a file are left out) against the in-process API, as a shell would run
+// it: tokens from `go run ./cmd/local token` and `webchat-token` into the variables the
+// tour uses, `curl -o FILE` answers kept for later commands. Every status the README
+// shows is the one served, every "name":value the README shows is in the answer, every
+// response matches openapi.yaml, and every request body is valid against its
+// operation's request schema unless the README shows it refused (400, 422).
 func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 	t.Parallel()
 	s := mustSpec(t)
-	calls := readmeCurls(t, string(mustRead(t, repoPath("README.md"))))
-	srv := apitest.New(t)
-	tokens := map[string]string{
-		"TOKEN": srv.Token("demo", auth.RoleAdmin),
-		"AGENT": srv.Token("demo", auth.RoleAgent),
+	// The tour runs against `make run`, whose published base URL (SSO's assertion URL) is
+	// its own origin, the tour's $B.
+	readme := string(mustRead(t, repoPath("README.md")))
+	b := regexp.MustCompile(`(?m)^export B=(\S+)$`).FindStringSubmatch(readme)
+	if b == nil {
+		t.Fatal("the README tour does not set B (export B=http://...)")
+	}
+	srv := apitest.NewAt(t, b[1])
+	calls := readmeCurls(t, readme)
+	// What the tour's commands set: shell variables (tokens) and files (curl -o).
+	vars := map[string]string{}
+	files := map[string][]byte{}
+	expand := func(line int, s string) string {
+		return shellVar.ReplaceAllStringFunc(s, func(m string) string {
+			v, ok := vars[m[1:]]
+			if !ok {
+				t.Errorf("README line %d uses %s, which no earlier command of the tour sets", line, m)
+			}
+			return v
+		})
 	}
 	replayed, bodies := 0, 0
 	for _, c := range calls {
+		if c.Set != "" {
+			flags := map[string]string{}
+			for i := 1; i+1 < len(c.Args); i += 2 {
+				flags[c.Args[i]] = c.Args[i+1]
+			}
+			switch c.Args[0] {
+			case "token":
+				vars[c.Set] = srv.Token(flags["-org"], flags["-role"])
+			case "webchat-token":
+				readFile := func(name string) ([]byte, error) {
+					if b, ok := files[name]; ok {
+						return b, nil
+					}
+					return nil, fmt.Errorf("no earlier command of the tour writes %s", name)
+				}
+				tok, err := local.WebchatToken(c.Args[1:], func(string) string { return "" }, readFile, srv.Now, io.Discard)
+				if err != nil {
+					t.Errorf("README line %d: %v", c.Line, err)
+				}
+				vars[c.Set] = tok
+			default:
+				t.Errorf("README line %d: the test does not know `go run ./cmd/local %s`", c.Line, c.Args[0])
+			}
+			continue
+		}
 		if c.Binary || c.Method == http.MethodOptions {
 			// Uploads of a file are left out; CORS preflights are answered by the
 			// middleware in front of the API (pkg/httpx cors tests, cmd/local tests).
@@ -228,7 +310,7 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 		}
 		req := apitest.Request{Method: c.Method, Path: c.Target, Header: map[string]string{}}
 		for k, v := range c.Header {
-			v = shellVar.ReplaceAllStringFunc(v, func(m string) string { return tokens[m[1:]] })
+			v = expand(c.Line, v)
 			if k == "Authorization" {
 				req.Token = strings.TrimPrefix(v, "Bearer ")
 				continue
@@ -237,7 +319,7 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 		}
 		if c.HasBody {
 			bodies++
-			req.Body = []byte(c.Body)
+			req.Body = []byte(expand(c.Line, c.Body))
 			media := c.Header["Content-Type"]
 			sch, ok := s.requestSchema(c.Method, tmpl, media)
 			inst, err := decodeJSON(req.Body)
@@ -261,8 +343,47 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 		if c.Status != 0 && resp.Status != c.Status {
 			t.Errorf("README line %d: %s %s: got %d, want %d as the README shows\n%s", c.Line, c.Method, c.Target, resp.Status, c.Status, resp.Body)
 		}
+		if c.Output != "" {
+			files[c.Output] = resp.Body
+		}
+		if len(c.Shown) > 0 {
+			got, err := decodeJSON(resp.Body)
+			if err != nil {
+				t.Errorf("README line %d: the README shows JSON, the answer is not: %v", c.Line, err)
+			}
+			for _, f := range c.Shown {
+				want, err := decodeJSON([]byte(f.Value))
+				if err != nil {
+					t.Errorf("README line %d: %q is not JSON: %v", c.Line, f.Value, err)
+				} else if !holds(got, f.Name, want) {
+					t.Errorf("README line %d: %s %s: the README shows \"%s\":%s, the answer does not hold it\n%s", c.Line, c.Method, c.Target, f.Name, f.Value, resp.Body)
+				}
+			}
+		}
 	}
 	if replayed < 12 || bodies < 5 {
 		t.Errorf("replayed %d calls with %d bodies from the README, want at least 12 and 5: was the tour reformatted?", replayed, bodies)
 	}
+}
+
+// holds reports whether doc has a member name equal to want, at any depth.
+func holds(doc any, name string, want any) bool {
+	switch d := doc.(type) {
+	case map[string]any:
+		if v, ok := d[name]; ok && reflect.DeepEqual(v, want) {
+			return true
+		}
+		for _, v := range d {
+			if holds(v, name, want) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range d {
+			if holds(v, name, want) {
+				return true
+			}
+		}
+	}
+	return false
 }
