@@ -26,6 +26,7 @@ import (
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/devkeys"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/lambdafn"
@@ -115,14 +116,14 @@ More tokens: go run ./cmd/local token -data %s -org demo -role agent
 // server is the local API with its resources.
 type server struct {
 	api   http.Handler
-	keys  *auth.DevKeys
+	keys  *devkeys.Keys
 	close io.Closer
 }
 
 // newServer opens the data folder and mounts every function; baseURL is the server's own
 // origin (what SSO's assertion URL and other published URLs start with).
 func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
-	keys, err := auth.LoadOrCreateDevKeys(dataDir)
+	keys, err := devkeys.LoadOrCreate(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	if *sub == "" {
 		*sub = *role + "@" + *org
 	}
-	keys, err := auth.LoadOrCreateDevKeys(*data)
+	keys, err := devkeys.LoadOrCreate(*data)
 	if err != nil {
 		return err
 	}

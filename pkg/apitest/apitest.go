@@ -18,6 +18,7 @@ import (
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/devkeys"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/local"
 )
@@ -35,7 +36,7 @@ const BaseURL = "https://admin-api.convrs.test"
 type Server struct {
 	tb    testing.TB
 	API   *httpx.API
-	Keys  *auth.DevKeys
+	Keys  *devkeys.Keys
 	Store *bolt.Store
 	Now   time.Time // the clock the handlers see; tests may move it
 	mu    sync.Mutex
@@ -70,7 +71,7 @@ func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
 	deps.BaseURL = baseURL
 	tb.Cleanup(func() { _ = store.Close() })
 	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	s.Keys = auth.NewDevKeys(key, time.Now)
+	s.Keys = devkeys.New(key, time.Now)
 	s.API = httpx.New(s.Keys, log)
 	deps.Now = s.clock
 	local.MountAll(s.API, deps)

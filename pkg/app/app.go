@@ -12,13 +12,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/convrs/admin/pkg/webchat/revision"
+
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/webchat"
 )
 
 // Deps are the ports handlers use. A function gets the ones its Needs name.
@@ -29,7 +30,7 @@ type Deps struct {
 	// Secrets keeps secret documents (the WebChat key sets); Revisions serialises changes
 	// to them and tells verifiers when to read them again.
 	Secrets   secrets.Store
-	Revisions webchat.Revisions
+	Revisions revision.Store
 	// BaseURL is the deployment's public base URL (no trailing slash), for absolute URLs
 	// the product publishes.
 	BaseURL string

@@ -97,12 +97,12 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return Principal{}, false
 }
 
-// fromClaims builds a principal from raw claim values as the authorizer or the dev-token
+// FromClaims builds a principal from raw claim values as the authorizer or the dev-token
 // check passed them, and refuses claims that routes cannot rely on: a missing claim, one
 // with leading or trailing white space (refused rather than trimmed: a token that says
 // " acme" was not issued for "acme"), control characters, an org_id that is not a valid
 // organisation id (package ids), or claims that are too long.
-func fromClaims(sub, org, role, permissions string) (Principal, error) {
+func FromClaims(sub, org, role, permissions string) (Principal, error) {
 	if sub == "" || org == "" || role == "" {
 		return Principal{}, problem.New(problem.Unauthenticated, "token lacks the sub, org_id or role claim")
 	}

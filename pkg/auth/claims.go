@@ -23,5 +23,5 @@ func (Claims) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
 	}
 	c := rc.Authorizer.JWT.Claims
-	return fromClaims(c["sub"], c["org_id"], c["role"], c["permissions"])
+	return FromClaims(c["sub"], c["org_id"], c["role"], c["permissions"])
 }

@@ -38,7 +38,7 @@ var (
 // ErrLocked is returned (wrapped) by Open when another process holds the file.
 var ErrLocked = errors.New("another process (a running server?) is using this data folder")
 
-// Store is a settings.Store and a webchat.Revisions on a bbolt file.
+// Store is a settings.Store and a revision.Store on a bbolt file.
 type Store struct {
 	db *bbolt.DB
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/settingstest"
-	"github.com/convrs/admin/pkg/webchat/webchattest"
+	"github.com/convrs/admin/pkg/webchat/revision/revisiontest"
 )
 
 func TestContract(t *testing.T) {
@@ -37,7 +37,7 @@ func FuzzDecodeRecord(f *testing.F) {
 }
 
 func TestWebchatRevisionsContract(t *testing.T) {
-	webchattest.Run(t, func(t *testing.T) webchattest.Store {
+	revisiontest.Run(t, func(t *testing.T) revisiontest.Store {
 		s, err := bolt.Open(filepath.Join(t.TempDir(), "convrs.db"))
 		if err != nil {
 			t.Fatal(err)

@@ -10,46 +10,46 @@ import (
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/webchat"
+	"github.com/convrs/admin/pkg/webchat/revision"
 )
 
-var _ webchat.Revisions = (*Store)(nil)
+var _ revision.Store = (*Store)(nil)
 
-type revision struct {
+type revisionRecord struct {
 	Committed  int64     `json:"committed"`
 	Claimed    int64     `json:"claimed"`
 	LeaseUntil time.Time `json:"leaseUntil"`
 }
 
-func getRevision(tx *bbolt.Tx, orgID string) (webchat.Revision, error) {
+func getRevision(tx *bbolt.Tx, orgID string) (revision.Revision, error) {
 	v := tx.Bucket(bucketWebchat).Get([]byte(orgID))
 	if v == nil {
-		return webchat.Revision{}, nil
+		return revision.Revision{}, nil
 	}
-	var r revision
+	var r revisionRecord
 	if err := json.Unmarshal(v, &r); err != nil {
-		return webchat.Revision{}, fmt.Errorf("bolt: decode webchat revision of %s: %w", orgID, err)
+		return revision.Revision{}, fmt.Errorf("bolt: decode webchat revision of %s: %w", orgID, err)
 	}
-	return webchat.Revision(r), nil
+	return revision.Revision(r), nil
 }
 
-func putRevision(tx *bbolt.Tx, orgID string, r webchat.Revision) error {
-	v, err := json.Marshal(revision(r))
+func putRevision(tx *bbolt.Tx, orgID string, r revision.Revision) error {
+	v, err := json.Marshal(revisionRecord(r))
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bucketWebchat).Put([]byte(orgID), v)
 }
 
-// Revision implements webchat.Revisions.
-func (s *Store) Revision(ctx context.Context, orgID string) (webchat.Revision, error) {
+// Revision implements revision.Store.
+func (s *Store) Revision(ctx context.Context, orgID string) (revision.Revision, error) {
 	if err := ctx.Err(); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
 	if err := settings.CheckKeys(orgID, ""); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
-	var out webchat.Revision
+	var out revision.Revision
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		out, err = getRevision(tx, orgID)
@@ -58,33 +58,33 @@ func (s *Store) Revision(ctx context.Context, orgID string) (webchat.Revision, e
 	return out, err
 }
 
-// Claim implements webchat.Revisions.
-func (s *Store) Claim(ctx context.Context, orgID string, cur webchat.Revision, now, leaseUntil time.Time) (webchat.Revision, error) {
+// Claim implements revision.Store.
+func (s *Store) Claim(ctx context.Context, orgID string, cur revision.Revision, now, leaseUntil time.Time) (revision.Revision, error) {
 	if err := ctx.Err(); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
 	if err := settings.CheckKeys(orgID, ""); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
-	next := webchat.Revision{Committed: cur.Committed, Claimed: cur.Committed + 1, LeaseUntil: leaseUntil.UTC().Truncate(time.Millisecond)}
+	next := revision.Revision{Committed: cur.Committed, Claimed: cur.Committed + 1, LeaseUntil: leaseUntil.UTC().Truncate(time.Millisecond)}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		stored, err := getRevision(tx, orgID)
 		if err != nil {
 			return err
 		}
 		if !sameRevision(stored, cur) || stored.InProgress(now) {
-			return webchat.ErrChanged
+			return revision.ErrChanged
 		}
 		return putRevision(tx, orgID, next)
 	})
 	if err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
 	return next, nil
 }
 
-// Commit implements webchat.Revisions.
-func (s *Store) Commit(ctx context.Context, orgID string, claimed webchat.Revision, entry audit.Entry) error {
+// Commit implements revision.Store.
+func (s *Store) Commit(ctx context.Context, orgID string, claimed revision.Revision, entry audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -104,15 +104,15 @@ func (s *Store) Commit(ctx context.Context, orgID string, claimed webchat.Revisi
 			return err
 		}
 		if !sameRevision(stored, claimed) || claimed.Claimed != claimed.Committed+1 {
-			return webchat.ErrChanged
+			return revision.ErrChanged
 		}
-		if err := putRevision(tx, orgID, webchat.Revision{Committed: claimed.Claimed, Claimed: claimed.Claimed}); err != nil {
+		if err := putRevision(tx, orgID, revision.Revision{Committed: claimed.Claimed, Claimed: claimed.Claimed}); err != nil {
 			return err
 		}
 		return putAudit(tx, entry, aval)
 	})
 }
 
-func sameRevision(a, b webchat.Revision) bool {
+func sameRevision(a, b revision.Revision) bool {
 	return a.Committed == b.Committed && a.Claimed == b.Claimed && a.LeaseUntil.Equal(b.LeaseUntil)
 }

@@ -19,7 +19,7 @@ const module = "github.com/convrs/admin/"
 var outer = map[string]bool{
 	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true, "pkg/iam": true,
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
-	"pkg/smsecrets": true, "pkg/filesecrets": true,
+	"pkg/smsecrets": true, "pkg/filesecrets": true, "pkg/devkeys": true,
 }
 
 // isOuter reports whether a package of this module may depend on AWS clients and
@@ -91,5 +91,42 @@ func TestPortPackagesDeclareNoFunction(t *testing.T) {
 				t.Errorf("%s declares an app.Function, but it defines the port of app.Deps.%s", f, deps.Field(i).Name)
 			}
 		}
+	}
+}
+
+// TestFunctionsLinkNoDevelopmentCode checks what each Lambda bootstrap links: never the
+// local server's pieces (package local, the dev token keys, the test harness), and a JWT
+// library only where the function checks widget tokens itself (in AWS the API Gateway
+// authorizer verifies admin tokens; a bootstrap carrying a JWT verifier it never calls
+// pays for it in size and cold start).
+func TestFunctionsLinkNoDevelopmentCode(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"functions/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	n := 0
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		n++
+		fn := strings.TrimPrefix(fields[0], module)
+		deps := map[string]bool{}
+		for _, d := range fields[1:] {
+			deps[d] = true
+		}
+		for _, banned := range []string{"pkg/local", "pkg/devkeys", "pkg/apitest", "pkg/conformance"} {
+			if deps[module+banned] {
+				t.Errorf("%s links %s, which only the local server and the tests may use", fn, banned)
+			}
+		}
+		if deps["github.com/golang-jwt/jwt/v5"] && !deps[module+"pkg/webchat/token"] {
+			t.Errorf("%s links golang-jwt but checks no widget token: which package brings it in?", fn)
+		}
+	}
+	if n < 10 {
+		t.Errorf("checked %d functions; the go list output was not understood", n)
 	}
 }

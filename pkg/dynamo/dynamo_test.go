@@ -32,7 +32,7 @@ import (
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/settingstest"
-	"github.com/convrs/admin/pkg/webchat/webchattest"
+	"github.com/convrs/admin/pkg/webchat/revision/revisiontest"
 )
 
 // Set by TestMain when AWS_ENDPOINT_URL_DYNAMODB points at DynamoDB Local (or another
@@ -123,7 +123,7 @@ func TestContract(t *testing.T) {
 
 func TestWebchatRevisionsContract(t *testing.T) {
 	needLocal(t)
-	webchattest.Run(t, func(*testing.T) webchattest.Store { return dynamo.New(localClient, localTable) })
+	revisiontest.Run(t, func(*testing.T) revisiontest.Store { return dynamo.New(localClient, localTable) })
 }
 
 // countingAPI forwards to next and records every call.

@@ -8,16 +8,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/convrs/admin/pkg/webchat/revision"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/settings"
-	"github.com/convrs/admin/pkg/webchat"
 )
 
-// The key-set revision item (see package webchat):
+// The key-set revision item (see package webchat/revision):
 //
 //	pk          S  WEBCHAT#<orgId>
 //	sk          S  REVISION
@@ -29,7 +30,7 @@ import (
 // TransactWriteItems (the revision, on condition that it is still the claimed one, and
 // the audit entry).
 
-var _ webchat.Revisions = (*Store)(nil)
+var _ revision.Store = (*Store)(nil)
 
 // WebchatKeys is the pattern (IAM StringLike) of the partition keys of key-set revision
 // items, for a dynamodb:LeadingKeys condition.
@@ -45,25 +46,25 @@ func revisionKey(orgID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str("WEBCHAT#" + orgID), attrSK: str("REVISION")}
 }
 
-// Revision implements webchat.Revisions with one strongly consistent GetItem.
-func (s *Store) Revision(ctx context.Context, orgID string) (webchat.Revision, error) {
+// Revision implements revision.Store with one strongly consistent GetItem.
+func (s *Store) Revision(ctx context.Context, orgID string) (revision.Revision, error) {
 	if err := settings.CheckKeys(orgID, ""); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: revisionKey(orgID), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return webchat.Revision{}, mapError(fmt.Sprintf("get webchat revision of %s", orgID), err)
+		return revision.Revision{}, mapError(fmt.Sprintf("get webchat revision of %s", orgID), err)
 	}
 	if len(out.Item) == 0 {
-		return webchat.Revision{}, nil
+		return revision.Revision{}, nil
 	}
-	var r webchat.Revision
+	var r revision.Revision
 	var lease int64
 	for name, dst := range map[string]*int64{attrCommitted: &r.Committed, attrClaimed: &r.Claimed, attrLeaseUntil: &lease} {
 		if *dst, err = getN(out.Item, name); err != nil {
-			return webchat.Revision{}, fmt.Errorf("dynamo: webchat revision of %s: %w", orgID, err)
+			return revision.Revision{}, fmt.Errorf("dynamo: webchat revision of %s: %w", orgID, err)
 		}
 	}
 	if lease != 0 {
@@ -79,18 +80,18 @@ func millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// Claim implements webchat.Revisions with one conditional PutItem.
-func (s *Store) Claim(ctx context.Context, orgID string, cur webchat.Revision, now, leaseUntil time.Time) (webchat.Revision, error) {
+// Claim implements revision.Store with one conditional PutItem.
+func (s *Store) Claim(ctx context.Context, orgID string, cur revision.Revision, now, leaseUntil time.Time) (revision.Revision, error) {
 	if err := settings.CheckKeys(orgID, ""); err != nil {
-		return webchat.Revision{}, err
+		return revision.Revision{}, err
 	}
-	next := webchat.Revision{Committed: cur.Committed, Claimed: cur.Committed + 1, LeaseUntil: leaseUntil.UTC().Truncate(time.Millisecond)}
+	next := revision.Revision{Committed: cur.Committed, Claimed: cur.Committed + 1, LeaseUntil: leaseUntil.UTC().Truncate(time.Millisecond)}
 	item := revisionKey(orgID)
 	item[attrCommitted] = num(next.Committed)
 	item[attrClaimed] = num(next.Claimed)
 	item[attrLeaseUntil] = num(millis(next.LeaseUntil))
 	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}
-	if cur == (webchat.Revision{}) {
+	if cur == (revision.Revision{}) {
 		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
 	} else {
 		// Still the revision the caller read, and no claim held at now (an expired one may
@@ -103,15 +104,15 @@ func (s *Store) Claim(ctx context.Context, orgID string, cur webchat.Revision, n
 	if _, err := s.client.PutItem(ctx, in); err != nil {
 		var failed *types.ConditionalCheckFailedException
 		if errors.As(err, &failed) {
-			return webchat.Revision{}, webchat.ErrChanged
+			return revision.Revision{}, revision.ErrChanged
 		}
-		return webchat.Revision{}, mapError(fmt.Sprintf("claim webchat revision of %s", orgID), err)
+		return revision.Revision{}, mapError(fmt.Sprintf("claim webchat revision of %s", orgID), err)
 	}
 	return next, nil
 }
 
-// Commit implements webchat.Revisions with one TransactWriteItems.
-func (s *Store) Commit(ctx context.Context, orgID string, claimed webchat.Revision, entry audit.Entry) error {
+// Commit implements revision.Store with one TransactWriteItems.
+func (s *Store) Commit(ctx context.Context, orgID string, claimed revision.Revision, entry audit.Entry) error {
 	if err := settings.CheckKeys(orgID, ""); err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (s *Store) Commit(ctx context.Context, orgID string, claimed webchat.Revisi
 		return fmt.Errorf("dynamo: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
 	if claimed.Claimed != claimed.Committed+1 {
-		return webchat.ErrChanged
+		return revision.ErrChanged
 	}
 	changes, err := json.Marshal(entry.Changes)
 	if err != nil {
@@ -146,7 +147,7 @@ func (s *Store) Commit(ctx context.Context, orgID string, claimed webchat.Revisi
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
 		aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return webchat.ErrChanged
+		return revision.ErrChanged
 	}
 	return mapError("commit webchat revision of "+orgID+" at "+strconv.FormatInt(claimed.Claimed, 10), err)
 }

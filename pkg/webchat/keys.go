@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convrs/admin/pkg/webchat/revision"
+
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
@@ -38,7 +40,7 @@ func SecretName(orgID string) string { return "orgs/" + orgID + "/webchat" }
 // Keys generates, rotates and revokes organisations' WebChat signing keys, and gives
 // verifiers the key set in effect. It is safe for concurrent use.
 type Keys struct {
-	revisions Revisions
+	revisions revision.Store
 	secrets   secrets.Store
 	now       func() time.Time
 
@@ -56,7 +58,7 @@ type cached struct {
 
 // NewKeys returns the keys of every organisation on revisions and secrets; now may be nil
 // for time.Now.
-func NewKeys(revisions Revisions, store secrets.Store, now func() time.Time) *Keys {
+func NewKeys(revisions revision.Store, store secrets.Store, now func() time.Time) *Keys {
 	if now == nil {
 		now = time.Now
 	}
@@ -86,7 +88,7 @@ type Issued struct {
 }
 
 // committed reads the revision and the document, and returns the set in effect.
-func (k *Keys) committed(ctx context.Context, orgID string) (Revision, Set, error) {
+func (k *Keys) committed(ctx context.Context, orgID string) (revision.Revision, Set, error) {
 	rev, err := k.revisions.Revision(ctx, orgID)
 	if err != nil || rev.Committed == 0 {
 		return rev, Set{}, err
@@ -219,7 +221,7 @@ func (k *Keys) change(ctx context.Context, orgID, action string, mutate func(cur
 		return err
 	}
 	claimed, err := k.revisions.Claim(ctx, orgID, rev, now, now.Add(Lease))
-	if errors.Is(err, ErrChanged) {
+	if errors.Is(err, revision.ErrChanged) {
 		return errInProgress
 	}
 	if err != nil {
@@ -261,7 +263,7 @@ func (k *Keys) change(ctx context.Context, orgID, action string, mutate func(cur
 	entry := audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: Area, Action: action,
 		Changes: changes, RequestID: httpx.RequestID(ctx)}
 	if err := k.revisions.Commit(wctx, orgID, claimed, entry); err != nil {
-		if errors.Is(err, ErrChanged) {
+		if errors.Is(err, revision.ErrChanged) {
 			return errInProgress
 		}
 		return err

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/webchat/revision"
+
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/filesecrets"
@@ -35,7 +37,7 @@ type fixture struct {
 	clock   *clock
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := bolt.OpenWith(filepath.Join(dir, "db"), bolt.Options{NoSync: true})
@@ -55,7 +57,7 @@ func (f *fixture) keys() *webchat.Keys { return webchat.NewKeys(f.store, f.secre
 
 var ctx = auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin@acme", OrgID: "acme", Role: auth.RoleAdmin})
 
-func sign(t *testing.T, kid, secret string, now time.Time) string {
+func sign(t testing.TB, kid, secret string, now time.Time) string {
 	t.Helper()
 	tok, err := token.Sign(token.Key{KID: kid, Secret: []byte(secret)}, map[string]any{"sub": "user-1", "exp": now.Add(time.Hour).Unix()})
 	if err != nil {
@@ -224,19 +226,19 @@ func TestVerifiersFollowChangesWithinASecond(t *testing.T) {
 // barrier holds every Revision read until n callers have read, so that n changes really
 // start from the same revision, whatever the scheduler does.
 type barrier struct {
-	webchat.Revisions
+	revision.Store
 	mu      sync.Mutex
 	waiting int
 	n       int
 	release chan struct{}
 }
 
-func newBarrier(r webchat.Revisions, n int) *barrier {
-	return &barrier{Revisions: r, n: n, release: make(chan struct{})}
+func newBarrier(r revision.Store, n int) *barrier {
+	return &barrier{Store: r, n: n, release: make(chan struct{})}
 }
 
-func (b *barrier) Revision(ctx context.Context, orgID string) (webchat.Revision, error) {
-	rev, err := b.Revisions.Revision(ctx, orgID)
+func (b *barrier) Revision(ctx context.Context, orgID string) (revision.Revision, error) {
+	rev, err := b.Store.Revision(ctx, orgID)
 	b.mu.Lock()
 	b.waiting++
 	if b.waiting == b.n {

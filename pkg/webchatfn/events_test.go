@@ -23,7 +23,7 @@ const (
 )
 
 // seedSampleKey gives org demo the samples' key, as a generate would (revision 1).
-func seedSampleKey(t *testing.T, d app.Deps) {
+func seedSampleKey(t testing.TB, d app.Deps) {
 	t.Helper()
 	ctx := context.Background()
 	now := apitest.EventEpoch
@@ -105,7 +105,7 @@ func TestSecretEvents(t *testing.T) {
 // Lambda entry point, with the samples' key seeded.
 func TestIdentifyEvents(t *testing.T) {
 	t.Parallel()
-	apitest.ReplayEvents(t, webchatfn.IdentifyFunction, seedSampleKey,
+	apitest.ReplayEvents(t, webchatfn.IdentifyFunction, func(t *testing.T, d app.Deps) { seedSampleKey(t, d) },
 		apitest.EventCase{File: "identify.json", Status: http.StatusOK, Check: func(t *testing.T, r *apitest.EventRun) {
 			apitest.WantFields(t, apitest.MustJSON(t, r.Body), map[string]any{"userId": "user-42", "name": "Ada Lovelace", "email": "ada@example.com"})
 		}},

@@ -3,6 +3,7 @@ package sso
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
@@ -174,17 +175,52 @@ func withoutPEMLines(text string) string {
 	return msgNotPEM
 }
 
-// isPrivateKey reports whether der is a private key in one of the encodings PEM files
-// carry (PKCS #8, PKCS #1 RSA, SEC 1 EC).
+// isPrivateKey reports whether der has the shape of a private key in one of the
+// encodings PEM files carry: PKCS #8 (SEQUENCE {INTEGER 0|1, AlgorithmIdentifier, OCTET
+// STRING, ...}), PKCS #1 RSA (SEQUENCE of at least nine INTEGERs, the first 0 or 1) or
+// SEC 1 EC (SEQUENCE {INTEGER 1, OCTET STRING, ...}). The shape is enough to refuse it
+// without quoting it back; the keys themselves are not parsed, which would validate an
+// RSA key (milliseconds of CPU for a pasted 4096-bit key) and link the private-key code
+// of every algorithm into the function for nothing. A certificate never has this shape:
+// it starts with a SEQUENCE, not an INTEGER.
 func isPrivateKey(der []byte) bool {
-	if _, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		return true
+	var outer asn1.RawValue
+	// Bytes after the SEQUENCE are allowed: crypto/x509's SEC 1 parser ignores them too.
+	if _, err := asn1.Unmarshal(der, &outer); err != nil || outer.Class != asn1.ClassUniversal || outer.Tag != asn1.TagSequence {
+		return false
 	}
-	if _, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return true
+	var elems []asn1.RawValue
+	for body := outer.Bytes; len(body) > 0; {
+		var e asn1.RawValue
+		rest, err := asn1.Unmarshal(body, &e)
+		if err != nil || len(elems) == 16 {
+			// Judge by the elements read so far: crypto/x509 does not read a SEC 1
+			// key's optional trailing elements when they are malformed either.
+			break
+		}
+		elems, body = append(elems, e), rest
 	}
-	_, err := x509.ParseECPrivateKey(der)
-	return err == nil
+	universal := func(i, tag int) bool {
+		return i < len(elems) && elems[i].Class == asn1.ClassUniversal && elems[i].Tag == tag && !elems[i].IsCompound
+	}
+	if !universal(0, asn1.TagInteger) || len(elems[0].Bytes) != 1 {
+		return false
+	}
+	version := elems[0].Bytes[0]
+	switch {
+	case version <= 1 && len(elems) >= 3 && elems[1].Tag == asn1.TagSequence && elems[1].IsCompound && universal(2, asn1.TagOctetString):
+		return true // PKCS #8 (version 1 is RFC 5958's OneAsymmetricKey)
+	case version == 1 && universal(1, asn1.TagOctetString):
+		return true // SEC 1 EC
+	case version <= 1 && len(elems) >= 9:
+		for i := range 9 {
+			if !universal(i, asn1.TagInteger) {
+				return false
+			}
+		}
+		return true // PKCS #1 RSA
+	}
+	return false
 }
 
 // severalBlocks explains a text of several PEM blocks.

@@ -222,3 +222,29 @@ func BenchmarkParseCertificateWorstCase(b *testing.B) {
 		}
 	}
 }
+
+// FuzzIsPrivateKey: every DER that crypto/x509 reads as a private key (PKCS #8, PKCS #1,
+// SEC 1) has the shape isPrivateKey refuses, so no key parsing is needed to refuse a key;
+// and no certificate has it.
+func FuzzIsPrivateKey(f *testing.F) {
+	for _, p := range keyPEMs(f) {
+		b, _ := pem.Decode([]byte(p))
+		f.Add(b.Bytes)
+	}
+	for _, p := range []string{certPEM(f, validSpec()), samplePEM, csrPEM(f)} {
+		b, _ := pem.Decode([]byte(p))
+		f.Add(b.Bytes)
+	}
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		_, e1 := x509.ParsePKCS8PrivateKey(der)
+		_, e2 := x509.ParsePKCS1PrivateKey(der)
+		_, e3 := x509.ParseECPrivateKey(der)
+		if (e1 == nil || e2 == nil || e3 == nil) && !sso.IsPrivateKey(der) {
+			t.Fatalf("crypto/x509 reads %x as a private key, isPrivateKey does not", der)
+		}
+		if _, err := x509.ParseCertificate(der); err == nil && sso.IsPrivateKey(der) {
+			t.Fatalf("a certificate has the shape of a private key: %x", der)
+		}
+	})
+}

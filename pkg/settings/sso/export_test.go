@@ -6,4 +6,5 @@ var (
 	NormalizePEM     = normalizePEM
 	MsgPrivateKey    = msgPrivateKey
 	MsgNotPEM        = msgNotPEM
+	IsPrivateKey     = isPrivateKey
 )

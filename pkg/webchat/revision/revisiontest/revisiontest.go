@@ -1,5 +1,5 @@
-// Package webchattest is the contract suite every webchat.Revisions adapter must pass.
-package webchattest
+// Package webchattest is the contract suite every revision.Store adapter must pass.
+package revisiontest
 
 import (
 	"context"
@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/webchat/revision"
+
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/problem"
-	"github.com/convrs/admin/pkg/webchat"
 )
 
 // Lister is what the suite needs to check that a commit stored its audit entry.
@@ -23,7 +24,7 @@ type Lister interface {
 
 // Store is an adapter under test: the revisions port and the audit log it writes to.
 type Store interface {
-	webchat.Revisions
+	revision.Store
 	Lister
 }
 
@@ -61,7 +62,7 @@ func entry(org, action string, at time.Time) audit.Entry {
 		Changes: []audit.Change{{Field: "current.kid", From: json.RawMessage(`null`), To: json.RawMessage(`"wk_1"`)}}}
 }
 
-func mustRevision(t *testing.T, s Store, org string) webchat.Revision {
+func mustRevision(t *testing.T, s Store, org string) revision.Revision {
 	t.Helper()
 	r, err := s.Revision(context.Background(), org)
 	if err != nil {
@@ -71,7 +72,7 @@ func mustRevision(t *testing.T, s Store, org string) webchat.Revision {
 }
 
 func testZero(t *testing.T, s Store) {
-	if r := mustRevision(t, s, newOrg()); r != (webchat.Revision{}) {
+	if r := mustRevision(t, s, newOrg()); r != (revision.Revision{}) {
 		t.Errorf("an org that never had keys: got %+v, want the zero revision", r)
 	}
 }
@@ -101,7 +102,7 @@ func testClaimCommit(t *testing.T, s Store) {
 
 func testCommitAudit(t *testing.T, s Store) {
 	ctx, org := context.Background(), newOrg()
-	claimed, err := s.Claim(ctx, org, webchat.Revision{}, base, base.Add(time.Minute))
+	claimed, err := s.Claim(ctx, org, revision.Revision{}, base, base.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func testCommitAudit(t *testing.T, s Store) {
 		t.Fatalf("audit after commit: %+v, %v", p.Items, err)
 	}
 	// A commit that fails writes no audit entry.
-	if err := s.Commit(ctx, org, claimed, entry(org, "again", base.Add(time.Second))); !errors.Is(err, webchat.ErrChanged) {
+	if err := s.Commit(ctx, org, claimed, entry(org, "again", base.Add(time.Second))); !errors.Is(err, revision.ErrChanged) {
 		t.Fatalf("second commit of the same claim: got %v, want ErrChanged", err)
 	}
 	if p, _ := s.ListAudit(ctx, org, audit.Query{}); len(p.Items) != 1 {
@@ -124,24 +125,24 @@ func testCommitAudit(t *testing.T, s Store) {
 
 func testStaleClaim(t *testing.T, s Store) {
 	ctx, org := context.Background(), newOrg()
-	claimed, _ := s.Claim(ctx, org, webchat.Revision{}, base, base.Add(time.Minute))
+	claimed, _ := s.Claim(ctx, org, revision.Revision{}, base, base.Add(time.Minute))
 	if err := s.Commit(ctx, org, claimed, entry(org, "generate", base)); err != nil {
 		t.Fatal(err)
 	}
 	// A caller that read the zero revision before the commit cannot claim.
-	if _, err := s.Claim(ctx, org, webchat.Revision{}, base.Add(time.Second), base.Add(time.Minute)); !errors.Is(err, webchat.ErrChanged) {
+	if _, err := s.Claim(ctx, org, revision.Revision{}, base.Add(time.Second), base.Add(time.Minute)); !errors.Is(err, revision.ErrChanged) {
 		t.Errorf("claim from a stale revision: got %v, want ErrChanged", err)
 	}
 }
 
 func testLease(t *testing.T, s Store) {
 	ctx, org := context.Background(), newOrg()
-	held, err := s.Claim(ctx, org, webchat.Revision{}, base, base.Add(30*time.Second))
+	held, err := s.Claim(ctx, org, revision.Revision{}, base, base.Add(30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another caller reads the held claim and tries to take it before the lease ends.
-	if _, err := s.Claim(ctx, org, held, base.Add(29*time.Second), base.Add(59*time.Second)); !errors.Is(err, webchat.ErrChanged) {
+	if _, err := s.Claim(ctx, org, held, base.Add(29*time.Second), base.Add(59*time.Second)); !errors.Is(err, revision.ErrChanged) {
 		t.Errorf("claim while another is held: got %v, want ErrChanged", err)
 	}
 	// After the lease, the claim is taken over.
@@ -156,13 +157,13 @@ func testLease(t *testing.T, s Store) {
 
 func testTakeOver(t *testing.T, s Store) {
 	ctx, org := context.Background(), newOrg()
-	held, _ := s.Claim(ctx, org, webchat.Revision{}, base, base.Add(30*time.Second))
+	held, _ := s.Claim(ctx, org, revision.Revision{}, base, base.Add(30*time.Second))
 	over, err := s.Claim(ctx, org, held, base.Add(31*time.Second), base.Add(61*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The first holder comes back after its lease: its commit must not land.
-	if err := s.Commit(ctx, org, held, entry(org, "late", base.Add(32*time.Second))); !errors.Is(err, webchat.ErrChanged) {
+	if err := s.Commit(ctx, org, held, entry(org, "late", base.Add(32*time.Second))); !errors.Is(err, revision.ErrChanged) {
 		t.Errorf("commit of a claim taken over: got %v, want ErrChanged", err)
 	}
 	if err := s.Commit(ctx, org, over, entry(org, "generate", base.Add(33*time.Second))); err != nil {
@@ -177,7 +178,7 @@ func testConcurrent(t *testing.T, s Store) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = s.Claim(ctx, org, webchat.Revision{}, base, base.Add(time.Minute))
+			_, errs[i] = s.Claim(ctx, org, revision.Revision{}, base, base.Add(time.Minute))
 		})
 	}
 	wg.Wait()
@@ -186,7 +187,7 @@ func testConcurrent(t *testing.T, s Store) {
 		switch {
 		case err == nil:
 			won++
-		case errors.Is(err, webchat.ErrChanged):
+		case errors.Is(err, revision.ErrChanged):
 		default:
 			t.Errorf("concurrent claim: %v", err)
 		}
@@ -202,7 +203,7 @@ func testMalformed(t *testing.T, s Store) {
 		if _, err := s.Revision(ctx, bad); !problem.Is(err, problem.NotFound) {
 			t.Errorf("Revision(%q): got %v, want NotFound", bad, err)
 		}
-		if _, err := s.Claim(ctx, bad, webchat.Revision{}, base, base.Add(time.Minute)); err == nil {
+		if _, err := s.Claim(ctx, bad, revision.Revision{}, base, base.Add(time.Minute)); err == nil {
 			t.Errorf("Claim(%q): accepted", bad)
 		}
 	}

@@ -1,8 +1,8 @@
-// Package webchat is the domain of an organisation's WebChat signing keys: the key-set
-// document kept in a secret store, the revision that serialises changes to it and tells
-// verifiers when to re-read it, and the rules of generating, rotating (with a 48-hour
-// grace period for the previous key) and revoking keys. Token verification is in
-// package webchat/token; the HTTP routes are in package webchatfn.
+// Package revision is the port of the WebChat key-set revision items: the revision that
+// serialises changes to an organisation's key set and tells verifiers when to re-read it
+// (package webchat holds the keys and their rules). It is a package of its own, with no
+// token or JWT code, so that the adapters (dynamo, bolt) and app.Deps that name it do not
+// link the token check into every function.
 //
 // Item layout in the single table (see package dynamo):
 //
@@ -10,7 +10,7 @@
 //	  committed  N  the revision verifiers use (absent item: 0, the org has no keys)
 //	  claimed    N  equal to committed, or committed+1 while a change is in progress
 //	  leaseUntil N  when a change in progress is considered abandoned (Unix milliseconds)
-package webchat
+package revision
 
 import (
 	"context"
@@ -41,10 +41,10 @@ func (r Revision) InProgress(now time.Time) bool {
 // caller read (another change claimed or committed in between): nothing was written.
 var ErrChanged = errors.New("webchat: the key set is being changed by someone else")
 
-// Revisions is the port of the key-set revision items. Both adapters (dynamo, bolt) pass
-// the contract suite in package webchattest. Every method refuses an organisation id
+// Store is the port of the key-set revision items. Both adapters (dynamo, bolt) pass
+// the contract suite in package revisiontest. Every method refuses an organisation id
 // that is not valid (package ids) with a problem.NotFound error.
-type Revisions interface {
+type Store interface {
 	// Revision returns the stored revision, strongly consistent; the zero Revision when
 	// the organisation never had keys.
 	Revision(ctx context.Context, orgID string) (Revision, error)

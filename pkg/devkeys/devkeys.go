@@ -1,4 +1,8 @@
-package auth
+// Package devkeys mints and verifies the local development bearer tokens (RS256, a key
+// kept in the data folder): cmd/local and the API tests use it. Lambda functions never
+// link it: in AWS the API Gateway JWT authorizer verifies tokens and auth.Claims reads
+// what it passed.
+package devkeys
 
 import (
 	"crypto/rand"
@@ -15,25 +19,25 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/problem"
 )
 
 // Dev token issuer and audience; the deployed API uses the template's parameters instead.
 const (
-	DevIssuer   = "convrs-local"
-	DevAudience = "convrs-admin"
+	Issuer      = "convrs-local"
+	Audience    = "convrs-admin"
 	devKeyFile  = "dev-signing-key.pem"
 	maxTokenLen = 8 << 10
 )
 
-// DevKeys verifies and mints RS256 bearer tokens with the local development key. It is
-// only used by cmd/local; Lambda functions use Claims.
-type DevKeys struct {
+// Keys verifies and mints RS256 bearer tokens with the local development key.
+type Keys struct {
 	key *rsa.PrivateKey
 	now func() time.Time
 }
 
-var _ Authenticator = (*DevKeys)(nil)
+var _ auth.Authenticator = (*Keys)(nil)
 
 type devClaims struct {
 	OrgID       string `json:"org_id"`
@@ -42,10 +46,10 @@ type devClaims struct {
 	jwt.RegisteredClaims
 }
 
-// LoadOrCreateDevKeys reads the dev signing key from dir, creating dir (0700) and a new
+// LoadOrCreate reads the dev signing key from dir, creating dir (0700) and a new
 // 2048-bit key (0600) on first use. It returns an error when the key file exists but
 // cannot be read or parsed, or when it cannot be written.
-func LoadOrCreateDevKeys(dir string) (*DevKeys, error) {
+func LoadOrCreate(dir string) (*Keys, error) {
 	path := filepath.Join(dir, devKeyFile)
 	data, err := os.ReadFile(path)
 	switch {
@@ -62,7 +66,7 @@ func LoadOrCreateDevKeys(dir string) (*DevKeys, error) {
 		if !ok {
 			return nil, fmt.Errorf("dev key %s: not an RSA key", path)
 		}
-		return &DevKeys{key: rk, now: time.Now}, nil
+		return &Keys{key: rk, now: time.Now}, nil
 	case errors.Is(err, os.ErrNotExist):
 	default:
 		return nil, fmt.Errorf("dev key: %w", err)
@@ -86,26 +90,26 @@ func LoadOrCreateDevKeys(dir string) (*DevKeys, error) {
 	if err := os.Link(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateDevKeys(dir)
+			return LoadOrCreate(dir)
 		}
 		return nil, fmt.Errorf("dev key: %w", err)
 	}
 	_ = os.Remove(tmp)
-	return &DevKeys{key: rk, now: time.Now}, nil
+	return &Keys{key: rk, now: time.Now}, nil
 }
 
-// NewDevKeys wraps an existing key; now may be nil for time.Now.
-func NewDevKeys(key *rsa.PrivateKey, now func() time.Time) *DevKeys {
+// New wraps an existing key; now may be nil for time.Now.
+func New(key *rsa.PrivateKey, now func() time.Time) *Keys {
 	if now == nil {
 		now = time.Now
 	}
-	return &DevKeys{key: key, now: now}
+	return &Keys{key: key, now: now}
 }
 
 // Mint signs a token for p valid for ttl. It returns an error when p lacks a subject,
 // organisation or role, or ttl is not positive.
-func (k *DevKeys) Mint(p Principal, ttl time.Duration) (string, error) {
-	if _, err := fromClaims(p.Subject, p.OrgID, p.Role, ""); err != nil || ttl <= 0 {
+func (k *Keys) Mint(p auth.Principal, ttl time.Duration) (string, error) {
+	if _, err := auth.FromClaims(p.Subject, p.OrgID, p.Role, ""); err != nil || ttl <= 0 {
 		return "", errors.New("a token needs sub, org, role and a positive ttl")
 	}
 	now := k.now()
@@ -114,9 +118,9 @@ func (k *DevKeys) Mint(p Principal, ttl time.Duration) (string, error) {
 		Role:        p.Role,
 		Permissions: strings.Join(p.Permissions, " "),
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    DevIssuer,
+			Issuer:    Issuer,
 			Subject:   p.Subject,
-			Audience:  jwt.ClaimStrings{DevAudience},
+			Audience:  jwt.ClaimStrings{Audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
@@ -127,25 +131,25 @@ func (k *DevKeys) Mint(p Principal, ttl time.Duration) (string, error) {
 
 // Authenticate verifies the bearer token: RS256 only, signed by the dev key, right issuer
 // and audience, not expired. Any failure is problem.Unauthenticated.
-func (k *DevKeys) Authenticate(r *http.Request) (Principal, error) {
+func (k *Keys) Authenticate(r *http.Request) (auth.Principal, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > maxTokenLen {
-		return Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
+		return auth.Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
 	}
 	var c devClaims
 	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &c, func(*jwt.Token) (any, error) {
 		return &k.key.PublicKey, nil
 	},
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
-		jwt.WithIssuer(DevIssuer),
-		jwt.WithAudience(DevAudience),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(k.now),
 		jwt.WithLeeway(30*time.Second),
 	)
 	if err != nil {
-		return Principal{}, problem.Wrap(problem.Unauthenticated, err, "missing or invalid bearer token")
+		return auth.Principal{}, problem.Wrap(problem.Unauthenticated, err, "missing or invalid bearer token")
 	}
-	return fromClaims(c.Subject, c.OrgID, c.Role, c.Permissions)
+	return auth.FromClaims(c.Subject, c.OrgID, c.Role, c.Permissions)
 }
