@@ -185,7 +185,8 @@ func FuzzParseCertificate(f *testing.F) {
 }
 
 // Parsing and checking a typical certificate: what every write does once and every read
-// of a changed certificate does once.
+// of a changed certificate does once (the whole validation of the document), beside the
+// floor, a bare pem.Decode and x509.ParseCertificate of the same text.
 func BenchmarkParseCertificate(b *testing.B) {
 	rsaSpec := validSpec()
 	rsaSpec.rsa = true
@@ -205,6 +206,17 @@ func BenchmarkParseCertificate(b *testing.B) {
 				s := sso.Defaults()
 				s.SAML.Certificate = sso.TrimCertificate(bc.pem)
 				if err := s.ValidateAt(testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// The floor: encoding/pem and crypto/x509 alone on the same text.
+		b.Run(bc.name+"/bare", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.pem)))
+			for b.Loop() {
+				blk, _ := pem.Decode([]byte(bc.pem))
+				if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
 					b.Fatal(err)
 				}
 			}
