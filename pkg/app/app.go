@@ -16,8 +16,11 @@ import (
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/blob"
+	"github.com/convrs/admin/pkg/bus"
+	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -31,6 +34,13 @@ type Deps struct {
 	// to them and tells verifiers when to read them again.
 	Secrets   secrets.Store
 	Revisions revision.Store
+	// Chats keeps chats, transcripts and agent states built from the chat events.
+	Chats chats.Store
+	// Bus publishes the product's events (source convrs.admin).
+	Bus bus.Publisher
+	// Mail sends email from MailFrom, the configured, verified sender.
+	Mail     mail.Mailer
+	MailFrom string
 	// BaseURL is the deployment's public base URL (no trailing slash), for absolute URLs
 	// the product publishes.
 	BaseURL string
@@ -51,6 +61,13 @@ type Needs struct {
 	// KeySets is how the function uses organisations' WebChat key sets: Read (verifying
 	// tokens) or Write (generating, rotating, revoking keys; every change audited).
 	KeySets Access
+	// Chats is how the function uses the chat records: Read (the read API) or Write
+	// (the chat events and the sweeps).
+	Chats Access
+	// Events means the function publishes events (source convrs.admin).
+	Events bool
+	// Mail means the function sends email.
+	Mail bool
 }
 
 // Access says how a function uses a port.
@@ -64,12 +81,14 @@ const (
 )
 
 // Table reports whether the function uses the DynamoDB table.
-func (n Needs) Table() bool { return len(n.Settings) > 0 || n.AuditLog || n.KeySets != NoAccess }
+func (n Needs) Table() bool {
+	return len(n.Settings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess
+}
 
 // Config is the configuration the function needs from its environment.
 func (n Needs) Config() config.Needs {
 	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog, PublicBaseURL: n.BaseURL,
-		WebchatSecretPrefix: n.KeySets != NoAccess}
+		WebchatSecretPrefix: n.KeySets != NoAccess, EventBus: n.Events, MailFrom: n.Mail}
 }
 
 // Missing names the ports of d the needs require but d lacks ("" when none), so that a
@@ -84,6 +103,15 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.KeySets != NoAccess && d.Secrets == nil {
 		out = append(out, "secret store")
+	}
+	if n.Chats != NoAccess && d.Chats == nil {
+		out = append(out, "chat store")
+	}
+	if n.Events && d.Bus == nil {
+		out = append(out, "event bus")
+	}
+	if n.Mail && (d.Mail == nil || d.MailFrom == "") {
+		out = append(out, "mailer and sender address")
 	}
 	if n.Logos && d.Blobs == nil {
 		out = append(out, "logo blob store")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"strings"
@@ -26,6 +27,10 @@ const (
 	// EnvWebchatSecretPrefix names the Secrets Manager secrets of the WebChat key sets:
 	// <prefix>orgs/<orgId>/webchat.
 	EnvWebchatSecretPrefix = "WEBCHAT_SECRET_PREFIX"
+	// EnvEventBusName names the EventBridge bus the product's events go to.
+	EnvEventBusName = "EVENT_BUS_NAME"
+	// EnvMailFrom is the verified sender address of the email the product sends.
+	EnvMailFrom = "MAIL_FROM"
 )
 
 // Config is a function's configuration.
@@ -41,11 +46,15 @@ type Config struct {
 	PublicBaseURL string
 	// WebchatSecretPrefix starts the name of every WebChat key-set secret.
 	WebchatSecretPrefix string
+	// EventBusName is the EventBridge bus the product's events go to.
+	EventBusName string
+	// MailFrom is the verified sender of the product's email ("Name <addr>" or "addr").
+	MailFrom string
 }
 
 // Needs says which variables a function requires.
 type Needs struct {
-	Table, LogoBucket, AuditCursorKey, PublicBaseURL, WebchatSecretPrefix bool
+	Table, LogoBucket, AuditCursorKey, PublicBaseURL, WebchatSecretPrefix, EventBus, MailFrom bool
 }
 
 // Load reads the configuration through getenv (os.Getenv when nil) and returns an error
@@ -81,6 +90,17 @@ func Load(n Needs, getenv func(string) string) (Config, error) {
 	c.WebchatSecretPrefix = getenv(EnvWebchatSecretPrefix)
 	if n.WebchatSecretPrefix && c.WebchatSecretPrefix == "" {
 		errs = append(errs, fmt.Errorf("%s must name the prefix of the WebChat key-set secrets", EnvWebchatSecretPrefix))
+	}
+	c.EventBusName = strings.TrimSpace(getenv(EnvEventBusName))
+	if n.EventBus && c.EventBusName == "" {
+		errs = append(errs, fmt.Errorf("%s must name the EventBridge bus the events go to", EnvEventBusName))
+	}
+	if v := strings.TrimSpace(getenv(EnvMailFrom)); v != "" || n.MailFrom {
+		if a, err := mail.ParseAddress(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s must be the verified sender address (\"Name <addr>\" or \"addr\"), not %q", EnvMailFrom, v))
+		} else {
+			c.MailFrom = a.String()
+		}
 	}
 	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
