@@ -52,8 +52,14 @@ type Needs struct {
 	// Settings lists the settings areas whose documents the function reads and writes;
 	// every write adds an audit entry.
 	Settings []string
+	// ReadSettings lists settings areas the function only reads (the rules of the chat
+	// events and sweeps follow chat-handling and office-hours).
+	ReadSettings []string
 	// AuditLog means the function lists organisations' audit logs (and signs cursors).
 	AuditLog bool
+	// Cursors means the function signs list cursors (with the audit cursor key) for
+	// lists other than the audit log.
+	Cursors bool
 	// Logos means the function keeps organisation logos in the logo bucket.
 	Logos bool
 	// BaseURL means the function publishes absolute URLs of the deployment.
@@ -64,6 +70,9 @@ type Needs struct {
 	// Chats is how the function uses the chat records: Read (the read API) or Write
 	// (the chat events and the sweeps).
 	Chats Access
+	// ChatReports means the function keeps the missed-chat report markers (which make
+	// each report go out at most once).
+	ChatReports bool
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -82,12 +91,12 @@ const (
 
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
-	return len(n.Settings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess
+	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports
 }
 
 // Config is the configuration the function needs from its environment.
 func (n Needs) Config() config.Needs {
-	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog, PublicBaseURL: n.BaseURL,
+	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog || n.Cursors, PublicBaseURL: n.BaseURL,
 		WebchatSecretPrefix: n.KeySets != NoAccess, EventBus: n.Events, MailFrom: n.Mail}
 }
 
@@ -95,7 +104,7 @@ func (n Needs) Config() config.Needs {
 // function refuses to start rather than answer 500 later.
 func (n Needs) Missing(d Deps) []string {
 	var out []string
-	if (len(n.Settings) > 0 || n.AuditLog) && d.Settings == nil {
+	if (len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog) && d.Settings == nil {
 		out = append(out, "settings store")
 	}
 	if n.KeySets != NoAccess && d.Revisions == nil {
@@ -104,7 +113,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.KeySets != NoAccess && d.Secrets == nil {
 		out = append(out, "secret store")
 	}
-	if n.Chats != NoAccess && d.Chats == nil {
+	if (n.Chats != NoAccess || n.ChatReports) && d.Chats == nil {
 		out = append(out, "chat store")
 	}
 	if n.Events && d.Bus == nil {
@@ -116,7 +125,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.Logos && d.Blobs == nil {
 		out = append(out, "logo blob store")
 	}
-	if n.AuditLog && !d.Cursors.Ready() {
+	if (n.AuditLog || n.Cursors) && !d.Cursors.Ready() {
 		out = append(out, "audit cursor key")
 	}
 	if n.BaseURL && d.BaseURL == "" {
@@ -138,8 +147,12 @@ type Function struct {
 	// template's logical id is its CamelCase form plus "Function").
 	Name  string
 	Needs Needs
-	// HTTP mounts the function's routes.
+	// HTTP mounts the function's routes (functions invoked by API Gateway).
 	HTTP func(api *httpx.API, d Deps)
+	// Events makes the function an EventBridge consumer; Sweep a scheduled sweep. A
+	// function has exactly one of HTTP, Events and Sweep.
+	Events *Consumer
+	Sweep  *Sweep
 	// Widget publishes the function on the widget API instead of the admin API: public
 	// routes called by the chat widget from customers' sites, open to any origin and
 	// throttled. (An HTTP API has one CORS configuration for all its routes.)

@@ -186,6 +186,43 @@ func (c Cursors) Decode(orgID, area, cursor string) (string, error) {
 	return string(id), nil
 }
 
+// MaxPositionLen bounds a list position a cursor carries (Seal), in bytes.
+const MaxPositionLen = 256
+
+// Seal makes the cursor of a list position other than an audit id (such as a chat list's
+// store position) for the list scope of an organisation: the position, readable, and an
+// HMAC over organisation, scope and position, so that a client can neither forge nor
+// move one to another list. Scopes of other lists must contain a "/" ("chats/open"),
+// which no audit area name does.
+func (c Cursors) Seal(orgID, scope, position string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(position)) + "." +
+		base64.RawURLEncoding.EncodeToString(c.mac(orgID, scope, position))
+}
+
+// Open returns the position a cursor made by Seal carries. A cursor that was altered,
+// made without the key, or issued for another organisation or scope is
+// problem.BadRequest.
+func (c Cursors) Open(orgID, scope, cursor string) (string, error) {
+	bad := &problem.Error{Code: problem.BadRequest, Message: "invalid query",
+		Fields: []problem.FieldError{{Field: "cursor", Message: "is not a cursor of this listing"}}}
+	if len(c.key) == 0 {
+		return "", errors.New("audit: cursors used without a key")
+	}
+	posPart, macPart, ok := strings.Cut(cursor, ".")
+	if !ok || len(cursor) > 2*MaxPositionLen || strings.ContainsFunc(cursor, notBase64URL) {
+		return "", bad
+	}
+	pos, err1 := base64.RawURLEncoding.Strict().DecodeString(posPart)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(macPart)
+	if err1 != nil || err2 != nil || len(pos) == 0 || len(pos) > MaxPositionLen {
+		return "", bad
+	}
+	if !hmac.Equal(mac, c.mac(orgID, scope, string(pos))) {
+		return "", bad
+	}
+	return string(pos), nil
+}
+
 // notBase64URL reports whether r is outside the unpadded base64url alphabet and the "."
 // between a cursor's parts (the decoder itself skips newlines, which would give one cursor
 // several spellings).

@@ -154,9 +154,13 @@ func parseList(v string) ([]string, error) {
 // such as GET /v1/me); otherwise the caller's organisation must be the path's and its role
 // one of Roles (an empty Roles list means any role of the organisation).
 type Policy struct {
-	Roles  []string
-	public bool
-	anyOrg bool
+	Roles []string
+	// Permission, when set, is the permission the caller's role must have (API.md
+	// "Permissions and roles"; the predefined roles' permissions until custom roles
+	// exist).
+	Permission string
+	public     bool
+	anyOrg     bool
 }
 
 // AnyRole allows every authenticated member of the path's organisation.
@@ -173,6 +177,9 @@ var Authenticated = Policy{anyOrg: true}
 // Roles allows only the listed roles.
 func Roles(roles ...string) Policy { return Policy{Roles: roles} }
 
+// Permission allows the members of the path's organisation whose role has perm.
+func Permission(perm string) Policy { return Policy{Permission: perm} }
+
 // IsPublic reports whether the route needs no token.
 func (pol Policy) IsPublic() bool { return pol.public }
 
@@ -183,6 +190,8 @@ func (pol Policy) String() string {
 		return "public"
 	case pol.anyOrg:
 		return "authenticated"
+	case pol.Permission != "":
+		return "permission " + pol.Permission
 	case len(pol.Roles) == 0:
 		return "any role of the organisation"
 	}
@@ -202,6 +211,11 @@ func (pol Policy) Authorize(p Principal, orgID string) error {
 	}
 	if len(pol.Roles) > 0 && !slices.Contains(pol.Roles, p.Role) {
 		return problem.New(problem.Forbidden, "role %q may not do this", p.Role)
+	}
+	if pol.Permission != "" {
+		if perms, _ := PredefinedPermissions(p.Role); !slices.Contains(perms, pol.Permission) {
+			return problem.New(problem.Forbidden, "role %q lacks the %s permission", p.Role, pol.Permission)
+		}
 	}
 	return nil
 }

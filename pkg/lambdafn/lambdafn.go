@@ -85,20 +85,37 @@ func misconfigured(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRe
 // Build is everything a function's main does before lambda.Start: read and validate the
 // configuration through getenv (os.Getenv when nil), build the AWS clients once per cold
 // start, attach the extra adapters, check that every port the function needs is there,
-// and wrap the routes. Errors name every variable or port that is missing.
-func Build(f app.Function, getenv func(string) string, extra ...Adapter) (HTTPEntry, *slog.Logger, error) {
+// and make the entry point of its kind: an HTTPEntry (API Gateway), an EventEntry
+// (EventBridge rule) or a SweepEntry (EventBridge Scheduler). Errors name every variable
+// or port that is missing.
+func Build(f app.Function, getenv func(string) string, extra ...Adapter) (handler any, log *slog.Logger, err error) {
+	d, log, err := deps(f, getenv, extra...)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch f.Kind() {
+	case app.KindEvent:
+		return EventEntryPoint(f, d, log), log, nil
+	case app.KindSweep:
+		return SweepEntryPoint(f, d, log), log, nil
+	}
+	return EntryPoint(f, d, log), log, nil
+}
+
+// deps builds the function's ports and logger from its configuration and adapters.
+func deps(f app.Function, getenv func(string) string, extra ...Adapter) (app.Deps, *slog.Logger, error) {
 	cfg, err := config.Load(f.Needs.Config(), getenv)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: configuration: %w", f.Name, err)
+		return app.Deps{}, nil, fmt.Errorf("%s: configuration: %w", f.Name, err)
 	}
 	ac, err := AWSConfig(getenv)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
+		return app.Deps{}, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
 	}
 	d := app.Deps{Now: time.Now, BaseURL: cfg.PublicBaseURL}
-	if f.Needs.AuditLog {
+	if f.Needs.Config().AuditCursorKey {
 		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			return app.Deps{}, nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 	}
 	var errs []error
@@ -106,13 +123,12 @@ func Build(f app.Function, getenv func(string) string, extra ...Adapter) (HTTPEn
 		errs = append(errs, add(ac, cfg, &d))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+		return app.Deps{}, nil, fmt.Errorf("%s: %w", f.Name, err)
 	}
 	if missing := f.Needs.Missing(d); len(missing) > 0 {
-		return nil, nil, fmt.Errorf("%s: needs %s, which main did not provide", f.Name, strings.Join(missing, ", "))
+		return app.Deps{}, nil, fmt.Errorf("%s: needs %s, which main did not provide", f.Name, strings.Join(missing, ", "))
 	}
-	log := Logger(os.Stdout, cfg.LogLevel)
-	return EntryPoint(f, d, log), log, nil
+	return d, Logger(os.Stdout, cfg.LogLevel), nil
 }
 
 // Start builds the function and serves it with lambda.Start. When the function cannot

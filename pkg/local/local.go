@@ -52,7 +52,9 @@ var Functions = []app.Function{
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d app.Deps) {
 	for _, f := range Functions {
-		f.HTTP(api, d)
+		if f.HTTP != nil {
+			f.HTTP(api, d)
+		}
 	}
 }
 
@@ -137,6 +139,9 @@ func WidgetPaths() []string {
 			continue
 		}
 		api := httpx.New(nil, nil)
+		if f.HTTP == nil {
+			continue
+		}
 		f.HTTP(api, app.Deps{Now: time.Now})
 		for _, r := range api.Routes() {
 			out = append(out, r.Pattern)
