@@ -37,7 +37,9 @@ var AutoCloseFunction = app.Function{Name: AutoCloseSweep,
 	Needs: app.Needs{Chats: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}},
 	Sweep: &app.Sweep{Schedule: Schedule, Run: func(d app.Deps) func(context.Context) (app.SweepResult, error) {
 		s := newService(d)
-		return func(ctx context.Context) (app.SweepResult, error) { return s.sweep(ctx, AutoCloseSweep, s.autoCloseOrg) }
+		return func(ctx context.Context) (app.SweepResult, error) {
+			return s.sweep(ctx, AutoCloseSweep, s.autoCloseOrg)
+		}
 	}}}
 
 // QueueMoveFunction queues the unanswered chats of agents who have not logged in for
@@ -46,7 +48,9 @@ var QueueMoveFunction = app.Function{Name: QueueMoveSweep,
 	Needs: app.Needs{Chats: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}},
 	Sweep: &app.Sweep{Schedule: Schedule, Run: func(d app.Deps) func(context.Context) (app.SweepResult, error) {
 		s := newService(d)
-		return func(ctx context.Context) (app.SweepResult, error) { return s.sweep(ctx, QueueMoveSweep, s.queueMoveOrg) }
+		return func(ctx context.Context) (app.SweepResult, error) {
+			return s.sweep(ctx, QueueMoveSweep, s.queueMoveOrg)
+		}
 	}}}
 
 // errStop ends a run that reached its stopping time; the position is saved.
@@ -66,7 +70,9 @@ func (r *run) stop(ctx context.Context) bool {
 
 // stopMargin is the time kept before the invocation's deadline to save the position and
 // answer: a tenth of the run's time, between 1 and 10 seconds.
-func stopMargin(left time.Duration) time.Duration { return min(max(left/10, time.Second), 10*time.Second) }
+func stopMargin(left time.Duration) time.Duration {
+	return min(max(left/10, time.Second), 10*time.Second)
+}
 
 // position is where a sweep stopped: the organisations page (the Orgs position it was
 // read from), the organisation, and the position among its candidates.
