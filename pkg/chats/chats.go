@@ -73,6 +73,9 @@ type Chat struct {
 	// AgentID is the agent the chat is allocated to (open chats); "" when queued. A
 	// closed chat keeps the agent it had.
 	AgentID string `json:"agentId,omitempty"`
+	// AgentAt is when AgentID was last set or cleared (an allocation, a reallocation, a
+	// queue move): of two allocations that arrive late, the later one names the agent.
+	AgentAt time.Time `json:"agentAt"`
 	// StartedAt is zero until "Chat Started" is seen.
 	StartedAt time.Time `json:"startedAt"`
 	// StatusAt is when the chat entered its status: the time of the event that set it.

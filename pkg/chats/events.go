@@ -136,6 +136,9 @@ func Parse(dt string, detail []byte, now time.Time) (In, error) {
 	if len(detail) > maxEventDetail {
 		return In{}, malformed("the detail is %d bytes, more than %d", len(detail), maxEventDetail)
 	}
+	if !utf8.Valid(detail) {
+		return In{}, malformed("the detail is not valid UTF-8")
+	}
 	in := In{DetailType: dt}
 	var err error
 	switch dt {
@@ -150,9 +153,6 @@ func Parse(dt string, detail []byte, now time.Time) (In, error) {
 		var d MessageDetail
 		if err = decode(detail, &d); err == nil {
 			err = errors.Join(chatIDs(d.OrgID, d.ChatID), id("messageId", d.MessageID), checkTime("sentAt", d.SentAt, now), checkSender(d))
-			if !utf8.ValidString(d.Text) {
-				err = errors.Join(err, malformed("text is not valid UTF-8"))
-			}
 		}
 		in.OrgID, in.ChatID, in.AgentID, in.At, in.Message = d.OrgID, d.ChatID, d.AgentID, d.SentAt, &d
 	case ChatAllocated:
@@ -203,7 +203,10 @@ func Parse(dt string, detail []byte, now time.Time) (In, error) {
 func decode(detail []byte, dst any) error {
 	if err := httpx.Unmarshal(detail, dst); err != nil {
 		var pe *problem.Error
+		var te *time.ParseError
 		switch {
+		case errors.As(err, &te):
+			return malformed("a time is not in RFC 3339 form (2026-11-20T10:00:00Z): %q", clip(te.Value))
 		case errors.As(err, &pe) && len(pe.Fields) > 0:
 			return malformed("%s: %s", pe.Fields[0].Field, pe.Fields[0].Message)
 		case errors.As(err, &pe):

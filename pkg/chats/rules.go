@@ -90,13 +90,21 @@ func ApplyToChat(c Chat, in In) (Chat, *Message, bool) {
 		c.Messages++
 		return c, &m, true
 	case in.Allocated != nil:
+		if Final(c.Status) {
+			// A late allocation of a closed or missed chat still says who had it.
+			if in.At.After(c.StatusAt) || !in.At.After(c.AgentAt) || c.AgentID == in.AgentID {
+				return c, nil, false
+			}
+			c.AgentID, c.AgentAt = in.AgentID, in.At
+			return c, nil, true
+		}
 		if c.Status == StatusOpen && c.AgentID == in.AgentID {
 			return c, nil, false // allocated to this agent already
 		}
 		if !setStatus(&c, StatusOpen, in.At) {
 			return c, nil, false
 		}
-		c.AgentID = in.AgentID
+		c.AgentID, c.AgentAt = in.AgentID, in.At
 		return c, nil, true
 	case in.Closed != nil:
 		if !setStatus(&c, StatusClosed, in.At) {
@@ -198,6 +206,7 @@ func MoveToQueue(c Chat, reason string, now time.Time) (Chat, bus.Event, bool) {
 	now = now.UTC()
 	from := c.AgentID
 	c.Status, c.StatusAt, c.AgentID = StatusQueued, later(c.StatusAt, now), ""
+	c.AgentAt = c.StatusAt
 	ev, err := bus.New(EventID(ChatMovedToQueue, c.OrgID, c.ChatID, c.StatusAt), ChatMovedToQueue, c.StatusAt, map[string]any{
 		"orgId": c.OrgID, "chatId": c.ChatID, "fromAgentId": from, "reason": reason, "at": c.StatusAt})
 	if err != nil {
@@ -213,7 +222,7 @@ func Reallocate(c Chat, to string, at time.Time) (Chat, bus.Event, bool) {
 	}
 	at = later(c.StatusAt, at.UTC())
 	from := c.AgentID
-	c.AgentID, c.StatusAt = to, at
+	c.AgentID, c.StatusAt, c.AgentAt = to, at, at
 	ev, err := bus.New(EventID(ChatReallocated, c.OrgID, c.ChatID, at), ChatReallocated, at, map[string]any{
 		"orgId": c.OrgID, "chatId": c.ChatID, "fromAgentId": from, "toAgentId": to, "at": at})
 	if err != nil {
