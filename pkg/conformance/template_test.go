@@ -319,6 +319,8 @@ func TestTemplateMatchesCode(t *testing.T) {
 				t.Errorf("Architectures must be [arm64], the Makefile builds GOARCH=arm64")
 			}
 
+			checkTriggers(t, tpl, id, f)
+
 			// Routes: the template's HttpApi events are exactly the routes the code serves.
 			got := routeSet{}
 			for _, ev := range entries(tpl.prop(id, "Events")) {
@@ -710,5 +712,75 @@ func checkBucket(t *testing.T, tpl cfn) {
 	}
 	if !tls {
 		t.Errorf("%s: no bucket policy denies requests without TLS (aws:SecureTransport false)", id)
+	}
+}
+
+// checkTriggers checks what invokes a function against its kind: an HTTP function only
+// HttpApi events; an event function exactly one EventBridgeRule whose pattern is its
+// Consumer's source and detail-types, with a retry policy and a dead-letter queue, and
+// the function's own asynchronous-invocation retries and failure destination; a sweep
+// exactly one ScheduleV2 on its Sweep's expression, with a retry policy and a dead-letter
+// queue, and a timeout that leaves it time to work and stop cleanly.
+func checkTriggers(t *testing.T, tpl cfn, id string, f app.Function) {
+	t.Helper()
+	kinds := map[string][]*yaml.Node{}
+	for _, ev := range entries(tpl.prop(id, "Events")) {
+		typ := scalar(at(ev.Value, "Type"))
+		kinds[typ] = append(kinds[typ], at(ev.Value, "Properties"))
+	}
+	want := map[string]string{app.KindHTTP: "HttpApi", app.KindEvent: "EventBridgeRule", app.KindSweep: "ScheduleV2"}[f.Kind()]
+	for typ, evs := range kinds {
+		if typ != want {
+			t.Errorf("%s is a %s function: it may have %s events only, not %s", f.Name, f.Kind(), want, typ)
+		}
+		if typ == want && typ != "HttpApi" && len(evs) != 1 {
+			t.Errorf("%s: %d %s events, want exactly one", f.Name, len(evs), typ)
+		}
+	}
+	if f.Kind() != app.KindHTTP && len(kinds[want]) == 0 {
+		t.Errorf("%s is a %s function but the template gives it no %s event", f.Name, f.Kind(), want)
+		return
+	}
+	dlq := func(p *yaml.Node, what string) {
+		if at(p, "RetryPolicy", "MaximumRetryAttempts") == nil || at(p, "RetryPolicy", "MaximumEventAgeInSeconds") == nil {
+			t.Errorf("%s: the %s needs a RetryPolicy with MaximumRetryAttempts and MaximumEventAgeInSeconds", f.Name, what)
+		}
+		if scalar(at(p, "DeadLetterConfig", "Type")) != "SQS" && at(p, "DeadLetterConfig", "Arn") == nil {
+			t.Errorf("%s: the %s needs a DeadLetterConfig (Type: SQS, or the Arn of a queue) so that events it gives up on are kept", f.Name, what)
+		}
+	}
+	switch f.Kind() {
+	case app.KindEvent:
+		p := kinds[want][0]
+		var src, types []string
+		for _, n := range list(at(p, "Pattern", "source")) {
+			src = append(src, scalar(n))
+		}
+		for _, n := range list(at(p, "Pattern", "detail-type")) {
+			types = append(types, scalar(n))
+		}
+		if !slices.Equal(src, []string{f.Events.Source}) {
+			t.Errorf("%s: rule pattern source %v, want [%s]", f.Name, src, f.Events.Source)
+		}
+		if got, want := slices.Sorted(slices.Values(types)), slices.Sorted(slices.Values(f.Events.DetailTypes)); !slices.Equal(got, want) {
+			t.Errorf("%s: rule pattern detail-type %v, want the consumer's %v", f.Name, got, want)
+		}
+		if refTarget(at(p, "EventBusName")) != "ChatEventBusName" {
+			t.Errorf("%s: the rule's EventBusName must !Ref the ChatEventBusName parameter (the chat platform's bus)", f.Name)
+		}
+		dlq(p, "EventBridge rule")
+		inv := tpl.prop(id, "EventInvokeConfig")
+		if at(inv, "MaximumRetryAttempts") == nil || scalar(at(inv, "DestinationConfig", "OnFailure", "Type")) != "SQS" {
+			t.Errorf("%s: EventInvokeConfig needs MaximumRetryAttempts and an SQS OnFailure destination: events whose handling keeps failing must be kept, not lost", f.Name)
+		}
+	case app.KindSweep:
+		p := kinds[want][0]
+		if got := scalar(at(p, "ScheduleExpression")); got != f.Sweep.Schedule {
+			t.Errorf("%s: ScheduleExpression %q, want the sweep's %q (the local server runs the same)", f.Name, got, f.Sweep.Schedule)
+		}
+		dlq(p, "schedule")
+		if n, err := strconv.Atoi(scalar(tpl.prop(id, "Timeout"))); err != nil || n < 60 {
+			t.Errorf("%s: Timeout %q, want at least 60 seconds (a sweep stops on its own before it)", f.Name, scalar(tpl.prop(id, "Timeout")))
+		}
 	}
 }
