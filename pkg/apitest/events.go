@@ -31,8 +31,11 @@ import (
 // logo is uploaded before it is read).
 type EventCase struct {
 	File   string // the file name within events/<function>/
-	Status int
-	Check  func(t *testing.T, r *EventRun) // optional
+	Status int    // HTTP functions: the response's status
+	// Fails says the entry point of an event or sweep function returns an error for the
+	// sample (a transient failure, which Lambda retries); else it must return nil.
+	Fails bool
+	Check func(t *testing.T, r *EventRun) // optional
 }
 
 // EventRun is one invocation: the sample, the response and the adapters it ran on.
@@ -40,7 +43,12 @@ type EventRun struct {
 	Req  events.APIGatewayV2HTTPRequest
 	Resp events.APIGatewayV2HTTPResponse
 	Body []byte // the response body, base64-decoded when the response says so
-	Deps app.Deps
+	// Event and Sweep functions: the sample as decoded, the entry point's error and,
+	// for a sweep, its result.
+	Event  events.CloudWatchEvent
+	Err    error
+	Result app.SweepResult
+	Deps   app.Deps
 	// Saved holds what earlier cases chose to keep (such as uploaded bytes).
 	Saved map[string][]byte
 }
@@ -116,6 +124,10 @@ func ReplayEvents(t *testing.T, f app.Function, seed func(t *testing.T, d app.De
 	deps.Now = func() time.Time { return EventEpoch.Add(time.Duration(ticks.Add(1)) * time.Second) }
 	if seed != nil {
 		seed(t, deps)
+	}
+	if f.Kind() != app.KindHTTP {
+		replayTriggers(t, f, deps, dir, cases)
+		return
 	}
 	h := lambda.NewHandler(lambdafn.EntryPoint(f, deps, discardLogger()))
 	saved := map[string][]byte{}

@@ -58,7 +58,13 @@ func TestEventSamples(t *testing.T) {
 				t.Fatalf("events/%s/ has no samples", f.Name)
 			}
 			for _, file := range files {
-				t.Run(filepath.Base(file), func(t *testing.T) { apitest.CheckSample(t, f, mustRead(t, file)) })
+				t.Run(filepath.Base(file), func(t *testing.T) {
+					if f.Kind() == app.KindHTTP {
+						apitest.CheckSample(t, f, mustRead(t, file))
+					} else {
+						apitest.CheckTriggerSample(t, f, mustRead(t, file))
+					}
+				})
 			}
 			// A package may declare several functions (webchatfn: SecretFunction and
 			// IdentifyFunction): its tests must replay as many folders as it declares.
