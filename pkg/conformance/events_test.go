@@ -18,7 +18,14 @@ import (
 // declares f, found through its HTTP mount function.
 func functionPackage(t *testing.T, f app.Function) string {
 	t.Helper()
-	name := runtime.FuncForPC(reflect.ValueOf(f.HTTP).Pointer()).Name()
+	var fn any = f.HTTP
+	switch f.Kind() {
+	case app.KindEvent:
+		fn = f.Events.Handler
+	case app.KindSweep:
+		fn = f.Sweep.Run
+	}
+	name := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 	// e.g. github.com/convrs/admin/pkg/settings/general.init.func1
 	slash := strings.LastIndex(name, "/")
 	dot := strings.Index(name[slash+1:], ".")

@@ -45,7 +45,9 @@ func Logger(w io.Writer, level slog.Level) *slog.Logger { return httpx.NewLogger
 // API returns the function's routes behind API Gateway JWT-authorizer claims.
 func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {
 	api := httpx.New(auth.Claims{}, log)
-	f.HTTP(api, d)
+	if f.HTTP != nil {
+		f.HTTP(api, d)
+	}
 	return api
 }
 
