@@ -38,7 +38,7 @@ type fakeEB struct {
 	// failAll, when set, answers every request with this failure.
 	failAll *failCall
 	// failEntry, when set, returns the error code for an entry of request call (from 1),
-	// "" to accept it.
+	// "" to accept it. It runs with mu held.
 	failEntry func(call int, e entry) string
 	// afterCall, when set, runs (unlocked) after a request's entries are recorded and
 	// before its response is written.
@@ -177,6 +177,17 @@ func (f *fakeEB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	type result struct {
+		EventId      string `json:",omitempty"`
+		ErrorCode    string `json:",omitempty"`
+		ErrorMessage string `json:",omitempty"`
+	}
+	out := struct {
+		Entries          []result
+		FailedEntryCount int
+	}{}
+	// One critical section numbers the request and records what it accepted, so that
+	// concurrent requests never interleave in received. failEntry runs in it.
 	f.mu.Lock()
 	f.calls++
 	call := f.calls
@@ -188,39 +199,28 @@ func (f *fakeEB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if f.failAll != nil {
 		fail = f.failAll
 	}
-	failEntry, afterCall, response := f.failEntry, f.afterCall, f.response
-	f.mu.Unlock()
-	if fail != nil {
-		writeError(w, fail.status, fail.code, "message from EventBridge: "+fail.code)
-		return
-	}
-
-	type result struct {
-		EventId      string `json:",omitempty"`
-		ErrorCode    string `json:",omitempty"`
-		ErrorMessage string `json:",omitempty"`
-	}
-	out := struct {
-		Entries          []result
-		FailedEntryCount int
-	}{}
-	var accepted []bustest.Received
+	afterCall, response := f.afterCall, f.response
 	for i, e := range in.Entries {
-		if failEntry != nil {
-			if code := failEntry(call, e); code != "" {
+		if fail != nil {
+			break
+		}
+		if f.failEntry != nil {
+			if code := f.failEntry(call, e); code != "" {
 				out.Entries = append(out.Entries, result{ErrorCode: code, ErrorMessage: "entry refused: " + code})
 				out.FailedEntryCount++
 				continue
 			}
 		}
 		out.Entries = append(out.Entries, result{EventId: fmt.Sprintf("%08d-0000-0000-0000-%012d", call, i)})
-		accepted = append(accepted, bustest.Received{
+		f.received = append(f.received, bustest.Received{
 			Call: call, Source: *e.Source, DetailType: *e.DetailType, Detail: json.RawMessage(*e.Detail), Time: times[i],
 		})
 	}
-	f.mu.Lock()
-	f.received = append(f.received, accepted...)
 	f.mu.Unlock()
+	if fail != nil {
+		writeError(w, fail.status, fail.code, "message from EventBridge: "+fail.code)
+		return
+	}
 	if afterCall != nil {
 		afterCall()
 	}
