@@ -38,16 +38,19 @@ type Event struct {
 	Time       time.Time       `json:"time"`
 }
 
-// New returns the event of detail-type dt with detail v (marshalled to JSON) at t.
+// New returns the event of detail-type dt with detail v (marshalled to JSON) at t. It
+// returns an error when v does not marshal, and one wrapping ErrInvalid when the event
+// would not pass Validate (v must marshal to a JSON object).
 func New(id, dt string, t time.Time, v any) (Event, error) {
 	d, err := json.Marshal(v)
 	if err != nil {
 		return Event{}, fmt.Errorf("bus: event %s: %w", dt, err)
 	}
-	if len(d) > MaxDetailSize {
-		return Event{}, fmt.Errorf("bus: event %s: detail is %d bytes, more than %d", dt, len(d), MaxDetailSize)
+	e := Event{ID: id, DetailType: dt, Detail: d, Time: t.UTC()}
+	if err := e.Validate(); err != nil {
+		return Event{}, err
 	}
-	return Event{ID: id, DetailType: dt, Detail: d, Time: t.UTC()}, nil
+	return e, nil
 }
 
 // ErrPartial is wrapped by Publish when some events of a batch were refused: the
@@ -57,6 +60,14 @@ var ErrPartial = errors.New("bus: some events were not published")
 // Publisher publishes events (source Source). Publish sends events in order, in
 // batches of at most MaxBatch, and returns nil only when every event was accepted; it
 // stops when ctx ends.
+//
+// In detail: no events is a no-op (nil). Publish checks every event first
+// (ValidateAll) and sends nothing when one is invalid (an error wrapping ErrInvalid). It
+// sends the batches one after the other and stops at the first that fails, sending
+// none after it. When ctx ends it sends nothing further and returns an error wrapping
+// ctx.Err(). An event may arrive more than once (consumers drop repeats by ID), and an
+// event an adapter retried after a partial failure arrives after the rest of its batch.
+// Implementations are safe for concurrent use.
 type Publisher interface {
 	Publish(ctx context.Context, events []Event) error
 }
