@@ -19,6 +19,7 @@ import (
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/membus"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -247,21 +248,21 @@ func (tr *Triggers) deliver(ctx context.Context, c consumer, ev app.Event) Consu
 	return res
 }
 
-// recent is what a bus that keeps the events it published offers.
-type recent interface {
-	Recent(n int) []bus.Event
-}
-
-// published lists the events the functions published, newest last.
+// published lists the events the functions published (the in-process bus keeps the
+// last ones), oldest first.
 func (tr *Triggers) published(w http.ResponseWriter, r *http.Request) {
-	rb, ok := tr.bus.(recent)
+	mb, ok := tr.bus.(*membus.Bus)
 	if !ok {
 		httpx.WriteError(w, r, problem.New(problem.NotFound, "this bus keeps no events"))
 		return
 	}
-	evs := rb.Recent(recentEvents)
-	if evs == nil {
-		evs = []bus.Event{}
+	recs := mb.Events()
+	if len(recs) > recentEvents {
+		recs = recs[len(recs)-recentEvents:]
+	}
+	evs := make([]bus.Event, 0, len(recs))
+	for _, rec := range recs {
+		evs = append(evs, rec.Event)
 	}
 	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"source": bus.Source, "events": evs})
 }
