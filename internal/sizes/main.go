@@ -42,6 +42,10 @@ var parts = []part{
 		_, _ = sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{})
 		_, _ = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{})
 		_, _ = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{})`},
+	{"github.com/aws/aws-sdk-go-v2/service/sesv2", "sesv2",
+		[]string{"github.com/aws/aws-sdk-go-v2/service/sesv2"},
+		`ses := sesv2.NewFromConfig(cfg)
+		_, _ = ses.SendEmail(ctx, &sesv2.SendEmailInput{})`},
 	{"github.com/golang-jwt/jwt/v5", "jwt", []string{"github.com/golang-jwt/jwt/v5"},
 		`_, _ = jwt.Parse(r.URL.Path, func(*jwt.Token) (any, error) { return []byte(r.URL.Path), nil }, jwt.WithValidMethods([]string{"HS256"}))`},
 	{"net/mail", "mail", []string{"net/mail"}, `_, _ = mail.ParseAddress(r.URL.Path)`},

@@ -20,6 +20,7 @@ var outer = map[string]bool{
 	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true, "pkg/iam": true,
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
 	"pkg/smsecrets": true, "pkg/filesecrets": true, "pkg/devkeys": true,
+	"pkg/sesmail": true, "pkg/outbox": true,
 }
 
 // isOuter reports whether a package of this module may depend on AWS clients and
