@@ -17,7 +17,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 run:
 	$(GO) run ./cmd/local $(ARGS)
 
-## test: gofmt, vet and staticcheck, then every test with -race, DynamoDB Local started for the integration suite
+## test: gofmt, vet and staticcheck, then every test with -race, DynamoDB Local and aws-ses-v2-local started for the integration suites
 test: lint
 	./scripts/test.sh
 

@@ -46,6 +46,10 @@ var parts = []part{
 		[]string{"github.com/aws/aws-sdk-go-v2/service/eventbridge"},
 		`eb := eventbridge.NewFromConfig(cfg)
 		_, _ = eb.PutEvents(ctx, &eventbridge.PutEventsInput{})`},
+	{"github.com/aws/aws-sdk-go-v2/service/sesv2", "sesv2",
+		[]string{"github.com/aws/aws-sdk-go-v2/service/sesv2"},
+		`ses := sesv2.NewFromConfig(cfg)
+		_, _ = ses.SendEmail(ctx, &sesv2.SendEmailInput{})`},
 	{"github.com/golang-jwt/jwt/v5", "jwt", []string{"github.com/golang-jwt/jwt/v5"},
 		`_, _ = jwt.Parse(r.URL.Path, func(*jwt.Token) (any, error) { return []byte(r.URL.Path), nil }, jwt.WithValidMethods([]string{"HS256"}))`},
 	{"net/mail", "mail", []string{"net/mail"}, `_, _ = mail.ParseAddress(r.URL.Path)`},

@@ -21,6 +21,7 @@ var outer = map[string]bool{
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
 	"pkg/smsecrets": true, "pkg/filesecrets": true, "pkg/devkeys": true,
 	"pkg/ebbus": true, "pkg/membus": true,
+	"pkg/sesmail": true, "pkg/outbox": true,
 }
 
 // isOuter reports whether a package of this module may depend on AWS clients and

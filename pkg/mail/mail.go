@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -18,6 +19,12 @@ import (
 const (
 	MaxSubject  = 998 // one header line (RFC 5322)
 	MaxBodySize = 1 << 20
+	// MaxRecipients is SES's limit of recipients per message.
+	MaxRecipients = 50
+	// MaxAddress bounds From and each To as given, display name included, in bytes; the
+	// address itself (addr-spec) is at most MaxAddrSpec bytes (RFC 5321's path limit).
+	MaxAddress  = 320
+	MaxAddrSpec = 254
 )
 
 // Message is one email with a text and an HTML part.
@@ -30,25 +37,39 @@ type Message struct {
 }
 
 // Check reports what is wrong with m, or nil: From and every To a single valid address,
-// 1-50 recipients, a subject of printable text within MaxSubject bytes, and both parts,
-// each valid UTF-8 within MaxBodySize.
+// 1 to MaxRecipients recipients, a subject of printable text within MaxSubject bytes, and
+// both parts, each valid UTF-8 within MaxBodySize.
+//
+// An address is at most MaxAddress bytes of UTF-8 without control characters (no line
+// breaks: nothing can add a header), parses as one RFC 5322 address (net/mail), and its
+// addr-spec is ASCII (SES does not support SMTPUTF8: an internationalised domain must be
+// given in Punycode) within MaxAddrSpec bytes; the display name of From, after decoding
+// any encoded-words, holds no control characters either. A recipient has no display
+// name. Control characters are Unicode's (C0, DEL and C1, such as NEL).
 func (m Message) Check() error {
 	var errs []error
-	if _, err := mail.ParseAddress(m.From); err != nil {
-		errs = append(errs, fmt.Errorf("from %q is not an email address", m.From))
+	if _, err := checkAddress(m.From); err != nil {
+		errs = append(errs, fmt.Errorf("from: %w", err))
 	}
-	if len(m.To) == 0 || len(m.To) > 50 {
-		errs = append(errs, fmt.Errorf("%d recipients; 1 to 50 are allowed", len(m.To)))
+	if len(m.To) == 0 || len(m.To) > MaxRecipients {
+		errs = append(errs, fmt.Errorf("%d recipients; 1 to %d are allowed", len(m.To), MaxRecipients))
 	}
-	for _, to := range m.To {
-		if a, err := mail.ParseAddress(to); err != nil || a.Name != "" {
-			errs = append(errs, fmt.Errorf("recipient %q is not an email address", to))
+	for i, to := range m.To {
+		if i == MaxRecipients {
+			break // refused for their number already; a long list is not read through
+		}
+		a, err := checkAddress(to)
+		if err == nil && a.Name != "" {
+			err = fmt.Errorf("%q has a display name; a recipient is a bare address", to)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recipient %d: %w", i+1, err))
 		}
 	}
 	switch {
 	case m.Subject == "" || len(m.Subject) > MaxSubject || !utf8.ValidString(m.Subject):
 		errs = append(errs, errors.New("the subject must be 1 to 998 bytes of UTF-8"))
-	case strings.ContainsFunc(m.Subject, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(m.Subject, unicode.IsControl):
 		errs = append(errs, errors.New("the subject must not hold control characters (line breaks included)"))
 	}
 	if m.Text == "" || m.HTML == "" {
@@ -58,6 +79,26 @@ func (m Message) Check() error {
 		errs = append(errs, fmt.Errorf("each part must be valid UTF-8 of at most %d bytes", MaxBodySize))
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddress parses s as one address under Check's rules.
+func checkAddress(s string) (*mail.Address, error) {
+	switch {
+	case len(s) > MaxAddress:
+		return nil, fmt.Errorf("an address of %d bytes; at most %d are allowed", len(s), MaxAddress)
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
+		return nil, fmt.Errorf("%q holds control characters or is not UTF-8", s)
+	}
+	a, err := mail.ParseAddress(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%q is not an email address", s)
+	case len(a.Address) > MaxAddrSpec || strings.ContainsFunc(a.Address, func(r rune) bool { return r >= utf8.RuneSelf }):
+		return nil, fmt.Errorf("%q: the address must be ASCII (a domain in Punycode) of at most %d bytes", s, MaxAddrSpec)
+	case strings.ContainsFunc(a.Name, unicode.IsControl):
+		return nil, fmt.Errorf("%q: the display name holds control characters", s)
+	}
+	return a, nil
 }
 
 // ErrRejected is wrapped by Send when the service refused the message itself (an
