@@ -43,10 +43,10 @@ var errNotYet = errors.New("the chat's events are not stored yet; the report wai
 
 // handle sends the report of one missed chat, at most once: a marker claimed before
 // sending and finished after makes a repeat delivery (or a concurrent one) send nothing.
-// A send that fails releases the marker and asks for the event again, unless the mail
-// service rejected the message itself; a send whose outcome is unknown (the invocation
-// ran out of time mid-call) keeps the marker: the report may have gone, and is never
-// sent twice.
+// A send that certainly did not go out (mail.ErrNotSent) releases the marker and asks for
+// the event again; one the mail service rejected is not retried (it would fail the same
+// way); one whose outcome is unknown (a 5xx, a lost connection, the invocation running
+// out of time) keeps the marker: the report may have gone, and is never sent twice.
 func (r *reporter) handle(ctx context.Context, ev app.Event) error {
 	in, err := chats.Parse(ev.DetailType, ev.Detail, r.now())
 	if err != nil || in.Missed == nil {
@@ -94,17 +94,19 @@ func (r *reporter) handle(ctx context.Context, ev app.Event) error {
 	id, err := r.mail.Send(ctx, m)
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
-		r.log().ErrorContext(ctx, "missed-chat report: the send's outcome is unknown (the invocation ran out of time); it is not sent again",
-			"orgId", in.OrgID, "chatId", in.ChatID)
-		return nil
 	case errors.Is(err, mail.ErrRejected):
 		r.release(ctx, in)
 		r.log().ErrorContext(ctx, "missed-chat report rejected by the mail service", "orgId", in.OrgID, "chatId", in.ChatID, "error", err.Error())
 		return nil
-	default:
+	case errors.Is(err, mail.ErrNotSent):
 		r.release(ctx, in)
 		return fmt.Errorf("missed-chat report: %w", err)
+	default:
+		// A 5xx, a lost connection, a deadline mid-request: the mail service may have
+		// taken the message. It is never sent twice, so it is not sent again.
+		r.log().ErrorContext(ctx, "missed-chat report: whether it was sent is unknown; it is not sent again",
+			"orgId", in.OrgID, "chatId", in.ChatID, "error", err.Error())
+		return nil
 	}
 	fin := context.WithoutCancel(ctx)
 	if err := r.store.FinishReport(fin, in.OrgID, in.ChatID, true, cfg.Email, id); err != nil {

@@ -108,7 +108,7 @@ func TestMissedChatReportFailures(t *testing.T) {
 	e.start("c1", "", t0)
 	e.start("c2", "", t0)
 	e.clock.Set(t0.Add(time.Hour))
-	e.mail.failures = []error{errors.New("throttled")}
+	e.mail.failures = []error{fmt.Errorf("%w: throttled", mail.ErrNotSent)}
 	if err := e.missed("c1", t0); err == nil {
 		t.Fatal("a failed send did not ask for the event again")
 	}
@@ -121,6 +121,16 @@ func TestMissedChatReportFailures(t *testing.T) {
 	e.mail.failures = []error{fmt.Errorf("%w: sender not verified", mail.ErrRejected)}
 	if err := e.missed("c2", t0); err != nil || e.mail.count() != 1 {
 		t.Errorf("rejected: %v (want nil: retrying cannot help), %d emails", err, e.mail.count())
+	}
+	// A send whose outcome is unknown is never repeated: it may have gone.
+	e.start("c3", "", t0)
+	e.mail.failures = []error{errors.New("502 Bad Gateway")}
+	if err := e.missed("c3", t0); err != nil {
+		t.Errorf("unknown outcome: %v, want nil (not retried)", err)
+	}
+	e.mail.failures = nil
+	if err := e.missed("c3", t0); err != nil || e.mail.count() != 1 {
+		t.Errorf("a send of unknown outcome was repeated: %v, %d emails", err, e.mail.count())
 	}
 }
 

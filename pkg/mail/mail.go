@@ -105,9 +105,16 @@ func checkAddress(s string) (*mail.Address, error) {
 // unverified sender, a malformed address): retrying the same message will not help.
 var ErrRejected = errors.New("mail: the message was rejected")
 
+// ErrNotSent is wrapped by Send when the message certainly did not go out and sending it
+// again may work (the service refused the request before taking the message: throttling,
+// a quota, a permission; or the local folder could not be written).
+var ErrNotSent = errors.New("mail: the message was not sent")
+
 // Mailer sends email. Send checks m (Message.Check; a failing message wraps
-// ErrRejected and is not sent), sends it, and returns the service's message id. An error
-// that does not wrap ErrRejected may be transient: the caller may retry.
+// ErrRejected and is not sent), sends it, and returns the service's message id. An
+// error wrapping ErrRejected or ErrNotSent says the message did not go out; any other
+// error (a 5xx, a lost connection, a context that ended mid-request) leaves it unknown
+// whether it did: a caller that must not send twice must not simply retry then.
 type Mailer interface {
 	Send(ctx context.Context, m Message) (messageID string, err error)
 }

@@ -85,12 +85,12 @@ func (o *Outbox) Dir() string { return o.dir }
 
 // Send writes m into a new file of the folder and returns its Message-ID (without the
 // angle brackets). It returns an error wrapping mail.ErrRejected when m fails
-// mail.Message.Check, the context's error (wrapped) when ctx is done before the file is
-// in place, and a plain error when the file system fails; in each case no message file
-// is left.
+// mail.Message.Check, the context's error (wrapped, with mail.ErrNotSent) when ctx is
+// done before the file is in place, and an error wrapping mail.ErrNotSent when the file
+// system fails; in each case no message file is left.
 func (o *Outbox) Send(ctx context.Context, m mail.Message) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("outbox: send: %w", err)
+		return "", fmt.Errorf("outbox: send: %w: %w", mail.ErrNotSent, err)
 	}
 	if err := m.Check(); err != nil {
 		return "", fmt.Errorf("outbox: %w: %w", mail.ErrRejected, err)
@@ -104,18 +104,18 @@ func (o *Outbox) Send(ctx context.Context, m mail.Message) (string, error) {
 		name := fmt.Sprintf("%020d-%s%s", nanos, hexRnd, Ext)
 		var buf bytes.Buffer
 		if err := writeMessage(&buf, m, id, now); err != nil {
-			return "", fmt.Errorf("outbox: encode: %w", err)
+			return "", fmt.Errorf("outbox: encode: %w: %w", mail.ErrNotSent, err)
 		}
 		err := o.place(ctx, name, buf.Bytes())
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w: %w", mail.ErrNotSent, err)
 		}
 		return id, nil
 	}
-	return "", fmt.Errorf("outbox: send: %d file names were taken", attempts)
+	return "", fmt.Errorf("outbox: send: %w: %d file names were taken", mail.ErrNotSent, attempts)
 }
 
 // place writes data to a temporary file, syncs it, and links it as name, which fails

@@ -13,10 +13,14 @@
 // Unavailable *problem.Error (awserr), after the SDK's own retries; anything else
 // (access denied, a missing configuration set, a done context) is a plain error.
 //
-// The SDK's standard retryer retries throttling, 5xx and connection failures up to three
-// attempts. A 5xx or a lost response can leave SES having accepted the message that the
-// retry sends again: SendEmail has no idempotency token, so exactly-once delivery is the
-// caller's (the missed-chat report's marker item).
+// SendEmail has no idempotency token, so a message must never be sent again unless SES
+// certainly did not take it. The SDK's retries are therefore limited to answers that say
+// so (throttling: 429, TooManyRequestsException, LimitExceededException): a 5xx or a
+// lost connection may come after SES accepted the message, and is not retried here. An
+// error that says the message did not go out (any 4xx answer, throttling included) wraps
+// mail.ErrNotSent; a 5xx, a transport failure or a context that ended mid-request wraps
+// neither it nor ErrRejected: whether the message went out is unknown, and the caller
+// decides (the missed-chat report does not send again).
 //
 // No message content reaches a log or an error: the package logs nothing, errors carry the
 // operation and the SDK's error (whose text comes from the service and names addresses at
@@ -91,10 +95,21 @@ func NewFromConfig(ac aws.Config) *Mailer {
 	}))
 }
 
-// noBodyLogs turns off the SDK's logging of request and response bodies for one call,
-// since the request holds the message.
-func noBodyLogs(o *sesv2.Options) {
+// sendOptions turns off the SDK's logging of request and response bodies for one call
+// (the request holds the message) and limits its retries to throttling answers.
+func sendOptions(o *sesv2.Options) {
 	o.ClientLogMode &^= aws.LogRequestWithBody | aws.LogResponseWithBody
+	if o.Retryer != nil {
+		o.Retryer = throttlesOnly{o.Retryer}
+	}
+}
+
+// throttlesOnly is the client's retryer (its attempts, backoff and quota) retrying only
+// answers that say the request was not taken.
+type throttlesOnly struct{ aws.Retryer }
+
+func (r throttlesOnly) IsErrorRetryable(err error) bool {
+	return awserr.Classify(err) == awserr.Throttled && r.Retryer.IsErrorRetryable(err)
 }
 
 // Send sends m with SES v2 SendEmail and returns the message id SES assigned. See the
@@ -132,7 +147,7 @@ func (s *Mailer) Send(ctx context.Context, m mail.Message) (string, error) {
 			Subject: content(m.Subject),
 			Body:    &types.Body{Text: content(m.Text), Html: content(m.HTML)},
 		}},
-	}, noBodyLogs)
+	}, sendOptions)
 	if err != nil {
 		return "", mapError(err)
 	}
@@ -158,6 +173,11 @@ func mapError(err error) error {
 	var invalid smithy.InvalidParamsError
 	if errors.As(err, &apiErr) && rejectedCodes[apiErr.ErrorCode()] || errors.As(err, &invalid) {
 		return fmt.Errorf("sesmail: send: %w: %w", mail.ErrRejected, err)
+	}
+	var resp interface{ HTTPStatusCode() int }
+	if awserr.Classify(err) == awserr.Throttled || errors.As(err, &resp) && resp.HTTPStatusCode() >= 400 && resp.HTTPStatusCode() < 500 {
+		// SES answered and refused the request: the message did not go out.
+		return fmt.Errorf("%w: %w", mail.ErrNotSent, awserr.Problem("sesmail: send", err, busy))
 	}
 	return awserr.Problem("sesmail: send", err, busy)
 }

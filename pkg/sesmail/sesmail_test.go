@@ -219,9 +219,10 @@ func TestRefusedBeforeAnyRequest(t *testing.T) {
 }
 
 // TestErrors drives Mailer with the real client (two attempts per operation) against an
-// endpoint that fails: refusals wrap mail.ErrRejected and are not retried; throttling and
-// transient failures are retried, then Unavailable with RetryAfter 1s (503 over HTTP);
-// anything else is a plain error (500 without its text).
+// endpoint that fails: refusals wrap mail.ErrRejected and are not retried; throttling is
+// retried, then Unavailable with RetryAfter 1s (503 over HTTP) wrapping mail.ErrNotSent;
+// 5xx answers are Unavailable at once, whether the message went out unknown; anything
+// else is a plain error (500 without its text) wrapping mail.ErrNotSent.
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	const (
@@ -229,24 +230,27 @@ func TestErrors(t *testing.T) {
 		unavailable = "unavailable"
 		plain       = "plain"
 	)
+	// Only throttling is retried (the request was not taken); a 5xx may come after SES
+	// accepted the message, so it is not retried and does not say ErrNotSent.
 	tests := []struct {
 		fail     failure
 		want     string
 		attempts int
+		notSent  bool
 	}{
-		{failure{http.StatusBadRequest, "MessageRejected"}, rejected, 1},
-		{failure{http.StatusBadRequest, "MailFromDomainNotVerifiedException"}, rejected, 1},
-		{failure{http.StatusBadRequest, "AccountSuspendedException"}, rejected, 1},
-		{failure{http.StatusBadRequest, "SendingPausedException"}, rejected, 1},
-		{failure{http.StatusBadRequest, "BadRequestException"}, rejected, 1},
-		{failure{http.StatusTooManyRequests, "TooManyRequestsException"}, unavailable, 2},
-		{failure{http.StatusBadRequest, "LimitExceededException"}, unavailable, 2},
-		{failure{http.StatusBadRequest, "ThrottlingException"}, unavailable, 2},
-		{failure{http.StatusInternalServerError, "InternalServiceErrorException"}, unavailable, 2},
-		{failure{http.StatusServiceUnavailable, "ServiceUnavailable"}, unavailable, 2},
-		{failure{http.StatusBadGateway, "BadGateway"}, unavailable, 2},
-		{failure{http.StatusNotFound, "NotFoundException"}, plain, 1},
-		{failure{http.StatusForbidden, "AccessDeniedException"}, plain, 1},
+		{failure{http.StatusBadRequest, "MessageRejected"}, rejected, 1, false},
+		{failure{http.StatusBadRequest, "MailFromDomainNotVerifiedException"}, rejected, 1, false},
+		{failure{http.StatusBadRequest, "AccountSuspendedException"}, rejected, 1, false},
+		{failure{http.StatusBadRequest, "SendingPausedException"}, rejected, 1, false},
+		{failure{http.StatusBadRequest, "BadRequestException"}, rejected, 1, false},
+		{failure{http.StatusTooManyRequests, "TooManyRequestsException"}, unavailable, 2, true},
+		{failure{http.StatusBadRequest, "LimitExceededException"}, unavailable, 2, true},
+		{failure{http.StatusBadRequest, "ThrottlingException"}, unavailable, 2, true},
+		{failure{http.StatusInternalServerError, "InternalServiceErrorException"}, unavailable, 1, false},
+		{failure{http.StatusServiceUnavailable, "ServiceUnavailable"}, unavailable, 1, false},
+		{failure{http.StatusBadGateway, "BadGateway"}, unavailable, 1, false},
+		{failure{http.StatusNotFound, "NotFoundException"}, plain, 1, true},
+		{failure{http.StatusForbidden, "AccessDeniedException"}, plain, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s", tt.fail.status, tt.fail.code), func(t *testing.T) {
@@ -289,6 +293,9 @@ func TestErrors(t *testing.T) {
 				if rec.Code != wantStatus || rec.Header().Get("Retry-After") != wantRetry || strings.Contains(rec.Body.String(), tt.fail.code) {
 					t.Errorf("over HTTP: %d, Retry-After %q, body %s; want %d, %q, no AWS error text", rec.Code, rec.Header().Get("Retry-After"), rec.Body, wantStatus, wantRetry)
 				}
+			}
+			if errors.Is(err, mail.ErrNotSent) != tt.notSent {
+				t.Errorf("wraps mail.ErrNotSent: %v, want %v", errors.Is(err, mail.ErrNotSent), tt.notSent)
 			}
 			if n := f.takeRequests(); n != tt.attempts {
 				t.Errorf("%d requests, want %d", n, tt.attempts)
