@@ -394,8 +394,8 @@ func mapError(op string, err error) error {
 // Table is the lambdafn.Adapter of the single table: a DynamoDB client on the
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
 // AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
-// (settings and their audit log, WebChat key-set revisions). Only the functions whose
-// main passes it link the DynamoDB client.
+// (settings and their audit log, WebChat key-set revisions, chats). Only the functions
+// whose main passes it link the DynamoDB client.
 func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
 		return errors.New("dynamo: TABLE_NAME is not set")
@@ -403,5 +403,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = lambdafn.Endpoint(nil, "DYNAMODB") })
 	s := New(db, cfg.TableName)
 	d.Settings, d.Revisions = s, s
+	d.Chats = NewChats(db, cfg.TableName)
 	return nil
 }
