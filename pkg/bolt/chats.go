@@ -205,7 +205,7 @@ func checkChange(ch chats.Change) error {
 	}
 	seen := make(map[string]bool, len(ch.Events))
 	for _, e := range ch.Events {
-		if !checkText(e.ID, maxEventID) || !checkText(e.DetailType, maxDetailType) || len(e.Detail) > bus.MaxDetailSize {
+		if !checkText(e.ID, maxEventID) || !checkText(e.DetailType, maxDetailType) || len(e.Detail) > bus.MaxDetailSize || !utf8.Valid(e.Detail) {
 			return fmt.Errorf("bolt: malformed event %.40q (%.40q, %d bytes)", e.ID, e.DetailType, len(e.Detail))
 		}
 		if seen[e.ID] {

@@ -1084,7 +1084,7 @@ func (s *Chats) Published(ctx context.Context, eventIDs []string) error {
 // batchWrite writes reqs (at most 25) with BatchWriteItem, retrying what DynamoDB leaves
 // unprocessed a bounded number of times with growing pauses.
 func (s *Chats) batchWrite(ctx context.Context, op string, reqs []types.WriteRequest) error {
-	pause := 20 * time.Millisecond
+	pause := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
 		if err != nil {
@@ -1102,7 +1102,7 @@ func (s *Chats) batchWrite(ctx context.Context, op string, reqs []types.WriteReq
 			return ctx.Err()
 		case <-time.After(pause):
 		}
-		pause = min(2*pause, time.Second)
+		pause = min(2*pause, 500*time.Millisecond)
 	}
 }
 
@@ -1128,14 +1128,15 @@ func (s *Chats) LoadForBenchmark(ctx context.Context, cs []chats.Chat) error {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: key(orgsPK(shard(cs[i].OrgID)), cs[i].OrgID)}})
 		}
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	batches := make(chan []types.WriteRequest)
-	errs := make([]error, 8)
 	var wg sync.WaitGroup
-	for w := range errs {
+	for range 8 {
 		wg.Go(func() {
 			for b := range batches {
-				if errs[w] == nil {
-					errs[w] = s.batchWrite(ctx, "load chats", b)
+				if err := s.batchWrite(ctx, "load chats", b); err != nil {
+					cancel(err) // the first error stops the load
 				}
 			}
 		})
@@ -1145,10 +1146,10 @@ func (s *Chats) LoadForBenchmark(ctx context.Context, cs []chats.Chat) error {
 	}
 	close(batches)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
-	return ctx.Err()
+	return nil
 }
 
 // ---------------------------------------------------------------- cursors

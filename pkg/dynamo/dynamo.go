@@ -1,8 +1,11 @@
-// Package dynamo is the Amazon DynamoDB settings.Store adapter, built on aws-sdk-go-v2.
+// Package dynamo is the Amazon DynamoDB adapter of the single table, built on
+// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go) and
+// the chats.Store (Chats, chats.go, which documents its items and indexes).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
-// billed PAY_PER_REQUEST, with one sparse global secondary index, auditByArea (partition
-// key ap, sort key sk, projection ALL). CreateTable creates exactly that table.
+// billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
+// attribute: auditByArea (partition key ap, sort key sk) and the chat store's gsi1 to
+// gsi3. CreateTable creates exactly that table (TableDefinition).
 //
 // A settings document of one area of one organisation is the item
 //

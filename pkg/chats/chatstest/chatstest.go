@@ -315,6 +315,9 @@ func (e *env) listAll(org, status string, limit int) []string {
 				e.t.Errorf("List(%s, %s) returned chat %s of org %s status %q", org, status, c.ChatID, c.OrgID, c.Status)
 			}
 		}
+		if len(p.Chats) == 0 && after != "" {
+			e.t.Errorf("List(%s, limit %d): a next position led to an empty page", status, limit)
+		}
 		out = append(out, chatIDs(p.Chats)...)
 		if p.Next == "" {
 			return out
@@ -341,6 +344,9 @@ func (e *env) idleAll(idleSince time.Time, limit int) []string {
 		if len(cs) > limit {
 			e.t.Fatalf("Idle(limit %d): %d chats", limit, len(cs))
 		}
+		if len(cs) == 0 && after != "" {
+			e.t.Errorf("Idle(limit %d): a next position led to an empty page", limit)
+		}
 		out = append(out, chatIDs(cs)...)
 		if next == "" {
 			return out
@@ -363,6 +369,9 @@ func (e *env) loggedInAll(before time.Time, limit int) []string {
 		}
 		if len(as) > limit {
 			e.t.Fatalf("LoggedInBefore(limit %d): %d agents", limit, len(as))
+		}
+		if len(as) == 0 && after != "" {
+			e.t.Errorf("LoggedInBefore(limit %d): a next position led to an empty page", limit)
 		}
 		out = append(out, agentIDs(as)...)
 		if next == "" {
@@ -723,9 +732,15 @@ func testPending(t *testing.T, s chats.Store) {
 		}
 	}
 
-	// The same event kept again (a retried change) is still one pending event.
+	// The same event kept again (a retried change) is still one pending event, at the
+	// time it was kept with last.
 	e.save(chats.Change{Events: []bus.Event{ev3}})
 	wantIDs(t, "Pending after keeping ev3 twice", e.pending(t0.Add(time.Hour), ids...), []string{ev3.ID, ev2.ID, ev1.ID, ev4.ID})
+	later := ev3
+	later.Time = t0.Add(5 * time.Minute)
+	e.save(chats.Change{Events: []bus.Event{later}})
+	wantIDs(t, "Pending after keeping ev3 again, later", e.pending(t0.Add(time.Hour), ids...), []string{ev2.ID, ev1.ID, ev4.ID, ev3.ID})
+	wantIDs(t, "Pending before ev3's new time", e.pending(t0.Add(4*time.Minute), ids...), []string{ev2.ID, ev1.ID, ev4.ID})
 }
 
 func testPendingOnlyWithChange(t *testing.T, s chats.Store) {
@@ -1184,7 +1199,7 @@ func testOrgs(t *testing.T, s chats.Store) {
 			if err != nil {
 				t.Fatalf("Orgs(after %q, %d): %v", after, limit, err)
 			}
-			if len(ids) > limit || (next != "" && len(ids) < limit) {
+			if len(ids) > limit || (next != "" && len(ids) < limit) || (len(ids) == 0 && after != "") {
 				t.Fatalf("Orgs(after %q, %d): %d ids, next %q", after, limit, len(ids), next)
 			}
 			all = append(all, ids...)
@@ -1241,7 +1256,9 @@ func testTranscript(t *testing.T, s chats.Store) {
 	mc := message("m-c", chats.SenderBot, at(0))
 	md := chats.Message{MessageID: "m-d", Sender: chats.SenderSystem, Text: strings.Repeat("é", chats.MaxText/2), SentAt: at(2).Add(time.Nanosecond), Truncated: true}
 	me := message("m-0", chats.SenderUser, at(1).Add(-time.Nanosecond))
-	for _, m := range []chats.Message{mb, ma, md, mc, me} {
+	zoned := me
+	zoned.SentAt = me.SentAt.In(time.FixedZone("x", -3600)) // comes back in UTC
+	for _, m := range []chats.Message{mb, ma, md, mc, zoned} {
 		add(m)
 	}
 	// Another chat's messages stay in their chat.
@@ -1258,7 +1275,7 @@ func testTranscript(t *testing.T, s chats.Store) {
 		t.Fatalf("Transcript(10): %d messages, more %v; want %d, false", len(msgs), more, len(want))
 	}
 	for i, m := range msgs {
-		if text(m) != text(want[i]) || m.OrgID != e.org || m.ChatID != "c-1" {
+		if text(m) != text(want[i]) || m.OrgID != e.org || m.ChatID != "c-1" || m.SentAt.Location() != time.UTC {
 			t.Errorf("message %d:\n got %.200s (%s/%s)\nwant %.200s", i, text(m), m.OrgID, m.ChatID, text(want[i]))
 		}
 	}
@@ -1865,4 +1882,48 @@ func testContextDone(t *testing.T, s chats.Store) {
 	if _, _, err := s.Idle(ctx, e.org, at(1), "", 10); err == nil {
 		t.Errorf("Idle with a canceled context: no error")
 	}
+}
+
+// Population returns chats for load tests and benchmarks: orgs organisations
+// ("bench-org-00", ...) of perOrg chats each, of which, in each organisation, idle are
+// open or queued with their last activity before now.Add(-idleFor) (the oldest first
+// when i is smaller), a fifth of perOrg are open or queued with activity in the last
+// hour, and the rest are closed or missed. Idle(org, now.Add(-idleFor), ...) returns
+// exactly the idle ones. Open chats are allocated to agents "agent-0" to "agent-9".
+func Population(orgs, perOrg, idle int, now time.Time, idleFor time.Duration) []chats.Chat {
+	out := make([]chats.Chat, 0, orgs*perOrg)
+	live := perOrg / 5
+	for o := range orgs {
+		org := fmt.Sprintf("bench-org-%02d", o)
+		for i := range perOrg {
+			c := chats.Chat{OrgID: org, ChatID: fmt.Sprintf("chat-%07d", i), Channel: "web",
+				User: chats.User{ID: fmt.Sprintf("user-%07d", i), Name: "Bench User"}}
+			var activity time.Time
+			switch {
+			case i < idle:
+				activity = now.Add(-idleFor - time.Duration(idle-i)*time.Minute)
+				c.Status = chats.StatusOpen
+			case i < idle+live:
+				activity = now.Add(-time.Duration(i%60) * time.Minute)
+				c.Status = chats.StatusOpen
+			default:
+				activity = now.Add(-idleFor - 24*time.Hour - time.Duration(i)*time.Minute)
+				c.Status, c.ClosedAt, c.CloseReason = chats.StatusClosed, activity.Add(time.Minute), "resolved"
+				if i%10 == 0 {
+					c.Status, c.CloseReason = chats.StatusMissed, ""
+				}
+			}
+			if c.Status == chats.StatusOpen && i%3 == 0 {
+				c.Status = chats.StatusQueued
+			}
+			if c.Status == chats.StatusOpen {
+				c.AgentID = fmt.Sprintf("agent-%d", i%10)
+			}
+			c.StartedAt = activity.Add(-10 * time.Minute)
+			c.StatusAt, c.LastActivityAt, c.LastUserMessageAt = c.StartedAt, activity, activity
+			c.Messages = 2
+			out = append(out, c)
+		}
+	}
+	return out
 }
