@@ -8,30 +8,30 @@ package dynamo
 // digits of Unix nanoseconds, clamped to 1970..2262, so that it sorts as text):
 //
 //	item              pk                       sk                        other attributes
-//	chat              CHAT#<org>#<chat>        CHAT                      version N, data S (chat JSON), g1-g3 below
+//	chat              CHAT#<org>#<chat>        CHAT                      version N, data S (chat JSON), index attributes below
 //	message           CHAT#<org>#<chat>        MSG#<sentAt t>#<message>  data S (message JSON)
 //	message id        CHAT#<org>#<chat>        MID#<message>             (dedupe marker, written with the message)
 //	report marker     CHAT#<org>#<chat>        REPORT                    rstate S (claimed|released|sent), claimedAt S, attempts N, sentTo S, sentMessageId S
-//	agent             AGENT#<org>#<agent>      STATE                     version N, data S (agent JSON), g1, g2 below
+//	agent             AGENT#<org>#<agent>      STATE                     version N, data S (agent JSON), index attributes below
 //	org registry      ORGS#<shard>             <org>                     (an org that had a chat; shard = FNV-1a(org) mod 16, 2 hex digits)
-//	pending event     EVENT#<shard>            <eventId>                 id, detailType, detail, time S; g1 below (shard = FNV-1a(eventId) mod 16)
+//	pending event     EVENT#<shard>            <eventId>                 id, detailType, detail, time S; index attributes below (shard = FNV-1a(eventId) mod 16)
 //	sweep cursor      SWEEP#<sweep>            CURSOR                    position S
 //
 // Global secondary indexes, each projecting ALL attributes, overloaded and sparse (an
 // item has an index's pk/sk only while it belongs in the list):
 //
 //	index  pk attr  sk attr  item           pk value                 sk value                       present while
-//	g1     g1pk     g1sk     chat           STATUS#<org>#<status>    <order t>#<chat>               status is open, queued, closed or missed
-//	g1     g1pk     g1sk     agent          LOGIN#<org>              <lastLoginAt t>#<agent>        LastLoginAt is set
-//	g1     g1pk     g1sk     pending event  EVENT#<shard>            <time t>#<eventId>             the event is pending
-//	g2     g2pk     g2sk     chat           LIVE#<org>               <lastActivityAt t>#<chat>      the chat is open or queued
-//	g2     g2pk     g2sk     agent          ONLINE#<org>             <agent>                        status is online
-//	g3     g3pk     g3sk     chat           OPEN#<org>#<agent>       A#<lastUserMessageAt t>#<chat> open, allocated and Chat.Awaiting
-//	g3     g3pk     g3sk     chat           OPEN#<org>#<agent>       N#<chat>                       open, allocated, not awaiting
+//	gsi1   g1pk     g1sk     chat           STATUS#<org>#<status>    <order t>#<chat>               status is open, queued, closed or missed
+//	gsi1   g1pk     g1sk     agent          LOGIN#<org>              <lastLoginAt t>#<agent>        LastLoginAt is set
+//	gsi1   g1pk     g1sk     pending event  EVENT#<shard>            <time t>#<eventId>             the event is pending
+//	gsi2   g2pk     g2sk     chat           LIVE#<org>               <lastActivityAt t>#<chat>      the chat is open or queued
+//	gsi2   g2pk     g2sk     agent          ONLINE#<org>             <agent>                        status is online
+//	gsi3   g3pk     g3sk     chat           OPEN#<org>#<agent>       A#<lastUserMessageAt t>#<chat> open, allocated and Chat.Awaiting
+//	gsi3   g3pk     g3sk     chat           OPEN#<org>#<agent>       N#<chat>                       open, allocated, not awaiting
 //
-// (The index names are gsi1 to gsi3: DynamoDB wants three characters at least.) g3 serves
-// both Awaiting (begins_with A#) and ActiveChats (every key of the partition), which keeps
-// the indexes to three: CloudFormation adds one index per stack update.
+// gsi3 serves both Awaiting (sort keys beginning A#) and ActiveChats (every key of the
+// partition), which keeps the chat indexes to three (CloudFormation adds at most one index
+// to an existing table per stack update).
 //
 // <order t> is StatusAt for a queued chat (the queue: oldest first) and MaxInt64 minus
 // StatusAt for the others (newest first), so every list is an ascending Query whose ties

@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/chats/chatstest"
+	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -553,4 +555,14 @@ func FuzzPosition(f *testing.F) {
 			t.Fatalf("position(%q, %q) = %q, %v; want %q", kind, sk, back, err, pos)
 		}
 	})
+}
+
+func TestTableGivesTheChatStore(t *testing.T) {
+	var d app.Deps
+	if err := dynamo.Table(aws.Config{Region: "us-east-1"}, config.Config{TableName: "t"}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.Chats.(*dynamo.Chats); !ok || d.Settings == nil || d.Revisions == nil {
+		t.Errorf("Deps after Table: Chats %T, Settings %T, Revisions %T", d.Chats, d.Settings, d.Revisions)
+	}
 }
