@@ -9,6 +9,8 @@
 //
 // A change, its audit entry and its index key are written in one bbolt transaction. The
 // auditByArea index makes ?area= listings cost the page, not the organisation's history.
+//
+// The chats.Store of the same file (Store.Chats) keeps its own buckets, listed in chats.go.
 package bolt
 
 import (

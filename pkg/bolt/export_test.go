@@ -7,3 +7,9 @@ func DecodeRecordForTest(v []byte) (version int64, at time.Time, by string, data
 	r, err := decodeRecord(v)
 	return r.Version, r.UpdatedAt, r.UpdatedBy, r.Data, err
 }
+
+// ParsePositionForTest and PositionForTest expose the position codec of the chat store.
+var (
+	ParsePositionForTest = parsePosition
+	PositionForTest      = position
+)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/convrs/admin/pkg/app"
@@ -611,12 +613,18 @@ func checkTable(t *testing.T, tpl cfn) {
 	if got := scalar(at(p, "BillingMode")); got != "PAY_PER_REQUEST" {
 		t.Errorf("BillingMode = %q, want PAY_PER_REQUEST", got)
 	}
-	attrs := map[string]string{}
+	// The template declares the table dynamo.CreateTable makes for DynamoDB Local and the
+	// tests: the same attributes, keys and indexes.
+	def := dynamo.TableDefinition("t")
+	attrs, wantAttrs := map[string]string{}, map[string]string{}
 	for _, d := range list(at(p, "AttributeDefinitions")) {
 		attrs[scalar(at(d, "AttributeName"))] = scalar(at(d, "AttributeType"))
 	}
-	if want := map[string]string{"pk": "S", "sk": "S", "ap": "S"}; jsonText(attrs) != jsonText(want) {
-		t.Errorf("AttributeDefinitions = %v, want %v", attrs, want)
+	for _, d := range def.AttributeDefinitions {
+		wantAttrs[aws.ToString(d.AttributeName)] = string(d.AttributeType)
+	}
+	if jsonText(attrs) != jsonText(wantAttrs) {
+		t.Errorf("AttributeDefinitions = %v, want %v (dynamo.TableDefinition)", attrs, wantAttrs)
 	}
 	keys := func(n *yaml.Node) string {
 		var s []string
@@ -625,22 +633,29 @@ func checkTable(t *testing.T, tpl cfn) {
 		}
 		return strings.Join(s, ", ")
 	}
-	if got := keys(at(p, "KeySchema")); got != "pk HASH, sk RANGE" {
-		t.Errorf("KeySchema = %s, want pk HASH, sk RANGE", got)
-	}
-	var gsi *yaml.Node
-	for _, g := range list(at(p, "GlobalSecondaryIndexes")) {
-		if scalar(at(g, "IndexName")) == dynamo.AuditIndex {
-			gsi = g
+	wantKeys := func(ks []ddbtypes.KeySchemaElement) string {
+		var s []string
+		for _, k := range ks {
+			s = append(s, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
 		}
+		return strings.Join(s, ", ")
 	}
-	switch {
-	case gsi == nil:
-		t.Errorf("no global secondary index %s", dynamo.AuditIndex)
-	case keys(at(gsi, "KeySchema")) != "ap HASH, sk RANGE":
-		t.Errorf("%s KeySchema = %s, want ap HASH, sk RANGE", dynamo.AuditIndex, keys(at(gsi, "KeySchema")))
-	case scalar(at(gsi, "Projection", "ProjectionType")) != "ALL":
-		t.Errorf("%s must project ALL attributes", dynamo.AuditIndex)
+	if got, want := keys(at(p, "KeySchema")), wantKeys(def.KeySchema); got != want || got != "pk HASH, sk RANGE" {
+		t.Errorf("KeySchema = %s, want %s", got, want)
+	}
+	indexes := map[string]string{}
+	for _, g := range list(at(p, "GlobalSecondaryIndexes")) {
+		indexes[scalar(at(g, "IndexName"))] = keys(at(g, "KeySchema")) + " " + scalar(at(g, "Projection", "ProjectionType"))
+	}
+	wantIndexes := map[string]string{}
+	for _, g := range def.GlobalSecondaryIndexes {
+		wantIndexes[aws.ToString(g.IndexName)] = wantKeys(g.KeySchema) + " " + string(g.Projection.ProjectionType)
+	}
+	if jsonText(indexes) != jsonText(wantIndexes) {
+		t.Errorf("GlobalSecondaryIndexes = %v, want %v (dynamo.TableDefinition)", indexes, wantIndexes)
+	}
+	if got := indexes[dynamo.AuditIndex]; got != "ap HASH, sk RANGE ALL" {
+		t.Errorf("%s = %q, want ap HASH, sk RANGE projecting ALL attributes", dynamo.AuditIndex, got)
 	}
 	if !isTrue(at(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) {
 		t.Errorf("point-in-time recovery must be enabled")

@@ -1,8 +1,11 @@
-// Package dynamo is the Amazon DynamoDB settings.Store adapter, built on aws-sdk-go-v2.
+// Package dynamo is the Amazon DynamoDB adapter of the single table, built on
+// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go) and
+// the chats.Store (Chats, chats.go, which documents its items and indexes).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
-// billed PAY_PER_REQUEST, with one sparse global secondary index, auditByArea (partition
-// key ap, sort key sk, projection ALL). CreateTable creates exactly that table.
+// billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
+// attribute: auditByArea (partition key ap, sort key sk) and the chat store's gsi1 to
+// gsi3. CreateTable creates exactly that table (TableDefinition).
 //
 // A settings document of one area of one organisation is the item
 //
@@ -394,8 +397,8 @@ func mapError(op string, err error) error {
 // Table is the lambdafn.Adapter of the single table: a DynamoDB client on the
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
 // AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
-// (settings and their audit log, WebChat key-set revisions). Only the functions whose
-// main passes it link the DynamoDB client.
+// (settings and their audit log, WebChat key-set revisions, chats). Only the functions
+// whose main passes it link the DynamoDB client.
 func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
 		return errors.New("dynamo: TABLE_NAME is not set")
@@ -403,5 +406,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	db := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = lambdafn.Endpoint(nil, "DYNAMODB") })
 	s := New(db, cfg.TableName)
 	d.Settings, d.Revisions = s, s
+	d.Chats = NewChats(db, cfg.TableName)
 	return nil
 }

@@ -109,7 +109,7 @@ func deleteTable(client *dynamodb.Client, table string) error {
 }
 
 // needLocal skips t when no DynamoDB endpoint is configured.
-func needLocal(t *testing.T) {
+func needLocal(t testing.TB) {
 	t.Helper()
 	if localClient == nil {
 		t.Skip(notRunning)
