@@ -42,11 +42,16 @@ func TestAutoCloseSweep(t *testing.T) {
 	if c := e.chat("exact"); c.CloseReason != chats.CloseReasonAutoClose || !c.ClosedAt.Equal(t0.Add(7*chats.Day)) {
 		t.Errorf("closed chat: %+v", c)
 	}
-	// Again: nothing more.
-	e.clock.Set(t0.Add(7*chats.Day + time.Minute))
+	// Again at the same instant: nothing more.
 	res = e.sweep(context.Background(), chatsfn.AutoCloseFunction)
 	if got := e.bus.of(chats.ChatAutoClosed); len(got) != 2 || res.Changed != 0 {
 		t.Errorf("second run: %d events, %+v", len(got), res)
+	}
+	// A minute later "young" is 7 days idle too; only it closes.
+	e.clock.Set(t0.Add(7*chats.Day + time.Minute))
+	res = e.sweep(context.Background(), chatsfn.AutoCloseFunction)
+	if got := e.bus.of(chats.ChatAutoClosed); len(got) != 3 || res.Changed != 1 || e.chat("young").Status != chats.StatusClosed {
+		t.Errorf("third run: %d events, %+v", len(got), res)
 	}
 	// 0 disables the rule.
 	e.rules(chathandling.Settings{MaxChatsPerAgent: 3})

@@ -18,10 +18,13 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/chatsfn"
 	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/filesecrets"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/membus"
+	"github.com/convrs/admin/pkg/outbox"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
@@ -45,6 +48,11 @@ var Functions = []app.Function{
 	nativeapp.Function,
 	webchatfn.SecretFunction,
 	webchatfn.IdentifyFunction,
+	chatsfn.EventsFunction,
+	chatsfn.AutoCloseFunction,
+	chatsfn.QueueMoveFunction,
+	chatsfn.ReportFunction,
+	chatsfn.ReadFunction,
 	auditfn.Function,
 	discovery.Function,
 }
@@ -58,10 +66,14 @@ func MountAll(api *httpx.API, d app.Deps) {
 	}
 }
 
+// MailFrom is the sender of the email the local server writes to its outbox.
+const MailFrom = "Convrs <reports@convrs.local>"
+
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit (and WebChat key-set revisions) in dir/convrs.db (bbolt), logos under
-// dir/blobs, WebChat key sets under dir/secrets (files 0600), the audit cursor key in
-// dir/audit-cursor-key (made on first use, 0600). The clock is time.Now. Close the
+// and audit, WebChat key-set revisions and chats in dir/convrs.db (bbolt), logos under
+// dir/blobs, WebChat key sets under dir/secrets (files 0600), email in dir/outbox (.eml
+// files, 0600), the audit cursor key in dir/audit-cursor-key (made on first use, 0600);
+// published events are kept in memory (membus). The clock is time.Now. Close the
 // returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -89,7 +101,18 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
-	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store, Now: time.Now}, store, nil
+	chatStore, err := store.Chats()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
+	mailer, err := outbox.New(filepath.Join(dir, "outbox"))
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
+	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
+		Chats: chatStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on
