@@ -70,8 +70,9 @@ type Needs struct {
 	// Chats is how the function uses the chat records: Read (the read API) or Write
 	// (the chat events and the sweeps).
 	Chats Access
-	// ChatReports means the function keeps the missed-chat report markers (which make
-	// each report go out at most once).
+	// ChatReports means the function sends missed-chat reports: it reads one chat and its
+	// transcript, keeps the report markers (which make each report go out at most once)
+	// and records the report's event. It needs no other access to chats.
 	ChatReports bool
 	// Events means the function publishes events (source convrs.admin).
 	Events bool

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"regexp"
@@ -297,7 +298,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 
 	adminAPI, widgetAPI := checkHTTPAPI(t, tpl)
-	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true, config.EnvWebchatSecretPrefix: true}
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true, config.EnvWebchatSecretPrefix: true, config.EnvEventBusName: true, config.EnvMailFrom: true}
 	for _, f := range local.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
@@ -413,6 +414,22 @@ func TestTemplateMatchesCode(t *testing.T) {
 			case set && refTarget(v) != "PublicBaseUrl":
 				t.Errorf("%s must !Ref the PublicBaseUrl parameter", config.EnvPublicBaseURL)
 			}
+			switch v, set := env[config.EnvEventBusName]; {
+			case cn.EventBus && !set:
+				t.Errorf("%s is not set but %s needs it", config.EnvEventBusName, f.Name)
+			case !cn.EventBus && set:
+				t.Errorf("%s is set but %s does not need it", config.EnvEventBusName, f.Name)
+			case set && tpl.typeOf(refTarget(v)) != "AWS::Events::EventBus":
+				t.Errorf("%s must !Ref the AWS::Events::EventBus the function may put events on (its IAM statement), not %q", config.EnvEventBusName, intrinsicText(v))
+			}
+			switch v, set := env[config.EnvMailFrom]; {
+			case cn.MailFrom && !set:
+				t.Errorf("%s is not set but %s needs it", config.EnvMailFrom, f.Name)
+			case !cn.MailFrom && set:
+				t.Errorf("%s is set but %s does not need it", config.EnvMailFrom, f.Name)
+			case set && refTarget(v) != "MailFrom":
+				t.Errorf("%s must !Ref the MailFrom parameter", config.EnvMailFrom)
+			}
 			if v, set := env[config.EnvLogLevel]; set && refTarget(v) != "LogLevel" {
 				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)
 			}
@@ -431,7 +448,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 	checkLogLevelParameter(t, tpl)
 	checkTable(t, tpl)
 	checkBucket(t, tpl)
-	for _, out := range []string{"ApiUrl", "WidgetApiUrl", "TableName", "LogoBucketName"} {
+	for _, out := range []string{"ApiUrl", "WidgetApiUrl", "TableName", "LogoBucketName", "AdminEventBusName"} {
 		if at(tpl.root, "Outputs", out, "Value") == nil {
 			t.Errorf("Outputs.%s is missing", out)
 		}
@@ -794,6 +811,16 @@ func checkTriggers(t *testing.T, tpl cfn, id string, f app.Function) {
 			t.Errorf("%s: ScheduleExpression %q, want the sweep's %q (the local server runs the same)", f.Name, got, f.Sweep.Schedule)
 		}
 		dlq(p, "schedule")
+		var in struct {
+			Sweep         string `json:"sweep"`
+			ScheduledTime string `json:"scheduledTime"`
+		}
+		if err := json.Unmarshal([]byte(scalar(at(p, "Input"))), &in); err != nil || in.Sweep != f.Name || in.ScheduledTime != "<aws.scheduler.scheduled-time>" {
+			t.Errorf("%s: schedule Input %q, want {\"sweep\":%q,\"scheduledTime\":\"<aws.scheduler.scheduled-time>\"} (what lambdafn's sweep entry point reads)", f.Name, scalar(at(p, "Input")), f.Name)
+		}
+		if scalar(at(p, "FlexibleTimeWindow", "Mode")) != "OFF" {
+			t.Errorf("%s: FlexibleTimeWindow Mode must be OFF (runs at the schedule's times, so the next run resumes where this one stopped)", f.Name)
+		}
 		if n, err := strconv.Atoi(scalar(tpl.prop(id, "Timeout"))); err != nil || n < 60 {
 			t.Errorf("%s: Timeout %q, want at least 60 seconds (a sweep stops on its own before it)", f.Name, scalar(tpl.prop(id, "Timeout")))
 		}

@@ -28,6 +28,10 @@ const WebchatSecretPrefix = "convrs/${AWS::StackName}/"
 // wildcard also covers the six random characters Secrets Manager appends to an ARN.
 const WebchatSecrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + WebchatSecretPrefix + "orgs/*"
 
+// MailIdentity is the resource (a !Sub text) of the SES identity the product sends from:
+// the template's MailIdentity parameter, a verified domain or address.
+const MailIdentity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"
+
 // Grants lists the permissions that follow from n.
 func Grants(n app.Needs) []Grant {
 	var out []Grant
@@ -60,6 +64,54 @@ func Grants(n app.Needs) []Grant {
 			Grant{"secretsmanager:CreateSecret", WebchatSecrets, ""},
 		)
 	}
+	for _, area := range n.ReadSettings {
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SettingsKeys(area)})
+	}
+	if n.Chats != app.NoAccess {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // transcripts
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.StatusKeys},
+		)
+	}
+	if n.Chats == app.Write {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.AgentKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.SweepKeys},
+			// Save is one TransactWriteItems of Puts (IAM checks each as PutItem): the
+			// chat, its message and message-id marker, the agent, the pending events.
+			Grant{"dynamodb:PutItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AgentKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.ChatOrgKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.SweepKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.ChatOrgKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.LoginKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.EventKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI2, dynamo.LiveKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI2, dynamo.OnlineKeys},
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},
+			// Published deletes the pending events once on the bus.
+			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
+		)
+	}
+	if n.ChatReports {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // the transcript
+			// The report marker on the chat item: claimed, then finished.
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.ChatKeys},
+			// The "Missed Chat Report Sent" event goes through the pending-event outbox.
+			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
+			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
+		)
+	}
+	if n.Events {
+		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
+	}
+	if n.Mail {
+		out = append(out, Grant{"ses:SendEmail", MailIdentity, ""})
+	}
 	if n.Logos {
 		objects := "LogoBucket/" + app.LogoKeyPrefix + "*"
 		out = append(out,
@@ -71,6 +123,19 @@ func Grants(n app.Needs) []Grant {
 			// covers the bucket, which holds nothing but logos.
 			Grant{"s3:ListBucket", "LogoBucket", ""},
 		)
+	}
+	return dedupe(out)
+}
+
+// dedupe drops repeated grants, keeping the first of each.
+func dedupe(gs []Grant) []Grant {
+	seen := map[Grant]bool{}
+	out := gs[:0]
+	for _, g := range gs {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
 	}
 	return out
 }
