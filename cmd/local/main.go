@@ -1,6 +1,8 @@
 // Command local serves every route of the API on one port with the embedded adapters
-// (bbolt, a folder for logos), so the whole product runs on a laptop with no AWS account,
-// Docker or network:
+// (bbolt, a folder for logos, files for WebChat secrets and email, an in-process event
+// bus), so the whole product runs on a laptop with no AWS account, Docker or network. The
+// event and sweep functions run in-process too: POST /local/events hands chat events to
+// them, the sweeps run on their schedules and on POST /local/sweeps/{name}:
 //
 //	go run ./cmd/local [-addr 127.0.0.1:3000] [-data .local]
 //	go run ./cmd/local token -org ORG -role ROLE [-sub ID] [-ttl 12h] [-data .local]
@@ -20,7 +22,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,6 +35,7 @@ import (
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/local"
+	"github.com/convrs/admin/pkg/membus"
 )
 
 func main() {
@@ -99,10 +104,15 @@ Try:
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/orgs/demo/settings/general
 
 More tokens: go run ./cmd/local token -data %s -org demo -role agent
-`, base, *data, token, base, shellQuote(*data))
+
+Chat events in: POST %s/local/events (a PutEvents body); events out: GET %s/local/events
+Sweeps run every 15 minutes, or now: POST %s/local/sweeps/auto-close (or queue-move)
+Email is written to %s
+`, base, *data, token, base, shellQuote(*data), base, base, base, filepath.Join(*data, "outbox"))
 	hs := &http.Server{Handler: httpx.CORS(cors, srv.api), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	srv.runSchedules(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -115,9 +125,12 @@ More tokens: go run ./cmd/local token -data %s -org demo -role agent
 
 // server is the local API with its resources.
 type server struct {
-	api   http.Handler
-	keys  *devkeys.Keys
-	close io.Closer
+	api      http.Handler
+	keys     *devkeys.Keys
+	triggers *local.Triggers
+	close    io.Closer
+	stop     context.CancelFunc // ends the schedules
+	wg       sync.WaitGroup     // the schedules
 }
 
 // newServer opens the data folder and mounts every function; baseURL is the server's own
@@ -139,15 +152,35 @@ func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)
 	local.MountAll(api, deps)
-	handler, err := withDocs(api)
+	if mb, ok := deps.Bus.(*membus.Bus); ok {
+		mb.Subscribe(membus.Log(log))
+	}
+	triggers, err := local.NewTriggers(deps, log)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
-	return &server{api: handler, keys: keys, close: store}, nil
+	mux, err := withDocs(api)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	triggers.Routes(mux)
+	return &server{api: mux, keys: keys, triggers: triggers, close: store, stop: func() {}}, nil
 }
 
-func (s *server) Close() error { return s.close.Close() }
+// runSchedules runs the sweeps on their schedules until ctx ends or the server closes.
+func (s *server) runSchedules(ctx context.Context) {
+	ctx, s.stop = context.WithCancel(ctx)
+	s.wg.Go(func() { s.triggers.RunSchedules(ctx) })
+}
+
+// Close stops the schedules (waiting for a running sweep to stop) and closes the store.
+func (s *server) Close() error {
+	s.stop()
+	s.wg.Wait()
+	return s.close.Close()
+}
 
 func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)

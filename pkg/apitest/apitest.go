@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/devkeys"
@@ -38,6 +40,12 @@ type Server struct {
 	API   *httpx.API
 	Keys  *devkeys.Keys
 	Store *bolt.Store
+	// Deps are the embedded adapters the functions run on (Deps.Bus is a *membus.Bus,
+	// Deps.Mail the outbox).
+	Deps app.Deps
+	// Local serves the local server's /local/ routes (events in and out, sweeps); Do
+	// sends paths under /local/ to it, as cmd/local does.
+	Local *http.ServeMux
 	Now   time.Time // the clock the handlers see; tests may move it
 	mu    sync.Mutex
 }
@@ -75,6 +83,13 @@ func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
 	s.API = httpx.New(s.Keys, log)
 	deps.Now = s.clock
 	local.MountAll(s.API, deps)
+	s.Deps = deps
+	tr, err := local.NewTriggers(deps, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Local = http.NewServeMux()
+	tr.Routes(s.Local)
 	return s
 }
 
@@ -140,7 +155,11 @@ func (s *Server) Do(r Request) Response {
 		}
 	}
 	rec := httptest.NewRecorder()
-	s.API.ServeHTTP(rec, req)
+	if strings.HasPrefix(r.Path, "/local/") {
+		s.Local.ServeHTTP(rec, req)
+	} else {
+		s.API.ServeHTTP(rec, req)
+	}
 	return Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 

@@ -304,7 +304,8 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 		}
 		path, _, _ := strings.Cut(c.Target, "?")
 		tmpl := s.templateOf(path)
-		if tmpl == "" {
+		localOnly := strings.HasPrefix(path, "/local/") // the local server's own routes, not the API's
+		if tmpl == "" && !localOnly {
 			t.Errorf("README line %d: %s %s is not in openapi.yaml", c.Line, c.Method, c.Target)
 			continue
 		}
@@ -317,7 +318,7 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 			}
 			req.Header[k] = v
 		}
-		if c.HasBody {
+		if c.HasBody && !localOnly {
 			bodies++
 			req.Body = []byte(expand(c.Line, c.Body))
 			media := c.Header["Content-Type"]
@@ -337,9 +338,14 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 				}
 			}
 		}
+		if c.HasBody && localOnly {
+			req.Body = []byte(expand(c.Line, c.Body))
+		}
 		resp := srv.Do(req)
 		replayed++
-		s.checkResponse(t, c.Method, tmpl, resp)
+		if !localOnly {
+			s.checkResponse(t, c.Method, tmpl, resp)
+		}
 		if c.Status != 0 && resp.Status != c.Status {
 			t.Errorf("README line %d: %s %s: got %d, want %d as the README shows\n%s", c.Line, c.Method, c.Target, resp.Status, c.Status, resp.Body)
 		}
