@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -90,9 +91,32 @@ func TestServeAndTokens(t *testing.T) {
 	if want := "go run ./cmd/local token -data " + data + " -org demo -role agent"; !strings.Contains(out.String(), want) {
 		t.Errorf("the banner does not print %q:\n%s", want, out.String())
 	}
+	// The event functions run in-process: a chat event in, the chat readable, the
+	// published events logged; the banner says where events, sweeps and email are.
+	for _, want := range []string{base + "/local/events", base + "/local/sweeps/auto-close", filepath.Join(data, "outbox")} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the banner does not mention %s:\n%s", want, out.String())
+		}
+	}
+	ev := `{"Entries":[{"Source":"convrs.chat","DetailType":"Chat Started","Detail":"{\"orgId\":\"demo\",\"chatId\":\"c1\",\"startedAt\":\"2026-11-02T09:00:00Z\",\"channel\":\"web\",\"user\":{\"id\":\"u1\"}}"}]}`
+	resp, err := http.Post(base+"/local/events", "application/json", strings.NewReader(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"outcome":"handled"`) {
+		t.Errorf("POST /local/events: %d %s", resp.StatusCode, b)
+	}
+	if code, body := get(t, base+"/v1/orgs/demo/queue", token); code != 200 || !strings.Contains(body, `"chatId":"c1"`) {
+		t.Errorf("the queue after Chat Started: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/local/events", ""); code != 200 || !strings.Contains(body, `"events":[]`) {
+		t.Errorf("GET /local/events: %d %s", code, body)
+	}
 	// A second server on the same data folder is told at once.
 	start := time.Now()
-	err := realMain(ctx, []string{"-addr", "127.0.0.1:0", "-data", data}, io.Discard, io.Discard)
+	err = realMain(ctx, []string{"-addr", "127.0.0.1:0", "-data", data}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "another server is using this data folder") || time.Since(start) > 3*time.Second {
 		t.Errorf("second server: %v after %v, want \"another server is using this data folder\" at once", err, time.Since(start))
 	}

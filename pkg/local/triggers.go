@@ -181,9 +181,13 @@ func (tr *Triggers) Routes(mux *http.ServeMux) {
 // putEvents hands each entry of a PutEvents-shaped body to the functions whose rule
 // matches it, in order, and answers what happened to each.
 func (tr *Triggers) putEvents(w http.ResponseWriter, r *http.Request) {
-	data, err := httpx.ReadJSON(r, httpx.MediaJSON, "application/x-amz-json-1.1")
-	if err == nil && len(data) > maxEventsBody {
-		err = problem.New(problem.BadRequest, "the request is %d bytes; PutEvents takes at most %d", len(data), maxEventsBody)
+	// A JSON media type is required: a browser page sends one only after a CORS
+	// preflight, which the local server grants to the origins it allows (-allow-origin)
+	// and no other, so another site open in the browser cannot post events.
+	err := httpx.RequireMediaType(r, httpx.MediaJSON, "application/x-amz-json-1.1")
+	var data []byte
+	if err == nil {
+		data, err = httpx.ReadBody(r, maxEventsBody, problem.TooLarge)
 	}
 	var req struct {
 		Entries []putEntry `json:"Entries"`
