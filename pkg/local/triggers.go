@@ -268,7 +268,10 @@ func (tr *Triggers) published(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		evs = append(evs, rec.Event)
 	}
-	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"source": bus.Source, "events": evs})
+	httpx.WriteJSON(w, r, http.StatusOK, struct {
+		Source string      `json:"source"`
+		Events []bus.Event `json:"events"`
+	}{bus.Source, evs})
 }
 
 func newEventID() string {
