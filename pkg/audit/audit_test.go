@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,62 @@ func TestAuditIDsIncrease(t *testing.T) {
 		}
 		prev = id
 	}
+}
+
+// Seal and Open carry any list position up to MaxPositionLen bytes, bound to the
+// organisation and the list scope; an altered, foreign, audit or oversized cursor is a
+// BadRequest on "cursor".
+func TestSealOpen(t *testing.T) {
+	t.Parallel()
+	cur, err := NewCursors(bytes.Repeat([]byte("k"), MinCursorKeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pos := range []string{"x", `{"status":"open","at":"2026-11-02T09:00:00Z","id":"c1"}`, "\x00\xff\n", strings.Repeat("p", MaxPositionLen)} {
+		c := cur.Seal("acme", "chats/open", pos)
+		if got, err := cur.Open("acme", "chats/open", c); err != nil || got != pos {
+			t.Errorf("Open(Seal(%q)): %q, %v", pos, got, err)
+		}
+	}
+	c := cur.Seal("acme", "chats/open", "c1")
+	other, _ := NewCursors(bytes.Repeat([]byte("o"), MinCursorKeyLen))
+	for _, bad := range []struct{ org, scope, cursor string }{
+		{"globex", "chats/open", c},
+		{"acme", "chats/closed", c},
+		{"acme", "chats/open", other.Seal("acme", "chats/open", "c1")},
+		{"acme", "chats/open", c[:len(c)-1] + "A"},
+		{"acme", "chats/open", "Yz." + strings.SplitN(c, ".", 2)[1]},
+		{"acme", "chats/open", c + "\n"},
+		{"acme", "chats/open", cur.Seal("acme", "chats/open", strings.Repeat("p", MaxPositionLen+1))},
+		{"acme", "chats/open", cur.Seal("acme", "chats/open", "")},
+		{"acme", "general", c},
+	} {
+		_, err := cur.Open(bad.org, bad.scope, bad.cursor)
+		var pe *problem.Error
+		if !problem.Is(err, problem.BadRequest) || !errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "cursor" {
+			t.Errorf("Open(%q, %q, %q): %v, want a BadRequest on cursor", bad.org, bad.scope, bad.cursor, err)
+		}
+	}
+	if _, err := (Cursors{}).Open("acme", "chats/open", c); err == nil || problem.Is(err, problem.BadRequest) {
+		t.Errorf("Open without a key: %v, want an internal error", err)
+	}
+}
+
+func FuzzCursorOpen(f *testing.F) {
+	cur, _ := NewCursors(bytes.Repeat([]byte("k"), MinCursorKeyLen))
+	f.Add(cur.Seal("acme", "chats/open", "c1"))
+	f.Add("a.b")
+	f.Add(".")
+	f.Fuzz(func(t *testing.T, s string) {
+		pos, err := cur.Open("acme", "chats/open", s)
+		if err != nil {
+			if !problem.Is(err, problem.BadRequest) {
+				t.Fatalf("Open(%q): %v, want BadRequest", s, err)
+			}
+			return
+		}
+		if len(pos) == 0 || len(pos) > MaxPositionLen || cur.Seal("acme", "chats/open", pos) != s {
+			t.Fatalf("Open(%q) accepted %q, which Seal does not produce", s, pos)
+		}
+	})
 }
