@@ -17,7 +17,8 @@ import (
 
 // Statuses of a chat. A chat is open while an agent has it, queued while it waits for
 // one; closed and missed are final. A chat known only from events that came before its
-// "Chat Started" has no status yet ("") and is in no list.
+// "Chat Started" (an allocation, a close, a miss) takes the status they give it, which the
+// late start keeps; the read API shows it once the start has arrived.
 const (
 	StatusOpen   = "open"
 	StatusQueued = "queued"

@@ -44,7 +44,8 @@ func (s *service) applyAgent(ctx context.Context, in chats.In) error {
 		if !changed {
 			return nil
 		}
-		return s.save(ctx, chats.Change{Agent: &next})
+		_, err = s.save(ctx, chats.Change{Agent: &next})
+		return err
 	})
 }
 
@@ -72,7 +73,7 @@ func (s *service) applyChat(ctx context.Context, in chats.In) error {
 				return err
 			}
 		}
-		if err := s.save(ctx, chats.Change{Chat: &next, Message: msg, Events: events}); err != nil {
+		if _, err := s.save(ctx, chats.Change{Chat: &next, Message: msg, Events: events}); err != nil {
 			return err
 		}
 		touched = affected(c, next)
@@ -85,7 +86,7 @@ func (s *service) applyChat(ctx context.Context, in chats.In) error {
 		return err
 	}
 	for _, agent := range touched {
-		if err := s.updateBusy(ctx, in.OrgID, agent, rules); err != nil {
+		if _, err := s.updateBusy(ctx, in.OrgID, agent, rules); err != nil {
 			return err
 		}
 	}

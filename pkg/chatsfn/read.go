@@ -97,7 +97,9 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 		}
 		out := List{Items: make([]Summary, 0, len(page.Chats))}
 		for _, c := range page.Chats {
-			out.Items = append(out.Items, summary(c))
+			if shown(c) {
+				out.Items = append(out.Items, summary(c))
+			}
 		}
 		if page.Next != "" {
 			out.NextCursor = cursors.Seal(org, "chats/"+status, page.Next)
@@ -127,8 +129,8 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 			return
 		}
 		c, found, err := store.Chat(r.Context(), org, id)
-		if err == nil && (!found || c.Status == "") {
-			err = notFound // known only from events that came before its start: not a chat yet
+		if err == nil && (!found || !shown(c)) {
+			err = notFound
 		}
 		if err != nil {
 			httpx.WriteError(w, r, err)
@@ -145,6 +147,12 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 		httpx.WriteJSON(w, r, http.StatusOK, Detail{Summary: summary(c), Transcript: msgs, TranscriptTruncated: more})
 	})
 }
+
+// shown reports whether the read API shows c: once its "Chat Started" has arrived. A chat
+// known only from events that came before it (an allocation, a close) has their status
+// but no user or start yet; lists leave it out (a page may then hold fewer than limit
+// chats and still have a next cursor) and its detail is a 404 until the start arrives.
+func shown(c chats.Chat) bool { return !c.StartedAt.IsZero() && c.Status != "" }
 
 // parseLimit reads ?limit= (1-100, default DefaultLimit): not an integer is a 400, out of
 // range a 422, as for the audit log.

@@ -208,3 +208,27 @@ func TestReadAuthorisation(t *testing.T) {
 		}
 	}
 }
+
+// A chat whose "Chat Started" comes after its other events (EventBridge keeps no order)
+// is not shown until the start arrives; then it is, with the state the other events gave.
+func TestReadChatStartedLate(t *testing.T) {
+	t.Parallel()
+	r := newReadEnv(t)
+	r.event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": "a1", "at": ts(t0.Add(time.Minute))})
+	r.start("acme", "c2", t0)
+	r.event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c2", "agentId": "a1", "at": ts(t0.Add(time.Minute))})
+	if code, body := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/chats/c1"); code != http.StatusNotFound {
+		t.Errorf("before its start: %d %v, want 404", code, body)
+	}
+	if _, page := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/chats?status=open"); !slices.Equal(ids(page), []string{"c2"}) {
+		t.Errorf("open list before c1's start: %v", page)
+	}
+	r.start("acme", "c1", t0)
+	code, c := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/chats/c1")
+	if code != http.StatusOK || c["status"] != "open" || c["agentId"] != "a1" || c["user"].(map[string]any)["id"] != "u-c1" {
+		t.Errorf("after its start: %d %v", code, c)
+	}
+	if _, page := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/chats?status=open"); len(ids(page)) != 2 {
+		t.Errorf("open list after c1's start: %v", page)
+	}
+}

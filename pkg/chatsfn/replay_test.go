@@ -540,8 +540,8 @@ func TestAutoCloseSweepSamples(t *testing.T) {
 	var events int
 	apitest.ReplayEvents(t, chatsfn.AutoCloseFunction, seed,
 		apitest.EventCase{File: "closes-idle-chats.json", Check: func(t *testing.T, r *apitest.EventRun) {
-			if res := r.Result; res.Changed != 2 || res.Examined != 2 || res.Orgs != 2 || res.Published != 2 || !res.Done {
-				t.Errorf("result %+v, want 2 organisations, 2 chats examined and closed, 2 events, done", res)
+			if res := r.Result; res.Changed != 2 || res.Examined != 2 || res.Orgs != 2 || res.Published != 3 || !res.Done {
+				t.Errorf("result %+v, want 2 organisations, 2 chats examined and closed, 3 events (2 closed, Tom no longer busy), done", res)
 			}
 			if got := statuses(t, r.Deps); !maps.Equal(got, wantStatuses) {
 				t.Errorf("statuses %v, want %v", got, wantStatuses)
@@ -637,8 +637,8 @@ func TestQueueMoveSweepSamples(t *testing.T) {
 	}
 	apitest.ReplayEvents(t, chatsfn.QueueMoveFunction, seed,
 		apitest.EventCase{File: "moves-unanswered-chats.json", Check: func(t *testing.T, r *apitest.EventRun) {
-			if res := r.Result; res.Changed != 1 || res.Examined != 1 || res.Orgs != 1 || res.Published != 1 || !res.Done {
-				t.Errorf("result %+v, want 1 organisation, 1 chat examined and moved, 1 event, done", res)
+			if res := r.Result; res.Changed != 1 || res.Examined != 1 || res.Orgs != 1 || res.Published != 2 || !res.Done {
+				t.Errorf("result %+v, want 1 organisation, 1 chat examined and moved, 2 events (moved, Sam no longer busy), done", res)
 			}
 			check(t, r)
 			moved := publishedOf(t, r.Deps, chats.ChatMovedToQueue)

@@ -113,7 +113,8 @@ func (r *reporter) handle(ctx context.Context, ev app.Event) error {
 		// Sent, but the marker still says in progress: nothing sends it again.
 		r.log().ErrorContext(ctx, "missed-chat report sent, marker not updated", "orgId", in.OrgID, "chatId", in.ChatID, "error", err.Error())
 	}
-	return r.save(fin, chats.Change{Events: []bus.Event{chats.ReportSentEvent(in.OrgID, in.ChatID, cfg.Email, id, now)}})
+	_, err = r.save(fin, chats.Change{Events: []bus.Event{chats.ReportSentEvent(in.OrgID, in.ChatID, cfg.Email, id, now)}})
+	return err
 }
 
 // release gives the claim back after a send that certainly did not happen.

@@ -60,15 +60,14 @@ func (s *service) rules(ctx context.Context, orgID string) (chathandling.Setting
 	return cur.Doc, err
 }
 
-// save writes one change, then publishes its events and forgets them as pending. A
-// failure to publish is logged and left to the sweeps, which republish pending events:
-// the change itself is done.
-func (s *service) save(ctx context.Context, ch chats.Change) error {
+// save writes one change, then publishes its events and forgets them as pending, and
+// returns how many it published. A failure to publish is logged and left to the sweeps,
+// which republish pending events: the change itself is done.
+func (s *service) save(ctx context.Context, ch chats.Change) (published int, err error) {
 	if err := s.store.Save(ctx, ch); err != nil {
-		return err
+		return 0, err
 	}
-	s.publish(ctx, ch.Events)
-	return nil
+	return s.publish(ctx, ch.Events), nil
 }
 
 // publish publishes events saved as pending and forgets them, returning how many went
@@ -130,12 +129,12 @@ func limitOf(a chats.Agent, rules chathandling.Settings) int {
 }
 
 // updateBusy recounts the agent's active chats and, when busy flips, saves it with its
-// "Agent Busy Changed" event.
-func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules chathandling.Settings) error {
+// "Agent Busy Changed" event; it returns how many events it published.
+func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules chathandling.Settings) (published int, err error) {
 	if agentID == "" {
-		return nil
+		return 0, nil
 	}
-	return retry(ctx, func() error {
+	err = retry(ctx, func() error {
 		a, _, err := s.store.Agent(ctx, orgID, agentID)
 		if err != nil {
 			return err
@@ -152,6 +151,8 @@ func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules c
 		}
 		a.Busy = busy
 		ev := chats.BusyEvent(a, active, limit, s.now())
-		return s.save(ctx, chats.Change{Agent: &a, Events: []bus.Event{ev}})
+		published, err = s.save(ctx, chats.Change{Agent: &a, Events: []bus.Event{ev}})
+		return err
 	})
+	return published, err
 }

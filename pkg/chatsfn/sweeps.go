@@ -172,8 +172,9 @@ func (s *service) autoCloseOrg(ctx context.Context, r *run, orgID, after string)
 			}
 			if closed {
 				r.res.Changed++
-				r.res.Published++
-				if err := s.updateBusy(ctx, orgID, agent, rules); err != nil {
+				n, err := s.updateBusy(ctx, orgID, agent, rules)
+				r.res.Published += n
+				if err != nil {
 					return "", err
 				}
 			}
@@ -194,7 +195,8 @@ func (s *service) autoCloseOne(ctx context.Context, r *run, c chats.Chat, days i
 		if !ok {
 			return nil
 		}
-		err := s.save(ctx, chats.Change{Chat: &next, Events: []bus.Event{ev}})
+		n, err := s.save(ctx, chats.Change{Chat: &next, Events: []bus.Event{ev}})
+		r.res.Published += n
 		if errors.Is(err, chats.ErrConflict) {
 			fresh, found, rerr := s.store.Chat(ctx, c.OrgID, c.ChatID)
 			if rerr != nil || !found {
@@ -248,7 +250,9 @@ func (s *service) queueMoveOrg(ctx context.Context, r *run, orgID, after string)
 				return "", err
 			}
 			if moved > 0 {
-				if err := s.updateBusy(ctx, orgID, a.AgentID, rules); err != nil {
+				n, err := s.updateBusy(ctx, orgID, a.AgentID, rules)
+				r.res.Published += n
+				if err != nil {
 					return "", err
 				}
 			}
@@ -283,7 +287,6 @@ func (s *service) moveAgentChats(ctx context.Context, r *run, a chats.Agent) (in
 				moved++
 				progress = true
 				r.res.Changed++
-				r.res.Published++
 			}
 		}
 		if len(awaiting) < page || !progress {
@@ -305,7 +308,8 @@ func (s *service) moveOne(ctx context.Context, r *run, c chats.Chat, agentID str
 		if !ok {
 			return nil
 		}
-		err := s.save(ctx, chats.Change{Chat: &next, Events: []bus.Event{ev}})
+		n, err := s.save(ctx, chats.Change{Chat: &next, Events: []bus.Event{ev}})
+		r.res.Published += n
 		if errors.Is(err, chats.ErrConflict) {
 			fresh, found, rerr := s.store.Chat(ctx, c.OrgID, c.ChatID)
 			if rerr != nil || !found {
