@@ -86,7 +86,7 @@ func (s *service) applyChat(ctx context.Context, in chats.In) error {
 		return err
 	}
 	for _, agent := range touched {
-		if _, err := s.updateBusy(ctx, in.OrgID, agent, rules); err != nil {
+		if _, err := s.updateBusy(ctx, in.OrgID, agent, rules, false); err != nil {
 			return err
 		}
 	}

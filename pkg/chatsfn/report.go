@@ -1,13 +1,11 @@
 package chatsfn
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"strings"
-	ttemplate "text/template"
 	"time"
 
 	"github.com/convrs/admin/pkg/app"
@@ -124,60 +122,6 @@ func (r *reporter) release(ctx context.Context, in chats.In) {
 	}
 }
 
-// reportView is what the report templates show.
-type reportView struct {
-	Chat      chats.Chat
-	MissedAt  string
-	User      string
-	Messages  []lineView
-	Total     int
-	More      bool
-	TimeZone  string
-	NoDetails bool
-}
-
-type lineView struct {
-	At, Who, Text string
-	Truncated     bool
-}
-
-var (
-	textTemplate = ttemplate.Must(ttemplate.New("text").Parse(`A chat was missed{{with .Chat.Channel}} on {{.}}{{end}} at {{.MissedAt}}.
-{{if .NoDetails}}
-The chat's details had not arrived when this report was sent.
-{{end}}
-User: {{.User}}
-{{- with .Chat.User.Email}}
-Email: {{.}}{{end}}
-{{- with .Chat.User.Phone}}
-Phone: {{.}}{{end}}
-User id: {{.Chat.User.ID}}
-Chat: {{.Chat.ChatID}}{{with .Chat.BusinessUnitID}} (business unit {{.}}){{end}}
-
-Transcript ({{.Total}} message{{if ne .Total 1}}s{{end}}{{if .More}}, the first {{len .Messages}} shown{{end}}):
-{{range .Messages}}
-[{{.At}}] {{.Who}}: {{.Text}}{{if .Truncated}} [cut]{{end}}{{else}}
-(no messages){{end}}
-`))
-	htmlReport = template.Must(template.New("html").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Missed chat</title></head>
-<body style="font-family: sans-serif">
-<p>A chat was missed{{with .Chat.Channel}} on <b>{{.}}</b>{{end}} at {{.MissedAt}}.</p>
-{{if .NoDetails}}<p><i>The chat's details had not arrived when this report was sent.</i></p>{{end}}
-<table>
-<tr><th align="left">User</th><td>{{.User}}</td></tr>
-{{with .Chat.User.Email}}<tr><th align="left">Email</th><td>{{.}}</td></tr>{{end}}
-{{with .Chat.User.Phone}}<tr><th align="left">Phone</th><td>{{.}}</td></tr>{{end}}
-<tr><th align="left">User id</th><td>{{.Chat.User.ID}}</td></tr>
-<tr><th align="left">Chat</th><td>{{.Chat.ChatID}}{{with .Chat.BusinessUnitID}} (business unit {{.}}){{end}}</td></tr>
-</table>
-<h3>Transcript ({{.Total}} message{{if ne .Total 1}}s{{end}}{{if .More}}, the first {{len .Messages}} shown{{end}})</h3>
-{{range .Messages}}<p><small>{{.At}}</small> <b>{{.Who}}</b><br>{{.Text}}{{if .Truncated}} <i>[cut]</i>{{end}}</p>
-{{else}}<p>(no messages)</p>{{end}}
-</body></html>
-`))
-)
-
 // Render makes the report of a chat missed at missedAt with its transcript (more: it
 // has more messages than those given), times shown in the organisation's time zone
 // (office hours; UTC when unknown). The HTML part escapes everything taken from the
@@ -188,11 +132,58 @@ func Render(c chats.Chat, missedAt time.Time, msgs []chats.Message, more bool, z
 		loc, zone = time.UTC, "UTC"
 	}
 	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") }
-	v := reportView{Chat: c, MissedAt: stamp(missedAt), User: c.User.Name, Total: max(c.Messages, len(msgs)), More: more,
-		TimeZone: zone, NoDetails: c.StartedAt.IsZero()}
-	if v.User == "" {
-		v.User = "(no name given)"
+	user := c.User.Name
+	if user == "" {
+		user = "(no name given)"
 	}
+	total := max(c.Messages, len(msgs))
+	plural := "s"
+	if total == 1 {
+		plural = ""
+	}
+	shown := ""
+	if more {
+		shown = fmt.Sprintf(", the first %d shown", len(msgs))
+	}
+	noDetails := c.StartedAt.IsZero()
+	// Built with the standard library's escaping rather than text/template and
+	// html/template: a template's reflection makes the linker keep every method of every
+	// reachable type, which took this function's bootstrap from 9.9 MB to 16 MB.
+	var t, h strings.Builder
+	e := html.EscapeString
+
+	t.WriteString("A chat was missed")
+	h.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Missed chat</title></head>\n<body style=\"font-family: sans-serif\">\n<p>A chat was missed")
+	if c.Channel != "" {
+		t.WriteString(" on " + c.Channel)
+		h.WriteString(" on <b>" + e(c.Channel) + "</b>")
+	}
+	t.WriteString(" at " + stamp(missedAt) + ".\n")
+	h.WriteString(" at " + e(stamp(missedAt)) + ".</p>\n")
+	if noDetails {
+		t.WriteString("\nThe chat's details had not arrived when this report was sent.\n")
+		h.WriteString("<p><i>The chat's details had not arrived when this report was sent.</i></p>")
+	}
+	t.WriteString("\nUser: " + user)
+	h.WriteString("\n<table>\n<tr><th align=\"left\">User</th><td>" + e(user) + "</td></tr>\n")
+	if c.User.Email != "" {
+		t.WriteString("\nEmail: " + c.User.Email)
+		h.WriteString("<tr><th align=\"left\">Email</th><td>" + e(c.User.Email) + "</td></tr>")
+	}
+	h.WriteString("\n")
+	if c.User.Phone != "" {
+		t.WriteString("\nPhone: " + c.User.Phone)
+		h.WriteString("<tr><th align=\"left\">Phone</th><td>" + e(c.User.Phone) + "</td></tr>")
+	}
+	h.WriteString("\n")
+	bu, buHTML := "", ""
+	if c.BusinessUnitID != "" {
+		bu, buHTML = " (business unit "+c.BusinessUnitID+")", " (business unit "+e(c.BusinessUnitID)+")"
+	}
+	t.WriteString("\nUser id: " + c.User.ID + "\nChat: " + c.ChatID + bu + "\n\n")
+	h.WriteString("<tr><th align=\"left\">User id</th><td>" + e(c.User.ID) + "</td></tr>\n<tr><th align=\"left\">Chat</th><td>" + e(c.ChatID) + buHTML + "</td></tr>\n</table>\n")
+	fmt.Fprintf(&t, "Transcript (%d message%s%s):\n", total, plural, shown)
+	fmt.Fprintf(&h, "<h3>Transcript (%d message%s%s)</h3>\n", total, plural, shown)
 	for _, m := range msgs {
 		who := m.Sender
 		switch m.Sender {
@@ -208,15 +199,21 @@ func Render(c chats.Chat, missedAt time.Time, msgs []chats.Message, more bool, z
 		case chats.SenderSystem:
 			who = "System"
 		}
-		v.Messages = append(v.Messages, lineView{At: stamp(m.SentAt), Who: who, Text: m.Text, Truncated: m.Truncated})
+		at := stamp(m.SentAt)
+		t.WriteString("\n[" + at + "] " + who + ": " + m.Text)
+		h.WriteString("<p><small>" + e(at) + "</small> <b>" + e(who) + "</b><br>" + e(m.Text))
+		if m.Truncated {
+			t.WriteString(" [cut]")
+			h.WriteString(" <i>[cut]</i>")
+		}
+		h.WriteString("</p>\n")
 	}
-	var text, html bytes.Buffer
-	if err := textTemplate.Execute(&text, v); err != nil {
-		return mail.Message{}, err
+	if len(msgs) == 0 {
+		t.WriteString("\n(no messages)")
+		h.WriteString("<p>(no messages)</p>")
 	}
-	if err := htmlReport.Execute(&html, v); err != nil {
-		return mail.Message{}, err
-	}
+	t.WriteString("\n")
+	h.WriteString("\n</body></html>\n")
 	who := c.User.Name
 	if who == "" {
 		who = c.User.ID
@@ -228,7 +225,7 @@ func Render(c chats.Chat, missedAt time.Time, msgs []chats.Message, more bool, z
 	if c.Channel != "" {
 		subject += " (" + oneLine(c.Channel) + ")"
 	}
-	return mail.Message{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return mail.Message{Subject: subject, Text: t.String(), HTML: h.String()}, nil
 }
 
 // oneLine keeps a header value on one line (the event parser already refuses control

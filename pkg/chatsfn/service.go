@@ -129,8 +129,10 @@ func limitOf(a chats.Agent, rules chathandling.Settings) int {
 }
 
 // updateBusy recounts the agent's active chats and, when busy flips, saves it with its
-// "Agent Busy Changed" event; it returns how many events it published.
-func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules chathandling.Settings) (published int, err error) {
+// "Agent Busy Changed" event; it returns how many events it published. onlyDropped says
+// the agent's active chats can only have gone down (a sweep closed or queued some): an
+// agent recorded as not busy then stays so, and is not recounted.
+func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules chathandling.Settings, onlyDropped bool) (published int, err error) {
 	if agentID == "" {
 		return 0, nil
 	}
@@ -140,6 +142,9 @@ func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules c
 			return err
 		}
 		a.OrgID, a.AgentID = orgID, agentID
+		if onlyDropped && !a.Busy {
+			return nil
+		}
 		limit := limitOf(a, rules)
 		active, err := s.store.ActiveChats(ctx, orgID, agentID, limit+1)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/convrs/admin/pkg/app"
@@ -161,29 +162,49 @@ func (s *service) autoCloseOrg(ctx context.Context, r *run, orgID, after string)
 		if err != nil {
 			return "", err
 		}
+		// The agents whose chats this page closed are recounted once each, after it.
+		var agents []string
+		stopped := false
 		for _, c := range candidates {
 			if r.stop(ctx) {
-				return after, errStop
+				stopped = true
+				break
 			}
 			r.res.Examined++
 			closed, agent, err := s.autoCloseOne(ctx, r, c, rules.AutoCloseAfterDays)
 			if err != nil {
-				return "", err
+				return "", errors.Join(err, s.recount(ctx, r, orgID, agents, rules))
 			}
 			if closed {
 				r.res.Changed++
-				n, err := s.updateBusy(ctx, orgID, agent, rules)
-				r.res.Published += n
-				if err != nil {
-					return "", err
+				if agent != "" && !slices.Contains(agents, agent) {
+					agents = append(agents, agent)
 				}
 			}
+		}
+		if err := s.recount(ctx, r, orgID, agents, rules); err != nil {
+			return "", err
+		}
+		if stopped {
+			return after, errStop
 		}
 		if next == "" {
 			return "", nil
 		}
 		after = next
 	}
+}
+
+// recount updates the busy state of agents whose active chats a sweep lowered.
+func (s *service) recount(ctx context.Context, r *run, orgID string, agents []string, rules chathandling.Settings) error {
+	for _, a := range agents {
+		n, err := s.updateBusy(ctx, orgID, a, rules, true)
+		r.res.Published += n
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // autoCloseOne closes one candidate if it is still live and idle, on condition that it
@@ -250,9 +271,7 @@ func (s *service) queueMoveOrg(ctx context.Context, r *run, orgID, after string)
 				return "", err
 			}
 			if moved > 0 {
-				n, err := s.updateBusy(ctx, orgID, a.AgentID, rules)
-				r.res.Published += n
-				if err != nil {
+				if err := s.recount(ctx, r, orgID, []string{a.AgentID}, rules); err != nil {
 					return "", err
 				}
 			}
