@@ -15,7 +15,7 @@ import (
 )
 
 // Policy is who may read an organisation's audit log.
-var Policy = auth.Roles(auth.RoleAdmin, auth.RoleCompliance)
+var Policy = auth.Permission(auth.PermAuditRead)
 
 // Function is the audit Lambda function.
 var Function = app.Function{Name: "audit", Needs: app.Needs{AuditLog: true}, HTTP: func(api *httpx.API, d app.Deps) {

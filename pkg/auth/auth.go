@@ -151,13 +151,11 @@ func parseList(v string) ([]string, error) {
 
 // Policy says who may use a route: nobody needs a token for a Public route; any caller
 // with a valid token may use an Authenticated route (one with no organisation in its path,
-// such as GET /v1/me); otherwise the caller's organisation must be the path's and its role
-// one of Roles (an empty Roles list means any role of the organisation).
+// such as GET /v1/me); otherwise the caller's organisation must be the path's and, when
+// the policy names a permission, the caller's role must have it (API.md "Permissions and
+// roles"). AnyRole is any member of the organisation.
 type Policy struct {
-	Roles []string
-	// Permission, when set, is the permission the caller's role must have (API.md
-	// "Permissions and roles"; the predefined roles' permissions until custom roles
-	// exist).
+	// Permission, when set, is the permission the caller's role must have.
 	Permission string
 	public     bool
 	anyOrg     bool
@@ -174,9 +172,6 @@ var Public = Policy{public: true}
 // routes whose path names no organisation.
 var Authenticated = Policy{anyOrg: true}
 
-// Roles allows only the listed roles.
-func Roles(roles ...string) Policy { return Policy{Roles: roles} }
-
 // Permission allows the members of the path's organisation whose role has perm.
 func Permission(perm string) Policy { return Policy{Permission: perm} }
 
@@ -192,16 +187,19 @@ func (pol Policy) String() string {
 		return "authenticated"
 	case pol.Permission != "":
 		return "permission " + pol.Permission
-	case len(pol.Roles) == 0:
-		return "any role of the organisation"
 	}
-	return "roles " + strings.Join(pol.Roles, ", ")
+	return "any role of the organisation"
 }
+
+// NeedsPermission reports whether the policy names a permission (so the caller's role
+// must be resolved before Authorize).
+func (pol Policy) NeedsPermission() bool { return pol.Permission != "" }
 
 // Authorize checks p against the path organisation orgID: a malformed organisation id or
 // one outside the caller's tree is problem.NotFound (its existence is not revealed), a
-// role the policy does not allow is problem.Forbidden. Public and Authenticated routes
-// have no organisation to check.
+// caller whose role lacks the policy's permission is problem.Forbidden. p.Permissions must
+// be the role's permissions as Resolve gives them. Public and Authenticated routes have
+// no organisation to check.
 func (pol Policy) Authorize(p Principal, orgID string) error {
 	if pol.public || pol.anyOrg {
 		return nil
@@ -209,13 +207,37 @@ func (pol Policy) Authorize(p Principal, orgID string) error {
 	if !ids.Valid(orgID) || p.OrgID != orgID {
 		return problem.New(problem.NotFound, "organisation not found")
 	}
-	if len(pol.Roles) > 0 && !slices.Contains(pol.Roles, p.Role) {
-		return problem.New(problem.Forbidden, "role %q may not do this", p.Role)
-	}
-	if pol.Permission != "" {
-		if perms, _ := PredefinedPermissions(p.Role); !slices.Contains(perms, pol.Permission) {
-			return problem.New(problem.Forbidden, "role %q lacks the %s permission", p.Role, pol.Permission)
-		}
+	if pol.Permission != "" && !slices.Contains(p.Permissions, pol.Permission) {
+		return problem.New(problem.Forbidden, "role %q lacks the %s permission", p.Role, pol.Permission)
 	}
 	return nil
+}
+
+// Roles finds the permissions of the custom roles of organisations (package roles keeps
+// them). A role that does not exist is not found, which gives no permissions.
+type Roles interface {
+	RolePermissions(ctx context.Context, orgID, roleID string) (perms []string, found bool, err error)
+}
+
+// Resolve sets p.Permissions to those of p's role in p's organisation: a predefined role's
+// from the table of API.md at no cost, a custom role's from roles (one read), none for a
+// role that exists nowhere or when roles is nil. The token's own permissions claim is not
+// consulted. The slice must not be changed.
+func Resolve(ctx context.Context, roles Roles, p Principal) (Principal, error) {
+	if perms, ok := PredefinedPermissions(p.Role); ok {
+		p.Permissions = perms
+		return p, nil
+	}
+	p.Permissions = nil
+	if roles == nil {
+		return p, nil
+	}
+	perms, found, err := roles.RolePermissions(ctx, p.OrgID, p.Role)
+	if err != nil {
+		return p, err
+	}
+	if found {
+		p.Permissions = perms
+	}
+	return p, nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -39,28 +40,78 @@ func TestClaimsFromAPIGateway(t *testing.T) {
 }
 
 func TestPolicy(t *testing.T) {
-	p := Principal{Subject: "s", OrgID: "acme", Role: RoleAgent}
+	ctx := context.Background()
+	agent, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAgent})
+	admin, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAdmin})
 	tests := []struct {
+		p    Principal
 		pol  Policy
 		org  string
 		want problem.Code
 	}{
-		{AnyRole, "acme", ""},
-		{Roles(RoleAdmin), "acme", problem.Forbidden},
-		{Roles(RoleAdmin, RoleAgent), "acme", ""},
-		{AnyRole, "globex", problem.NotFound},
-		{Roles(RoleAdmin), "globex", problem.NotFound},
-		{AnyRole, "", problem.NotFound},
+		{agent, AnyRole, "acme", ""},
+		{agent, Permission(PermSettingsManage), "acme", problem.Forbidden},
+		{agent, Permission(PermNativeApp), "acme", ""},
+		{admin, Permission(PermSettingsManage), "acme", ""},
+		{agent, AnyRole, "globex", problem.NotFound},
+		{admin, Permission(PermSettingsManage), "globex", problem.NotFound},
+		{agent, AnyRole, "", problem.NotFound},
+		// A permission the token claims is not one the role has.
+		{Principal{Subject: "s", OrgID: "acme", Role: "custom"}, Permission(PermSettingsManage), "acme", problem.Forbidden},
 	}
 	for _, tc := range tests {
-		err := tc.pol.Authorize(p, tc.org)
+		err := tc.pol.Authorize(tc.p, tc.org)
 		got := problem.Code("")
 		if err != nil {
 			got = problem.CodeOf(err)
 		}
 		if got != tc.want {
-			t.Errorf("%v on %q: got %q, want %q", tc.pol, tc.org, got, tc.want)
+			t.Errorf("%s %v on %q: got %q, want %q", tc.p.Role, tc.pol, tc.org, got, tc.want)
 		}
+	}
+}
+
+// fakeRoles is a custom-role lookup counting its reads.
+type fakeRoles struct {
+	perms map[string][]string
+	reads int
+	err   error
+}
+
+func (f *fakeRoles) RolePermissions(ctx context.Context, org, role string) ([]string, bool, error) {
+	f.reads++
+	p, ok := f.perms[org+"/"+role]
+	return p, ok, f.err
+}
+
+// Resolve: predefined roles from the table without a read, custom roles with one, the
+// token's permissions claim never.
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	roles := &fakeRoles{perms: map[string][]string{"acme/role_1": {PermAuditRead}}}
+	for _, tc := range []struct {
+		p     Principal
+		want  []string
+		reads int
+	}{
+		{Principal{OrgID: "acme", Role: RoleCompliance, Permissions: []string{PermSettingsManage}}, []string{PermAuditRead, PermAgentsRead, PermChatsRead}, 0},
+		{Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}, []string{PermAuditRead}, 1},
+		{Principal{OrgID: "globex", Role: "role_1"}, nil, 1},
+		{Principal{OrgID: "acme", Role: "role_2", Permissions: []string{PermSettingsManage}}, nil, 1},
+	} {
+		roles.reads = 0
+		got, err := Resolve(ctx, roles, tc.p)
+		if err != nil || !slices.Equal(got.Permissions, tc.want) || roles.reads != tc.reads {
+			t.Errorf("%s/%s: %v, %v after %d reads; want %v after %d", tc.p.OrgID, tc.p.Role, got.Permissions, err, roles.reads, tc.want, tc.reads)
+		}
+	}
+	roles.err = errors.New("table down")
+	if _, err := Resolve(ctx, roles, Principal{OrgID: "acme", Role: "role_1"}); err == nil {
+		t.Error("a failed read resolved")
+	}
+	if got, err := Resolve(ctx, nil, Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}); err != nil || got.Permissions != nil {
+		t.Errorf("without a custom-role store: %v, %v", got.Permissions, err)
 	}
 }
 

@@ -195,7 +195,7 @@ func (fakeAuthn) Authenticate(*http.Request) (auth.Principal, error) {
 func newHandler(store settings.Store) http.Handler {
 	api := httpx.New(fakeAuthn{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	svc := settings.NewService(settings.Area[testDoc]{Name: "chat-handling", Defaults: func() testDoc { return testDoc{Max: 3} }}, store, nil)
-	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	svc.Register(api, auth.Permission(auth.PermSettingsManage))
 	return api
 }
 

@@ -31,6 +31,7 @@ type Route struct {
 type API struct {
 	mux    *http.ServeMux
 	authn  auth.Authenticator
+	roles  auth.Roles // custom roles; nil: predefined roles only
 	log    *slog.Logger
 	routes []Route
 	paths  map[string]bool // patterns with a 405 handler for their other methods
@@ -49,6 +50,14 @@ func New(authn auth.Authenticator, logger *slog.Logger) *API {
 	})
 	return a
 }
+
+// SetRoles makes the API resolve custom roles through roles (one read per request to a
+// route that needs a permission, by a caller whose role is not predefined). Call it
+// before serving.
+func (a *API) SetRoles(roles auth.Roles) { a.roles = roles }
+
+// Roles returns what SetRoles set (nil: predefined roles only).
+func (a *API) Roles() auth.Roles { return a.roles }
 
 // Handle registers a route with its policy: a route needs no token only when the policy
 // is auth.Public; otherwise the caller must be authenticated and the policy decides on the
@@ -112,6 +121,12 @@ func (a *API) guard(rt Route) http.Handler {
 		if err != nil {
 			WriteError(w, r, err)
 			return
+		}
+		if rt.Policy.NeedsPermission() && p.OrgID == org {
+			if p, err = auth.Resolve(r.Context(), a.roles, p); err != nil {
+				WriteError(w, r, err)
+				return
+			}
 		}
 		if err := rt.Policy.Authorize(p, org); err != nil {
 			WriteError(w, r, err)

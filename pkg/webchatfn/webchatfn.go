@@ -27,7 +27,7 @@ var IdentifyFunction = app.Function{Name: "webchat-identify", Needs: app.Needs{K
 	}}
 
 // admin is who may manage the signing secret (API.md: admin only).
-var admin = auth.Roles(auth.RoleAdmin)
+var admin = auth.Permission(auth.PermSettingsManage)
 
 // RegisterAdmin serves the admin routes on keys.
 func RegisterAdmin(api *httpx.API, keys *webchat.Keys) {

@@ -36,7 +36,7 @@ var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
 // Register serves the area's routes (admin only); now may be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
 	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	svc.Register(api, auth.Permission(auth.PermSettingsManage))
 	return svc
 }
 

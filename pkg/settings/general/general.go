@@ -90,7 +90,7 @@ func Register(api *httpx.API, store settings.Store, blobs blob.Store, now func()
 		now = time.Now
 	}
 	h := &Handler{svc: settings.NewService(Area, store, now), blobs: blobs, now: now}
-	admin := auth.Roles(auth.RoleAdmin)
+	admin := auth.Permission(auth.PermSettingsManage)
 	h.svc.Register(api, admin)
 	const path = "/v1/orgs/{orgId}/settings/general/logo"
 	api.Handle(http.MethodPut, path, admin, h.putLogo)

@@ -59,7 +59,7 @@ func Register(api *httpx.API, store settings.Store, now func() time.Time) *setti
 		now = time.Now
 	}
 	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	svc.Register(api, auth.Permission(auth.PermSettingsManage))
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/office-hours/status", auth.AnyRole, func(w http.ResponseWriter, r *http.Request) {
 		at := now()
 		if r.URL.Query().Has("at") {

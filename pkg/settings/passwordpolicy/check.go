@@ -78,7 +78,7 @@ type checker struct {
 // once they exist. now may be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, history History, now func() time.Time) *settings.Service[Settings] {
 	svc := settings.NewService(Area, store, now)
-	admin := auth.Roles(auth.RoleAdmin)
+	admin := auth.Permission(auth.PermSettingsManage)
 	svc.Register(api, admin)
 	c := &checker{svc: svc, history: history}
 	api.Handle(http.MethodPost, CheckPath, admin, c.check)

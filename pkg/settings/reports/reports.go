@@ -138,7 +138,7 @@ const RAGPath = "/v1/orgs/{orgId}/reports/rag"
 // of the organisation). now may be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
 	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	svc.Register(api, auth.Permission(auth.PermSettingsManage))
 	api.Handle(http.MethodPost, RAGPath, auth.AnyRole, func(w http.ResponseWriter, r *http.Request) {
 		body, err := httpx.ReadJSON(r, httpx.MediaJSON)
 		var req RAGRequest

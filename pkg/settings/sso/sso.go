@@ -218,7 +218,7 @@ func AssertionURL(baseURL, org string) string { return EntityID(baseURL, org) + 
 // be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, baseURL string, now func() time.Time) *settings.Service[Settings] {
 	svc := settings.NewService(NewArea(baseURL, now), store, now)
-	svc.Register(api, auth.Roles(auth.RoleAdmin))
+	svc.Register(api, auth.Permission(auth.PermSettingsManage))
 	return svc
 }
 
