@@ -186,9 +186,8 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	org := fs.String("org", "", "organisation id (required)")
-	role := fs.String("role", "", "role: admin, agent_manager, client_manager, marketing, compliance, agent or a custom role id (required)")
+	role := fs.String("role", "", "role: admin, agent_manager, client_manager, marketing, compliance, agent or a custom role id (role_...) (required)")
 	sub := fs.String("sub", "", "caller id (default <role>@<org>)")
-	perms := fs.String("permissions", "", "space-separated permissions")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
 	data := fs.String("data", ".local", "data folder holding the dev signing key")
 	if err := fs.Parse(args); err != nil {
@@ -212,9 +211,6 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p := auth.Principal{Subject: *sub, OrgID: *org, Role: *role}
-	if *perms != "" {
-		p.Permissions = []string{*perms}
-	}
 	tok, err := keys.Mint(p, *ttl)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)

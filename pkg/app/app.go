@@ -22,6 +22,7 @@ import (
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/secrets"
+	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings"
 )
 
@@ -36,6 +37,9 @@ type Deps struct {
 	Revisions revision.Store
 	// Chats keeps chats, transcripts and agent states built from the chat events.
 	Chats chats.Store
+	// Roles keeps the organisations' custom roles (the HTTP front resolves callers' roles
+	// through it).
+	Roles roles.Store
 	// Bus publishes the product's events (source convrs.admin).
 	Bus bus.Publisher
 	// Mail sends email from MailFrom, the configured, verified sender.
@@ -74,6 +78,10 @@ type Needs struct {
 	// transcript, keeps the report markers (which make each report go out at most once)
 	// and records the report's event. It needs no other access to chats.
 	ChatReports bool
+	// Roles is how the function uses custom roles: Read (it resolves callers' custom roles
+	// to permissions: every function serving a route that needs a permission, and
+	// GET /v1/me) or Write (the roles routes).
+	Roles Access
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -92,7 +100,7 @@ const (
 
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
-	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports
+	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports || n.Roles != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -116,6 +124,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if (n.Chats != NoAccess || n.ChatReports) && d.Chats == nil {
 		out = append(out, "chat store")
+	}
+	if n.Roles != NoAccess && d.Roles == nil {
+		out = append(out, "role store")
 	}
 	if n.Events && d.Bus == nil {
 		out = append(out, "event bus")

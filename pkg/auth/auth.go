@@ -191,6 +191,10 @@ func (pol Policy) String() string {
 	return "any role of the organisation"
 }
 
+// IsAuthenticated reports whether the policy is Authenticated (any caller with a token,
+// whatever its organisation).
+func (pol Policy) IsAuthenticated() bool { return pol.anyOrg }
+
 // NeedsPermission reports whether the policy names a permission (so the caller's role
 // must be resolved before Authorize).
 func (pol Policy) NeedsPermission() bool { return pol.Permission != "" }

@@ -24,6 +24,23 @@ var AllPermissions = []string{
 	PermNativeApp,
 }
 
+var descriptions = map[string]string{
+	PermSettingsManage:      "read and write every settings area, the WebChat secret",
+	PermAuditRead:           "the audit log",
+	PermAgentsRead:          "list and read agents, the agent status board",
+	PermAgentsManage:        "create, edit, disable, enable agents; reset passwords; force password changes",
+	PermRolesManage:         "custom roles",
+	PermBusinessUnitsManage: "business units",
+	PermTagsManage:          "tags and tag groups",
+	PermChatsRead:           "chat lists, chat detail, the queue",
+	PermChatsManage:         "close or transfer a chat, unstick users",
+	PermSuborgsManage:       "create and delete sub-organisations",
+	PermNativeApp:           "use the native app when native-app access is permission",
+}
+
+// Describe says what a permission grants (API.md's catalogue), "" for an unknown one.
+func Describe(perm string) string { return descriptions[perm] }
+
 // predefined maps each predefined role to its permissions (API.md).
 var predefined = map[string][]string{
 	RoleAdmin:         AllPermissions,

@@ -23,7 +23,7 @@ const DefaultLimit = 25
 
 // ReadFunction serves the chats read API: lists by status, a chat with its transcript,
 // the queue.
-var ReadFunction = app.Function{Name: "chats", Needs: app.Needs{Chats: app.Read, Cursors: true},
+var ReadFunction = app.Function{Name: "chats", Needs: app.Needs{Chats: app.Read, Cursors: true, Roles: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) { RegisterRead(api, d.Chats, d.Cursors) }}
 
 // Summary is a chat as lists show it.

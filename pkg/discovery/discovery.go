@@ -13,7 +13,7 @@ import (
 
 // Function is the discovery Lambda function: it needs no table or other port, so it
 // starts and answers in the time a Lambda takes to run Go.
-var Function = app.Function{Name: "discovery", HTTP: func(api *httpx.API, _ app.Deps) { Register(api) }}
+var Function = app.Function{Name: "discovery", Needs: app.Needs{Roles: app.Read}, HTTP: func(api *httpx.API, _ app.Deps) { Register(api) }}
 
 // Me is the body of GET /v1/me.
 type Me struct {
@@ -32,7 +32,12 @@ func Register(api *httpx.API) {
 	})
 	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
-		perms, _ := auth.PredefinedPermissions(p.Role)
+		p, err := auth.Resolve(r.Context(), api.Roles(), p)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		perms := p.Permissions
 		if perms == nil {
 			perms = []string{}
 		}

@@ -407,5 +407,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	s := New(db, cfg.TableName)
 	d.Settings, d.Revisions = s, s
 	d.Chats = NewChats(db, cfg.TableName)
+	d.Roles = NewRoles(db, cfg.TableName)
 	return nil
 }

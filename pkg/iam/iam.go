@@ -106,6 +106,23 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
 		)
 	}
+	if n.Roles != app.NoAccess {
+		// The HTTP front resolves a caller's custom role: one GetItem.
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.RoleKeys})
+	}
+	if n.Roles == app.Write {
+		out = append(out,
+			Grant{"dynamodb:Query", "Table", dynamo.RoleKeys},
+			// Create, Update and Delete are TransactWriteItems of Put, Update and Delete
+			// items (IAM checks each as its own action), with the audit entry.
+			Grant{"dynamodb:PutItem", "Table", dynamo.RoleKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.RoleKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.RoleKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.RoleNameKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.RoleNameKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+		)
+	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/roles"
 )
 
 // HTTPEntry is the Lambda handler of an HTTP API function (payload format 2.0).
@@ -45,6 +46,9 @@ func Logger(w io.Writer, level slog.Level) *slog.Logger { return httpx.NewLogger
 // API returns the function's routes behind API Gateway JWT-authorizer claims.
 func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {
 	api := httpx.New(auth.Claims{}, log)
+	if d.Roles != nil {
+		api.SetRoles(roles.Resolver{Store: d.Roles})
+	}
 	if f.HTTP != nil {
 		f.HTTP(api, d)
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/membus"
 	"github.com/convrs/admin/pkg/outbox"
+	"github.com/convrs/admin/pkg/roles"
+	"github.com/convrs/admin/pkg/rolesfn"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
@@ -53,12 +55,16 @@ var Functions = []app.Function{
 	chatsfn.QueueMoveFunction,
 	chatsfn.ReportFunction,
 	chatsfn.ReadFunction,
+	rolesfn.Function,
 	auditfn.Function,
 	discovery.Function,
 }
 
 // MountAll mounts the routes of every function on one API.
 func MountAll(api *httpx.API, d app.Deps) {
+	if d.Roles != nil {
+		api.SetRoles(roles.Resolver{Store: d.Roles})
+	}
 	for _, f := range Functions {
 		if f.HTTP != nil {
 			f.HTTP(api, d)
@@ -106,13 +112,18 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	roleStore, err := store.Roles()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	mailer, err := outbox.New(filepath.Join(dir, "outbox"))
 	if err != nil {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
-		Chats: chatStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
+		Chats: chatStore, Roles: roleStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on

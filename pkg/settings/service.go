@@ -118,7 +118,7 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		if err != nil {
 			return Current[T]{}, err
 		}
-		if ifMatch != "" && !etagMatches(ifMatch, cur.ETag()) {
+		if ifMatch != "" && !ETagMatches(ifMatch, cur.ETag()) {
 			return Current[T]{}, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, cur.ETag())
 		}
 		next, err := mutate(cur.Doc)
@@ -173,9 +173,9 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 	}
 }
 
-// etagMatches implements the strong comparison of RFC 9110 If-Match: header is the list
+// ETagMatches implements the strong comparison of RFC 9110 If-Match: header is the list
 // of entity tags (all the request's If-Match field lines joined with commas).
-func etagMatches(header, etag string) bool {
+func ETagMatches(header, etag string) bool {
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimSpace(t)
 		if t == "*" || t == etag {
