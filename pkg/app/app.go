@@ -21,8 +21,8 @@ import (
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/mail"
-	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/roles"
+	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
 )
 
