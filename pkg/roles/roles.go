@@ -23,8 +23,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/text/cases"
+	"unicode"
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
@@ -93,14 +92,16 @@ type Store interface {
 	Delete(ctx context.Context, orgID, roleID string, version int64, name string, entry audit.Entry) error
 }
 
-// NameKey is the form in which names are compared: case-folded (Unicode full case
-// folding, so "STRASSE" and "straße" collide), with runs of white space, "_" and "-"
-// made one space, so that "agent_manager", "Agent Manager" and "agent-manager" are one
-// name.
+// NameKey is the form in which names are compared: Unicode simple case folding (each
+// character upper-cased, then lower-cased, so "ΣΊΣΥΦΟΣ" and "σίσυφος" meet; full
+// folding such as "ß" = "ss" is not applied), with runs of white space, "_" and "-" made
+// one space, so that "agent_manager", "Agent Manager" and "agent-manager" are one name.
+// (golang.org/x/text/cases would fold fully, at ~250 KB in every function's bootstrap,
+// since the stores that every function links compare names.)
 func NameKey(name string) string {
-	folded := cases.Fold().String(name)
+	folded := strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, name)
 	return strings.Join(strings.FieldsFunc(folded, func(r rune) bool {
-		return r == '_' || r == '-' || r == ' ' || r == '\t' || r == '\u00a0' || r == '\u3000'
+		return r == '_' || r == '-' || unicode.IsSpace(r)
 	}), " ")
 }
 
