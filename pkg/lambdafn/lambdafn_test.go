@@ -65,7 +65,7 @@ func TestBuildRefusesMissingConfiguration(t *testing.T) {
 	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Table, s3blob.Logos); err != nil {
 		t.Errorf("with its adapters: %v", err)
 	}
-	if _, _, err := lambdafn.Build(discovery.Function, getenv); err != nil {
-		t.Errorf("discovery needs nothing: %v", err)
+	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table); err != nil {
+		t.Errorf("discovery with the table (custom roles for GET /v1/me): %v", err)
 	}
 }
