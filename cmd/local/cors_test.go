@@ -118,7 +118,7 @@ func startServer(t *testing.T, args ...string) (base, token string) {
 			t.Error("the server did not stop")
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m, tk := baseRE.FindStringSubmatch(out.String()), tokenRE.FindStringSubmatch(out.String()); m != nil && tk != nil {
 			return m[1], tk[1]
 		}

@@ -56,7 +56,7 @@ func TestServeAndTokens(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- realMain(ctx, []string{"-addr", "127.0.0.1:0", "-data", data}, &out, &logs) }()
 	var base, token string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m, tk := baseRE.FindStringSubmatch(out.String()), tokenRE.FindStringSubmatch(out.String()); m != nil && tk != nil {
 			base, token = m[1], tk[1]
 			break
