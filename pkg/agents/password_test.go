@@ -185,9 +185,17 @@ func TestParseHashTampered(t *testing.T) {
 			}
 		})
 	}
-	// The ceilings themselves parse.
+	// The ceilings themselves parse, and the longest hash within them fits MaxHashLen.
 	if p, _, _, err := agents.ParseHash(with("m=65536,t=4,p=4")); err != nil || p.Memory != 65536 || p.Time != 4 || p.Threads != 4 {
 		t.Errorf("the ceilings: %+v %v", p, err)
+	}
+	b64 := strings.Repeat("A", 86) // 64 bytes
+	longest := "$argon2id$v=19$m=65536,t=4,p=4$" + b64 + "$" + b64
+	if p, _, _, err := agents.ParseHash(longest); err != nil || p.SaltLen != 64 || p.KeyLen != 64 || len(longest) > agents.MaxHashLen {
+		t.Errorf("the longest hash (%d bytes): %+v %v", len(longest), p, err)
+	}
+	if _, _, _, err := agents.ParseHash("$argon2id$v=19$m=65536,t=4,p=4$" + b64 + "AA$" + b64); err == nil {
+		t.Error("a 65-byte salt parsed")
 	}
 }
 
