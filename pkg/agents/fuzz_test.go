@@ -1,0 +1,203 @@
+package agents_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	netmail "net/mail"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/mail"
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// Fuzz targets for every parser of the package. `go test` runs their seeds; to fuzz,
+// e.g. go test -run '^$' -fuzz FuzzParseEmail -fuzztime 60s ./pkg/agents/
+
+// FuzzParseEmail: an address accepted is stored as it will be read again (ParseEmail of
+// it is itself), ASCII without upper-case letters, within MaxEmail bytes, read by
+// net/mail as the same bare address, and a recipient pkg/mail accepts; a refused one
+// gets a message and no value.
+func FuzzParseEmail(f *testing.F) {
+	for _, s := range []string{
+		"ana@example.com", " Ana.Silva@Example.COM ", "Ana <ana@example.com>", `"a b"@example.com`, "a..b@example.com",
+		"ana@[192.0.2.1]", "ana@192.0.2.1", "ana\u200b@example.com", "\u212Aate@example.com", "ana@bücher.example",
+		"ana\x00@example.com", "a@b", "@example.com", "ana@", "ana@example.com\r\nBcc: x@example.com", "=?utf-8?q?x?= <a@b.co>",
+		"a(b)@example.com", "a@example.com.", "a@-example.com", "o'neil!#$%&*/=?^_`{|}~-@example.org", strings.Repeat("a", 300),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, msg := agents.ParseEmail(s)
+		if (got == "") == (msg == "") {
+			t.Fatalf("ParseEmail(%q) = %q, %q: exactly one of value and message", s, got, msg)
+		}
+		if msg != "" {
+			return
+		}
+		if again, msg := agents.ParseEmail(got); again != got || msg != "" {
+			t.Errorf("ParseEmail(%q) = %q, but ParseEmail of that is %q, %q", s, got, again, msg)
+		}
+		if len(got) > agents.MaxEmail || strings.ContainsFunc(got, func(r rune) bool { return r >= utf8.RuneSelf || r >= 'A' && r <= 'Z' }) {
+			t.Errorf("ParseEmail(%q) = %q: not lower-case ASCII within %d bytes", s, got, agents.MaxEmail)
+		}
+		if a, err := netmail.ParseAddress(got); err != nil || a.Address != got || a.Name != "" {
+			t.Errorf("net/mail reads %q as %v, %v", got, a, err)
+		}
+		m := mail.Message{From: "noreply@example.com", To: []string{got}, Subject: "x", Text: "x", HTML: "x"}
+		if err := m.Check(); err != nil {
+			t.Errorf("pkg/mail refuses %q: %v", got, err)
+		}
+	})
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// FuzzParsePhone: a number accepted is E.164 (+, then at most 15 digits, the first not
+// 0) and stays itself when read again.
+func FuzzParsePhone(f *testing.F) {
+	for _, s := range []string{
+		"+44 20 7946 0958", "+1 (650) 253-0000", "+33.1.42.68.53.00", "020 7946 0958", "+1 800 FLOWERS", "+44\u200b2079460958",
+		"+４４２０", "+", "", " ", "++44", "+44 20 7946 0958 ext. 12", "+999 1234", "+800 1234 5678", "+49 30 123456789012",
+		"+0 123", "+1 555 0100", "+86 10 1234 5678", "+(44)(20)", "+44 0 20 7946 0958",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, msg := agents.ParsePhone(s)
+		if got != "" && msg != "" {
+			t.Fatalf("ParsePhone(%q) = %q, %q: both a value and a message", s, got, msg)
+		}
+		if got == "" {
+			if msg == "" && strings.TrimFunc(s, unicode.IsSpace) != "" {
+				t.Fatalf("ParsePhone(%q): neither a number nor a message", s)
+			}
+			return
+		}
+		if !e164.MatchString(got) {
+			t.Errorf("ParsePhone(%q) = %q: not E.164", s, got)
+		}
+		if again, msg := agents.ParsePhone(got); again != got || msg != "" {
+			t.Errorf("ParsePhone(%q) = %q, but ParsePhone of that is %q, %q", s, got, again, msg)
+		}
+	})
+}
+
+// FuzzParseLanguage: a tag accepted is canonical (reading it again gives it back) and
+// short.
+func FuzzParseLanguage(f *testing.F) {
+	for _, s := range []string{"en", "pt-br", "EN", "zh-hant-tw", "iw", "und", "x-klingon", "xx-!!", "en_US", "en, pt", "sh",
+		"i-klingon", "en-GB-oed", "de-DE-1996", "en-a-bbb-x-a-ccc", "es-419", "en-u-co-phonebk", "qaa", "en\x00", "root"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, msg := agents.ParseLanguage(s)
+		if (got == "") == (msg == "") {
+			t.Fatalf("ParseLanguage(%q) = %q, %q: exactly one of value and message", s, got, msg)
+		}
+		if msg != "" {
+			return
+		}
+		if again, msg := agents.ParseLanguage(got); again != got || msg != "" {
+			t.Errorf("ParseLanguage(%q) = %q, but ParseLanguage of that is %q, %q", s, got, again, msg)
+		}
+		if len(got) > 2*agents.MaxLanguage {
+			t.Errorf("ParseLanguage(%q) = %q: canonical form too long", s, got)
+		}
+	})
+}
+
+// FuzzParseHash: a stored hash accepted has exactly one spelling (re-encoding what was
+// read gives it back) and parameters within the ceilings, so verifying it is bounded.
+func FuzzParseHash(f *testing.F) {
+	b := base64.RawStdEncoding
+	f.Add("$argon2id$v=19$m=47104,t=1,p=1$" + b.EncodeToString(make([]byte, 16)) + "$" + b.EncodeToString(make([]byte, 32)))
+	f.Add("$argon2id$v=19$m=65536,t=4,p=4$" + b.EncodeToString(make([]byte, 64)) + "$" + b.EncodeToString(make([]byte, 64)))
+	f.Add("$argon2id$v=19$m=4194304,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=047104,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=47104,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAB$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=47104,t=1,p=1$AAAAAAAAAAAA\nAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2i$v=19$m=47104,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, salt, key, err := agents.ParseHash(s)
+		if err != nil {
+			if salt != nil || key != nil || p != (agents.Params{}) {
+				t.Fatalf("ParseHash(%q) failed but returned values", s)
+			}
+			return
+		}
+		if p.Memory > agents.MaxMemory || p.Time < 1 || p.Time > agents.MaxTime || p.Threads < 1 || p.Threads > agents.MaxThreads ||
+			len(salt) < agents.MinSaltLen || len(salt) > agents.MaxSaltLen || len(key) < agents.MinKeyLen || len(key) > agents.MaxKeyLen {
+			t.Fatalf("ParseHash(%q) = %+v, salt %d, key %d bytes: out of bounds", s, p, len(salt), len(key))
+		}
+		again := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Time, p.Threads, b.EncodeToString(salt), b.EncodeToString(key))
+		if again != s {
+			t.Errorf("ParseHash(%q) reads what encodes as %q: more than one spelling", s, again)
+		}
+	})
+}
+
+// FuzzParseToken: a token accepted has exactly one spelling (43 characters of base64url
+// that re-encode to themselves); its hash is 64 hex characters.
+func FuzzParseToken(f *testing.F) {
+	token, _ := agents.NewInvitation(now)
+	for _, s := range []string{token, token + "=", token[:42] + "B", token[:42], token[:20] + "\n" + token[21:42], strings.Repeat("_", 43), strings.Repeat("+", 43), ""} {
+		f.Add(s)
+	}
+	hex := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := agents.ParseToken(s)
+		if err != nil {
+			if h != "" || len(s) >= 8 && strings.Contains(err.Error(), s) {
+				t.Fatalf("ParseToken(%q): %q, %v", s, h, err)
+			}
+			return
+		}
+		b, derr := base64.RawURLEncoding.DecodeString(s)
+		if derr != nil || len(b) != agents.TokenBytes || base64.RawURLEncoding.EncodeToString(b) != s || !hex.MatchString(h) {
+			t.Errorf("ParseToken(%q) = %q: not a canonical 32-byte base64url token", s, h)
+		}
+	})
+}
+
+// FuzzPatch: any body either fails as a client error (400 or 422, never a 500) or
+// gives an agent whose profile is valid as stored: patching it with {} again changes
+// nothing, and the email, id and status are never changed.
+func FuzzPatch(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"name": " Bo "}`, `{"maxChats": null}`, `{"maxChats": 0}`, `{"email": "x@example.com"}`, `{"Name": "x"}`,
+		`{"name": "a", "name": "b"}`, `{"businessUnitIds": ["bu_vip", "bu_vip"]}`, `{"landline": "+44 20 7946 0958", "mobile": ""}`,
+		`{"language": "pt-br", "role": "role_custom1"}`, `[]`, `null`, `{"status": "disabled"}`, `{"name": "\u202e"}`, "{\"name\": \"\xff\"}",
+		`{"businessUnitIds": [1]}`, `{"maxChats": 9, "mobile": null, "landline": null}`, `{"x": {"y": {"z": []}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	base := sampleAgent()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := base.Patch(context.Background(), "org1", body, newRefs())
+		if err != nil {
+			if c := problem.CodeOf(err); c != problem.BadRequest && c != problem.Invalid {
+				t.Fatalf("Patch(%q): %v; want a 400 or 422", body, err)
+			}
+			return
+		}
+		if got.Email != base.Email || got.ID != base.ID || got.Status != base.Status || got.Version != base.Version {
+			t.Errorf("Patch(%q) changed a read-only field: %+v", body, got)
+		}
+		again, err := got.Patch(context.Background(), "org1", []byte(`{}`), newRefs())
+		if err != nil || !reflect.DeepEqual(again, got) {
+			t.Errorf("Patch(%q) gave %+v, which {} changes to %+v (%v)", body, got, again, err)
+		}
+		if n, msg := agents.ParseName(got.Name); n != got.Name || msg != "" {
+			t.Errorf("Patch(%q) stored the name %q (%s)", body, got.Name, msg)
+		}
+	})
+}
