@@ -262,10 +262,9 @@ func (s *Service) inUse(ctx context.Context, u Unit) error {
 		}
 		agents = append(agents, list...)
 	}
-	noun := "agents belong"
+	what := "agents belong to business unit %q; move them"
 	if u.Members == 1 {
-		noun = "agent belongs"
+		what = "agent belongs to business unit %q; move it"
 	}
-	return problem.New(problem.Conflict, "%d %s to business unit %q; move them to another unit first", u.Members, noun, u.Name).
-		With("agents", agents)
+	return problem.New(problem.Conflict, "%d "+what+" to another unit first", u.Members, u.Name).With("agents", agents)
 }

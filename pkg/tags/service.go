@@ -329,11 +329,11 @@ func (s *Service) groupInUse(ctx context.Context, g Group) error {
 	for _, t := range in[:min(len(in), MaxListedTags)] {
 		listed = append(listed, t.ID)
 	}
-	noun := "tags"
+	what := "tags; delete them or move them"
 	if g.Tags == 1 {
-		noun = "tag"
+		what = "tag; delete it or move it"
 	}
-	return problem.New(problem.Conflict, "tag group %q holds %d %s; delete them or move them to another group first", g.Name, g.Tags, noun).
+	return problem.New(problem.Conflict, "tag group %q holds %d %s to another group first", g.Name, g.Tags, what).
 		With("tags", listed)
 }
 
