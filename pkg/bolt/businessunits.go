@@ -1,11 +1,11 @@
 package bolt
 
 // The businessunits.Store of the embedded store (BusinessUnits, from
-// Store.BusinessUnits). Keys (ids are package ids: no NUL; <fold> is freetext.FoldKey of
-// the name, 64 hex digits):
+// Store.BusinessUnits). Keys (ids are package ids: no NUL; <key> is the unit's NameKey,
+// caseless.Key of its name: 64 hex digits):
 //
 //	bucket "businessUnits":     <org> 0 <unit>   -> unit JSON (members included)
-//	bucket "businessUnitNames": <org> 0 <fold>   -> <unit> (the unit that holds the name)
+//	bucket "businessUnitNames": <org> 0 <key>    -> <unit> (the unit that holds the name)
 //
 // Every write is one bbolt transaction that checks the name, the version, the count (a
 // walk of the organisation's keys, at most businessunits.MaxUnits) and the members, then
@@ -23,7 +23,6 @@ import (
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/businessunits"
-	"github.com/convrs/admin/pkg/freetext"
 )
 
 var (
@@ -63,6 +62,7 @@ func (s *Store) buckets(names ...[]byte) error {
 type unitRecord struct {
 	ID         string    `json:"id"`
 	Name       string    `json:"name"`
+	NameKey    string    `json:"nameKey"`
 	ChatbotIDs []string  `json:"chatbotIds"`
 	Members    int       `json:"members"`
 	Version    int64     `json:"version"`
@@ -72,7 +72,7 @@ type unitRecord struct {
 }
 
 func encodeUnit(u businessunits.Unit) ([]byte, error) {
-	return json.Marshal(unitRecord{ID: u.ID, Name: u.Name, ChatbotIDs: u.ChatbotIDs, Members: u.Members, Version: u.Version,
+	return json.Marshal(unitRecord{ID: u.ID, Name: u.Name, NameKey: u.NameKey, ChatbotIDs: u.ChatbotIDs, Members: u.Members, Version: u.Version,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, UpdatedBy: u.UpdatedBy})
 }
 
@@ -84,7 +84,7 @@ func decodeUnit(orgID string, v []byte) (businessunits.Unit, error) {
 	if r.ChatbotIDs == nil {
 		r.ChatbotIDs = []string{}
 	}
-	return businessunits.Unit{OrgID: orgID, ID: r.ID, Name: r.Name, ChatbotIDs: r.ChatbotIDs, Members: r.Members,
+	return businessunits.Unit{OrgID: orgID, ID: r.ID, Name: r.Name, NameKey: r.NameKey, ChatbotIDs: r.ChatbotIDs, Members: r.Members,
 		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}, nil
 }
 
@@ -188,7 +188,7 @@ func (s *BusinessUnits) Get(ctx context.Context, orgID, id string) (businessunit
 	return u, found, err
 }
 
-func unitNameKey(orgID, name string) []byte { return key(orgID, freetext.FoldKey(name)) }
+func unitNameKey(orgID, nameKey string) []byte { return key(orgID, nameKey) }
 
 // Create implements businessunits.Store.
 func (s *BusinessUnits) Create(ctx context.Context, u businessunits.Unit, entry audit.Entry) error {
@@ -205,7 +205,7 @@ func (s *BusinessUnits) Create(ctx context.Context, u businessunits.Unit, entry 
 	u.Members = 0
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		names := tx.Bucket(bucketBusinessUnitNames)
-		nk := unitNameKey(u.OrgID, u.Name)
+		nk := unitNameKey(u.OrgID, u.NameKey)
 		if names.Get(nk) != nil {
 			return businessunits.ErrNameTaken
 		}
@@ -249,7 +249,7 @@ func (s *BusinessUnits) Update(ctx context.Context, prev, next businessunits.Uni
 			return businessunits.ErrChanged
 		}
 		names := tx.Bucket(bucketBusinessUnitNames)
-		oldKey, newKey := unitNameKey(stored.OrgID, stored.Name), unitNameKey(next.OrgID, next.Name)
+		oldKey, newKey := unitNameKey(stored.OrgID, stored.NameKey), unitNameKey(next.OrgID, next.NameKey)
 		if !bytes.Equal(oldKey, newKey) {
 			if names.Get(newKey) != nil {
 				return businessunits.ErrNameTaken
@@ -295,7 +295,7 @@ func (s *BusinessUnits) Delete(ctx context.Context, u businessunits.Unit, entry 
 		if err := tx.Bucket(bucketBusinessUnits).Delete(key(u.OrgID, u.ID)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketBusinessUnitNames).Delete(unitNameKey(stored.OrgID, stored.Name)); err != nil {
+		if err := tx.Bucket(bucketBusinessUnitNames).Delete(unitNameKey(stored.OrgID, stored.NameKey)); err != nil {
 			return err
 		}
 		return putAudit(tx, entry, aval)

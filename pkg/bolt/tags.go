@@ -1,12 +1,12 @@
 package bolt
 
 // The tags.Store of the embedded store (Tags, from Store.Tags). Keys (ids are package
-// ids: no NUL; <fold> is freetext.FoldKey of the name, 64 hex digits):
+// ids: no NUL; <key> is the record's NameKey, caseless.Key of its name: 64 hex digits):
 //
 //	bucket "tagGroups":     <org> 0 <group>  -> group JSON (its tags count included)
-//	bucket "tagGroupNames": <org> 0 <fold>   -> <group>
+//	bucket "tagGroupNames": <org> 0 <key>    -> <group>
 //	bucket "tags":          <org> 0 <tag>    -> tag JSON
-//	bucket "tagNames":      <org> 0 <fold>   -> <tag>
+//	bucket "tagNames":      <org> 0 <key>    -> <tag>
 //
 // Every write is one bbolt transaction that checks names, versions, counts and the
 // group, then writes the record, its name key, the group's tags count and the audit
@@ -22,7 +22,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/convrs/admin/pkg/audit"
-	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/tags"
 )
 
@@ -52,6 +51,7 @@ func (s *Store) Tags() (*Tags, error) {
 type groupRecord struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
+	NameKey   string    `json:"nameKey"`
 	Tags      int       `json:"tags"`
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
@@ -62,6 +62,7 @@ type groupRecord struct {
 type tagRecord struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
+	NameKey   string    `json:"nameKey"`
 	GroupID   string    `json:"groupId,omitempty"`
 	AppliesTo string    `json:"appliesTo"`
 	Color     string    `json:"color,omitempty"`
@@ -85,12 +86,12 @@ func decodeGroup(orgID string, v []byte) (tags.Group, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return tags.Group{}, fmt.Errorf("bolt: decode tag group of %s: %w", orgID, err)
 	}
-	return tags.Group{OrgID: orgID, ID: r.ID, Name: r.Name, Tags: r.Tags, Version: r.Version,
+	return tags.Group{OrgID: orgID, ID: r.ID, Name: r.Name, NameKey: r.NameKey, Tags: r.Tags, Version: r.Version,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}, nil
 }
 
 func putGroup(tx *bbolt.Tx, g tags.Group) error {
-	v, err := json.Marshal(groupRecord{ID: g.ID, Name: g.Name, Tags: g.Tags, Version: g.Version,
+	v, err := json.Marshal(groupRecord{ID: g.ID, Name: g.Name, NameKey: g.NameKey, Tags: g.Tags, Version: g.Version,
 		CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, UpdatedBy: g.UpdatedBy})
 	if err != nil {
 		return err
@@ -112,12 +113,12 @@ func decodeTag(orgID string, v []byte) (tags.Tag, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return tags.Tag{}, fmt.Errorf("bolt: decode tag of %s: %w", orgID, err)
 	}
-	return tags.Tag{OrgID: orgID, ID: r.ID, Name: r.Name, GroupID: r.GroupID, AppliesTo: r.AppliesTo, Color: r.Color,
+	return tags.Tag{OrgID: orgID, ID: r.ID, Name: r.Name, NameKey: r.NameKey, GroupID: r.GroupID, AppliesTo: r.AppliesTo, Color: r.Color,
 		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}, nil
 }
 
 func putTag(tx *bbolt.Tx, t tags.Tag) error {
-	v, err := json.Marshal(tagRecord{ID: t.ID, Name: t.Name, GroupID: t.GroupID, AppliesTo: t.AppliesTo, Color: t.Color,
+	v, err := json.Marshal(tagRecord{ID: t.ID, Name: t.Name, NameKey: t.NameKey, GroupID: t.GroupID, AppliesTo: t.AppliesTo, Color: t.Color,
 		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, UpdatedBy: t.UpdatedBy})
 	if err != nil {
 		return err
@@ -204,7 +205,7 @@ func (s *Tags) Tag(ctx context.Context, orgID, id string) (tags.Tag, bool, error
 	return t, found, err
 }
 
-func nameKey(orgID, name string) []byte { return key(orgID, freetext.FoldKey(name)) }
+func nameKey(orgID, nk string) []byte { return key(orgID, nk) }
 
 // update runs fn in a write transaction after the checks every write makes, then stores
 // the audit entry in the same transaction.
@@ -227,11 +228,11 @@ func (s *Tags) update(ctx context.Context, check error, entry audit.Entry, fn fu
 	})
 }
 
-// rename moves the name key of id in bucket b from oldName to newName (nothing when they
-// fold alike): tags.ErrNameTaken when newName is held.
-func rename(tx *bbolt.Tx, b []byte, orgID, id, oldName, newName string) error {
+// rename moves the name item of id in bucket b from the name key oldNK to newNK (nothing
+// when they are equal): tags.ErrNameTaken when newNK is held.
+func rename(tx *bbolt.Tx, b []byte, orgID, id, oldNK, newNK string) error {
 	names := tx.Bucket(b)
-	oldKey, newKey := nameKey(orgID, oldName), nameKey(orgID, newName)
+	oldKey, newKey := nameKey(orgID, oldNK), nameKey(orgID, newNK)
 	if bytes.Equal(oldKey, newKey) {
 		return nil
 	}
@@ -269,7 +270,7 @@ func (s *Tags) CreateGroup(ctx context.Context, g tags.Group, entry audit.Entry)
 	g.Tags = 0
 	return s.update(ctx, tags.CheckGroup(g, entry), entry, func(tx *bbolt.Tx) error {
 		names := tx.Bucket(bucketTagGroupNames)
-		nk := nameKey(g.OrgID, g.Name)
+		nk := nameKey(g.OrgID, g.NameKey)
 		if names.Get(nk) != nil {
 			return tags.ErrNameTaken
 		}
@@ -300,7 +301,7 @@ func (s *Tags) UpdateGroup(ctx context.Context, prev, next tags.Group, entry aud
 		if !found || stored.Version != prev.Version {
 			return tags.ErrChanged
 		}
-		if err := rename(tx, bucketTagGroupNames, next.OrgID, next.ID, stored.Name, next.Name); err != nil {
+		if err := rename(tx, bucketTagGroupNames, next.OrgID, next.ID, stored.NameKey, next.NameKey); err != nil {
 			return err
 		}
 		next.Tags = stored.Tags
@@ -324,7 +325,7 @@ func (s *Tags) DeleteGroup(ctx context.Context, g tags.Group, entry audit.Entry)
 		if err := tx.Bucket(bucketTagGroups).Delete(key(g.OrgID, g.ID)); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketTagGroupNames).Delete(nameKey(g.OrgID, stored.Name))
+		return tx.Bucket(bucketTagGroupNames).Delete(nameKey(g.OrgID, stored.NameKey))
 	})
 }
 
@@ -337,7 +338,7 @@ func (s *Tags) CreateTag(ctx context.Context, t tags.Tag, entry audit.Entry) err
 			}
 		}
 		names := tx.Bucket(bucketTagNames)
-		nk := nameKey(t.OrgID, t.Name)
+		nk := nameKey(t.OrgID, t.NameKey)
 		if names.Get(nk) != nil {
 			return tags.ErrNameTaken
 		}
@@ -380,7 +381,7 @@ func (s *Tags) UpdateTag(ctx context.Context, prev, next tags.Tag, entry audit.E
 				}
 			}
 		}
-		if err := rename(tx, bucketTagNames, next.OrgID, next.ID, stored.Name, next.Name); err != nil {
+		if err := rename(tx, bucketTagNames, next.OrgID, next.ID, stored.NameKey, next.NameKey); err != nil {
 			return err
 		}
 		return putTag(tx, next)
@@ -405,6 +406,6 @@ func (s *Tags) DeleteTag(ctx context.Context, t tags.Tag, entry audit.Entry) err
 		if err := tx.Bucket(bucketTags).Delete(key(t.OrgID, t.ID)); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketTagNames).Delete(nameKey(t.OrgID, stored.Name))
+		return tx.Bucket(bucketTagNames).Delete(nameKey(t.OrgID, stored.NameKey))
 	})
 }

@@ -3,13 +3,16 @@
 // chatbots that hand chats to it. Agents belong to units (package agents keeps that),
 // chats carry a unit, and the offline reallocation rule prefers agents of the chat's unit.
 //
-// The Store port (with the contract suite in businessunitstest, passed by package dynamo
-// and package bolt) keeps the units with a uniqueness item per folded name written in the
-// same transaction as the unit, so two concurrent creates of one name give one unit and
-// one ErrNameTaken; every create, change and delete writes its audit entry (area
-// "business-units") in that transaction too. The Service applies the rules: validation,
-// If-Match, retries of writes that lost a race, the audit entries, and the refusal to
-// delete a unit that agents belong to.
+// This package is the port: the records, the Store (with the contract suite in
+// businessunitstest, passed by package dynamo and package bolt) and the Members lister.
+// A store keeps the units with a uniqueness item per name key (the unit's NameKey,
+// caseless.Key of its name) written in the same transaction as the unit, so two
+// concurrent creates of one name give one unit and one ErrNameTaken; every create, change
+// and delete writes its audit entry (area "business-units") in that transaction too. The
+// rules (validation, If-Match, retries of writes that lost a race, the audit entries, the
+// refusal to delete a unit that agents belong to) are package businessunitsfn's service.
+// app.Deps names this package, so every function links it: it holds no rules and
+// imports no tables (the name keys are computed by the service).
 //
 // # Members
 //
@@ -29,9 +32,10 @@
 //     exist, an error when a decrement would go below 0.
 //
 // The count does not change a unit's Version: an agent joining a unit is not an edit of
-// the unit. To list the agents in a refusal, the Service asks a Members lister (package
-// agents, once it exists; until then nil, and the refusal lists no agents but still says
-// how many belong).
+// the unit. To list the agents in a refusal, the service asks a Members lister
+// (app.Deps.BusinessUnitMembers: package agents, once it exists; until then nil, and the
+// refusal lists no agents but still says how many belong). Agents that join a unit at
+// the moment it is deleted are safe either way: one of the two transactions fails.
 package businessunits
 
 import (
@@ -41,10 +45,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/convrs/admin/pkg/audit"
-	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -74,6 +75,7 @@ type Unit struct {
 	OrgID      string
 	ID         string
 	Name       string   // trimmed, NFC
+	NameKey    string   // caseless.Key(Name): the name's uniqueness key, set by the service
 	ChatbotIDs []string // never nil once stored
 	// Members counts the agents who belong to the unit (see the package comment); the
 	// unit cannot be deleted while it is above 0.
@@ -84,56 +86,10 @@ type Unit struct {
 	UpdatedBy string // subject of the last writer
 }
 
-// Fields are what a client sets on a unit.
-type Fields struct {
-	Name       string   `json:"name"`
-	ChatbotIDs []string `json:"chatbotIds"`
-}
-
-// Fields returns the client-set fields of u.
-func (u Unit) Fields() Fields {
-	return Fields{Name: u.Name, ChatbotIDs: append([]string{}, u.ChatbotIDs...)}
-}
-
-// Prepare normalises what a client sent: the name trimmed of white space and invisible
-// characters at both ends and put in Unicode NFC (so two spellings of one name are the
-// same bytes), a missing chatbot list empty.
-func (f *Fields) Prepare() {
-	f.Name = norm.NFC.String(freetext.Normalize(f.Name))
-	if f.ChatbotIDs == nil {
-		f.ChatbotIDs = []string{}
-	}
-}
-
-// Validate reports every failing field of prepared fields at once (problem.Invalid).
-func (f Fields) Validate() error {
-	var errs problem.Fields
-	if msg := freetext.Problem(f.Name, 1, MaxNameChars); msg != "" {
-		errs.Add("name", "%s", msg)
-	}
-	if len(f.ChatbotIDs) > MaxChatbots {
-		errs.Add("chatbotIds", "must hold at most %d chatbot ids", MaxChatbots)
-	} else {
-		seen := map[string]int{}
-		for i, id := range f.ChatbotIDs {
-			field := fmt.Sprintf("chatbotIds[%d]", i)
-			switch j, dup := seen[id]; {
-			case !ids.Valid(id):
-				errs.Add(field, "must be a chatbot id: 1-%d characters of A-Z a-z 0-9 _ -, starting with a letter or digit", ids.MaxLen)
-			case dup:
-				errs.Add(field, "repeats chatbotIds[%d]", j)
-			default:
-				seen[id] = i
-			}
-		}
-	}
-	return errs.Err()
-}
-
 // Errors of the Store. Each means nothing was written.
 var (
-	// ErrNameTaken: another unit of the organisation has the name (case-insensitively,
-	// freetext.Fold).
+	// ErrNameTaken: another unit of the organisation has the name key (the same name
+	// regardless of case, caseless.Fold).
 	ErrNameTaken = errors.New("businessunits: another business unit has the name")
 	// ErrLimit: the organisation has MaxUnits units already.
 	ErrLimit = errors.New("businessunits: the organisation has the most business units it may have")
@@ -157,13 +113,13 @@ type Store interface {
 	List(ctx context.Context, orgID string) ([]Unit, error)
 	// Get returns a unit, strongly consistent; found is false when there is none.
 	Get(ctx context.Context, orgID, id string) (u Unit, found bool, err error)
-	// Create stores u (Version 1) with its name's uniqueness item and entry, its audit
-	// entry, in one transaction: ErrNameTaken, ErrLimit, or everything.
+	// Create stores u (Version 1) with the uniqueness item of u.NameKey and entry, its
+	// audit entry, in one transaction: ErrNameTaken, ErrLimit, or everything.
 	Create(ctx context.Context, u Unit, entry audit.Entry) error
 	// Update replaces prev, as stored, with next (next.Version = prev.Version+1; the
 	// Members count is left as stored) and stores entry, on condition that the stored
-	// version is still prev.Version: ErrChanged, ErrNameTaken (next's name folds to
-	// another unit's), or everything. A rename moves the uniqueness item in the same
+	// version is still prev.Version: ErrChanged, ErrNameTaken (next.NameKey is another
+	// unit's), or everything. A new NameKey moves the uniqueness item in the same
 	// transaction.
 	Update(ctx context.Context, prev, next Unit, entry audit.Entry) error
 	// Delete removes u, its uniqueness item, and stores entry, on condition that the
@@ -199,18 +155,33 @@ func CheckKeys(orgID, id string) error {
 	return nil
 }
 
-// CheckUnit checks what a store is asked to write: valid keys, a name the Fields rules
-// allow, and an audit entry of the unit's organisation and area. It returns a plain error
+// CheckUnit checks what a store is asked to write: valid keys, a name and a name key, and
+// an audit entry of the unit's organisation and area. It returns a plain error
 // (a bug, not a client's mistake) otherwise.
 func CheckUnit(u Unit, entry audit.Entry) error {
 	if err := CheckKeys(u.OrgID, u.ID); err != nil {
 		return err
 	}
-	if u.Name == "" || !utf8.ValidString(u.Name) || u.Version < 1 || u.Members < 0 {
+	if u.Name == "" || !utf8.ValidString(u.Name) || !ValidNameKey(u.NameKey) || u.Version < 1 || u.Members < 0 {
 		return fmt.Errorf("businessunits: unit %s of %s is not a valid record (version %d)", u.ID, u.OrgID, u.Version)
 	}
 	if entry.OrgID != u.OrgID || entry.Area != Area || !audit.ValidID(entry.ID) {
 		return fmt.Errorf("businessunits: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
 	return nil
+}
+
+// ValidNameKey reports whether k has the form of caseless.Key: 64 lower-case hex digits.
+// (Checked here rather than by importing package caseless, whose tables every function
+// would then link.)
+func ValidNameKey(k string) bool {
+	if len(k) != 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -22,7 +22,7 @@ var Manage = auth.Permission(auth.PermBusinessUnitsManage)
 // Function is the business-units Lambda function.
 var Function = app.Function{Name: "business-units", Needs: app.Needs{BusinessUnits: app.Write},
 	HTTP: func(api *httpx.API, d app.Deps) {
-		Register(api, businessunits.NewService(d.BusinessUnits, d.BusinessUnitMembers, d.Now))
+		Register(api, NewService(d.BusinessUnits, d.BusinessUnitMembers, d.Now))
 	}}
 
 // Paths of the routes.
@@ -67,7 +67,7 @@ func write(w http.ResponseWriter, r *http.Request, status int, u businessunits.U
 }
 
 // Register serves the business unit routes through svc.
-func Register(api *httpx.API, svc *businessunits.Service) {
+func Register(api *httpx.API, svc *Service) {
 	api.Handle(http.MethodGet, ListPath, Manage, func(w http.ResponseWriter, r *http.Request) {
 		units, err := svc.List(r.Context(), r.PathValue("orgId"))
 		if err != nil {
@@ -82,7 +82,7 @@ func Register(api *httpx.API, svc *businessunits.Service) {
 	})
 	api.Handle(http.MethodPost, ListPath, Manage, func(w http.ResponseWriter, r *http.Request) {
 		body, err := httpx.ReadObject(r, []string{httpx.MediaJSON}, readOnly...)
-		var f businessunits.Fields
+		var f Fields
 		if err == nil {
 			err = httpx.Unmarshal(body, &f)
 		}
@@ -110,7 +110,7 @@ func Register(api *httpx.API, svc *businessunits.Service) {
 		if err == nil {
 			// The patch's own names must be the unit's, exactly: merging a wrongly cased
 			// key, even with null, would otherwise change nothing and answer 200.
-			var probe businessunits.Fields
+			var probe Fields
 			err = httpx.Unmarshal(body, &probe)
 		}
 		if err != nil {
@@ -118,7 +118,7 @@ func Register(api *httpx.API, svc *businessunits.Service) {
 			return
 		}
 		u, err := svc.Update(r.Context(), r.PathValue("orgId"), r.PathValue("businessUnitId"), httpx.IfMatch(r),
-			func(cur businessunits.Fields) (businessunits.Fields, error) {
+			func(cur Fields) (Fields, error) {
 				doc, err := json.Marshal(cur)
 				if err != nil {
 					return cur, err
@@ -127,7 +127,7 @@ func Register(api *httpx.API, svc *businessunits.Service) {
 				if err != nil {
 					return cur, err
 				}
-				var next businessunits.Fields
+				var next Fields
 				return next, httpx.Unmarshal(merged, &next)
 			})
 		if err != nil {

@@ -327,7 +327,7 @@ func TestDeleteRefusedWhileAgentsBelong(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := httpx.New(s.Keys, nil)
-			businessunitsfn.Register(api, businessunits.NewService(store, tc.members, nil))
+			businessunitsfn.Register(api, businessunitsfn.NewService(store, tc.members, nil))
 			req := httptest.NewRequest(http.MethodDelete, base+"/"+u.ID, nil)
 			req.Header.Set("Authorization", "Bearer "+s.Token("acme", auth.RoleAdmin))
 			rec := httptest.NewRecorder()

@@ -10,6 +10,7 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/businessunitsfn"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 )
 
 // sampleUnit is the unit the samples of events/business-units/ read, change and delete.
@@ -22,7 +23,7 @@ func TestEvents(t *testing.T) {
 	t.Parallel()
 	seed := func(t *testing.T, d app.Deps) {
 		at := apitest.EventEpoch
-		u := businessunits.Unit{OrgID: "demo", ID: sampleUnit, Name: "Support", ChatbotIDs: []string{"bot_help"}, Version: 1,
+		u := businessunits.Unit{OrgID: "demo", ID: sampleUnit, Name: "Support", NameKey: caseless.Key("Support"), ChatbotIDs: []string{"bot_help"}, Version: 1,
 			CreatedAt: at, UpdatedAt: at, UpdatedBy: "seed"}
 		e := audit.Entry{ID: audit.NewID(at), OrgID: "demo", At: at, Actor: "seed", Area: businessunits.Area, Action: "create"}
 		if err := d.BusinessUnits.Create(context.Background(), u, e); err != nil {

@@ -1,13 +1,14 @@
 package dynamo
 
 // The businessunits.Store on the single table (BusinessUnits, from NewBusinessUnits).
-// An organisation's units live in one partition (ids are package ids: no "#"; <fold> is
-// freetext.FoldKey of the name, 64 hex digits, so no user text is in a key):
+// An organisation's units live in one partition (ids are package ids: no "#"; <key> is
+// the unit's NameKey, caseless.Key of its name: 64 hex digits, so no user text is in a
+// key):
 //
 //	item          pk          sk               other attributes
-//	unit          BU#<org>    UNIT#<unit>      id S, name S, chatbotIds S (JSON array), members N, version N,
-//	                                           createdAt S, updatedAt S, updatedBy S
-//	name          BU#<org>    NAME#<fold>      id S (the unit that holds the name)
+//	unit          BU#<org>    UNIT#<unit>      id S, name S, nameKey S, chatbotIds S (JSON array), members N,
+//	                                           version N, createdAt S, updatedAt S, updatedBy S
+//	name          BU#<org>    NAME#<key>       id S (the unit that holds the name)
 //	count         BU#<org>    COUNT            n N (the organisation's units)
 //
 // List is one strongly consistent Query of the partition's UNIT# items (at most
@@ -36,7 +37,6 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/awserr"
 	"github.com/convrs/admin/pkg/businessunits"
-	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/optimistic"
 )
 
@@ -57,6 +57,7 @@ var _ PeopleAPI = (*dynamodb.Client)(nil)
 const (
 	attrID         = "id"
 	attrName       = "name"
+	attrNameKey    = "nameKey"
 	attrChatbotIDs = "chatbotIds"
 	attrMembers    = "members"
 	attrCreatedAt  = "createdAt"
@@ -85,8 +86,8 @@ func buKey(orgID, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(buPK(orgID)), attrSK: str(sk)}
 }
 
-func unitSK(id string) string     { return "UNIT#" + id }
-func buNameSK(name string) string { return "NAME#" + freetext.FoldKey(name) }
+func unitSK(id string) string        { return "UNIT#" + id }
+func buNameSK(nameKey string) string { return "NAME#" + nameKey }
 
 // businessUnitMember is the write the agents store puts in an agent's TransactWriteItems
 // when the agent joins (delta +1) or leaves (delta -1) a business unit: it counts the
@@ -157,6 +158,7 @@ func (s *BusinessUnits) item(u businessunits.Unit) map[string]types.AttributeVal
 	it := buKey(u.OrgID, unitSK(u.ID))
 	it[attrID] = str(u.ID)
 	it[attrName] = str(u.Name)
+	it[attrNameKey] = str(u.NameKey)
 	it[attrChatbotIDs] = str(string(ids))
 	it[attrMembers] = num(int64(u.Members))
 	it[attrVersion] = num(u.Version)
@@ -172,7 +174,7 @@ func decodeUnit(orgID string, it map[string]types.AttributeValue) (businessunits
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{attrID, &u.ID}, {attrName, &u.Name}, {attrUpdatedBy, &u.UpdatedBy}} {
+	}{{attrID, &u.ID}, {attrName, &u.Name}, {attrNameKey, &u.NameKey}, {attrUpdatedBy, &u.UpdatedBy}} {
 		if *f.dst, err = getS(it, f.name); err != nil {
 			return u, err
 		}
@@ -325,7 +327,7 @@ func (s *BusinessUnits) Create(ctx context.Context, u businessunits.Unit, entry 
 	u.Members = 0
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: s.item(u), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		namePut(s.table, pk, buNameSK(u.Name), u.ID),
+		namePut(s.table, pk, buNameSK(u.NameKey), u.ID),
 		countUpdate(s.table, pk, attrN, +1, businessunits.MaxUnits),
 		ap,
 	})
@@ -359,15 +361,15 @@ func (s *BusinessUnits) Update(ctx context.Context, prev, next businessunits.Uni
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                aws.String(s.table),
 		Key:                      buKey(next.OrgID, unitSK(next.ID)),
-		UpdateExpression:         aws.String("SET #n = :n, chatbotIds = :c, version = :v, updatedAt = :at, updatedBy = :by"),
+		UpdateExpression:         aws.String("SET #n = :n, nameKey = :k, chatbotIds = :c, version = :v, updatedAt = :at, updatedBy = :by"),
 		ConditionExpression:      aws.String("version = :prev"),
 		ExpressionAttributeNames: map[string]string{"#n": attrName},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": str(next.Name), ":c": str(string(chatbots)), ":v": num(next.Version),
+			":n": str(next.Name), ":k": str(next.NameKey), ":c": str(string(chatbots)), ":v": num(next.Version),
 			":at": str(formatTime(next.UpdatedAt)), ":by": str(next.UpdatedBy), ":prev": num(prev.Version),
 		},
 	}}, ap}
-	if oldSK, newSK := buNameSK(prev.Name), buNameSK(next.Name); oldSK != newSK {
+	if oldSK, newSK := buNameSK(prev.NameKey), buNameSK(next.NameKey); oldSK != newSK {
 		items = append(items, nameDelete(s.table, pk, oldSK, prev.ID), namePut(s.table, pk, newSK, next.ID))
 	}
 	err = s.transact(ctx, items)
@@ -407,7 +409,7 @@ func (s *BusinessUnits) Delete(ctx context.Context, u businessunits.Unit, entry 
 			},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		nameDelete(s.table, pk, buNameSK(u.Name), u.ID),
+		nameDelete(s.table, pk, buNameSK(u.NameKey), u.ID),
 		countUpdate(s.table, pk, attrN, -1, 0),
 		ap,
 	})

@@ -1,14 +1,16 @@
 package dynamo
 
 // The tags.Store on the single table (Tags, from NewTags). An organisation's tags and tag
-// groups live in one partition (<fold> is freetext.FoldKey of the name: 64 hex digits):
+// groups live in one partition (<key> is the record's NameKey, caseless.Key of its name:
+// 64 hex digits):
 //
 //	item          pk           sk               other attributes
-//	group         TAGS#<org>   GROUP#<group>    id S, name S, tags N, version N, createdAt S, updatedAt S, updatedBy S
-//	tag           TAGS#<org>   TAG#<tag>        id S, name S, groupId S (absent: none), appliesTo S, color S (absent:
-//	                                            none), version N, createdAt S, updatedAt S, updatedBy S
-//	group name    TAGS#<org>   GNAME#<fold>     id S (the group that holds the name)
-//	tag name      TAGS#<org>   TNAME#<fold>     id S (the tag that holds the name)
+//	group         TAGS#<org>   GROUP#<group>    id S, name S, nameKey S, tags N, version N, createdAt S, updatedAt S,
+//	                                            updatedBy S
+//	tag           TAGS#<org>   TAG#<tag>        id S, name S, nameKey S, groupId S (absent: none), appliesTo S, color S
+//	                                            (absent: none), version N, createdAt S, updatedAt S, updatedBy S
+//	group name    TAGS#<org>   GNAME#<key>      id S (the group that holds the name)
+//	tag name      TAGS#<org>   TNAME#<key>      id S (the tag that holds the name)
 //	count         TAGS#<org>   COUNT            groups N, tags N
 //
 // Groups and Tags are one strongly consistent Query each (of the GROUP# or TAG# items: at
@@ -30,7 +32,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/convrs/admin/pkg/audit"
-	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/tags"
 )
 
@@ -65,10 +66,10 @@ func tagsKey(orgID, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(tagsPK(orgID)), attrSK: str(sk)}
 }
 
-func groupSK(id string) string       { return "GROUP#" + id }
-func tagSK(id string) string         { return "TAG#" + id }
-func groupNameSK(name string) string { return "GNAME#" + freetext.FoldKey(name) }
-func tagNameSK(name string) string   { return "TNAME#" + freetext.FoldKey(name) }
+func groupSK(id string) string          { return "GROUP#" + id }
+func tagSK(id string) string            { return "TAG#" + id }
+func groupNameSK(nameKey string) string { return "GNAME#" + nameKey }
+func tagNameSK(nameKey string) string   { return "TNAME#" + nameKey }
 
 func (s *Tags) transact(ctx context.Context, items []types.TransactWriteItem) error {
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -92,7 +93,7 @@ func decodeGroup(orgID string, it map[string]types.AttributeValue) (tags.Group, 
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{attrID, &g.ID}, {attrName, &g.Name}, {attrUpdatedBy, &g.UpdatedBy}} {
+	}{{attrID, &g.ID}, {attrName, &g.Name}, {attrNameKey, &g.NameKey}, {attrUpdatedBy, &g.UpdatedBy}} {
 		if *f.dst, err = getS(it, f.name); err != nil {
 			return g, err
 		}
@@ -160,11 +161,11 @@ func (s *Tags) CreateGroup(ctx context.Context, g tags.Group, entry audit.Entry)
 	}
 	pk := tagsPK(g.OrgID)
 	it := tagsKey(g.OrgID, groupSK(g.ID))
-	it[attrID], it[attrName], it[attrTags], it[attrVersion] = str(g.ID), str(g.Name), num(0), num(g.Version)
+	it[attrID], it[attrName], it[attrNameKey], it[attrTags], it[attrVersion] = str(g.ID), str(g.Name), str(g.NameKey), num(0), num(g.Version)
 	it[attrCreatedAt], it[attrUpdatedAt], it[attrUpdatedBy] = str(formatTime(g.CreatedAt)), str(formatTime(g.UpdatedAt)), str(g.UpdatedBy)
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		namePut(s.table, pk, groupNameSK(g.Name), g.ID),
+		namePut(s.table, pk, groupNameSK(g.NameKey), g.ID),
 		countUpdate(s.table, pk, attrGroups, +1, tags.MaxGroups),
 		ap,
 	})
@@ -197,15 +198,15 @@ func (s *Tags) UpdateGroup(ctx context.Context, prev, next tags.Group, entry aud
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                aws.String(s.table),
 		Key:                      tagsKey(next.OrgID, groupSK(next.ID)),
-		UpdateExpression:         aws.String("SET #n = :n, version = :v, updatedAt = :at, updatedBy = :by"),
+		UpdateExpression:         aws.String("SET #n = :n, nameKey = :k, version = :v, updatedAt = :at, updatedBy = :by"),
 		ConditionExpression:      aws.String("version = :prev"),
 		ExpressionAttributeNames: map[string]string{"#n": attrName},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": str(next.Name), ":v": num(next.Version), ":at": str(formatTime(next.UpdatedAt)),
+			":n": str(next.Name), ":k": str(next.NameKey), ":v": num(next.Version), ":at": str(formatTime(next.UpdatedAt)),
 			":by": str(next.UpdatedBy), ":prev": num(prev.Version),
 		},
 	}}, ap}
-	if oldSK, newSK := groupNameSK(prev.Name), groupNameSK(next.Name); oldSK != newSK {
+	if oldSK, newSK := groupNameSK(prev.NameKey), groupNameSK(next.NameKey); oldSK != newSK {
 		items = append(items, nameDelete(s.table, pk, oldSK, prev.ID), namePut(s.table, pk, newSK, next.ID))
 	}
 	err = s.transact(ctx, items)
@@ -240,7 +241,7 @@ func (s *Tags) DeleteGroup(ctx context.Context, g tags.Group, entry audit.Entry)
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":v": num(g.Version), ":zero": num(0)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		nameDelete(s.table, pk, groupNameSK(g.Name), g.ID),
+		nameDelete(s.table, pk, groupNameSK(g.NameKey), g.ID),
 		countUpdate(s.table, pk, attrGroups, -1, 0),
 		ap,
 	})
@@ -293,7 +294,7 @@ func decodeTag(orgID string, it map[string]types.AttributeValue) (tags.Tag, erro
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{attrID, &t.ID}, {attrName, &t.Name}, {attrAppliesTo, &t.AppliesTo}, {attrUpdatedBy, &t.UpdatedBy}} {
+	}{{attrID, &t.ID}, {attrName, &t.Name}, {attrNameKey, &t.NameKey}, {attrAppliesTo, &t.AppliesTo}, {attrUpdatedBy, &t.UpdatedBy}} {
 		if *f.dst, err = getS(it, f.name); err != nil {
 			return t, err
 		}
@@ -366,7 +367,7 @@ func (s *Tags) CreateTag(ctx context.Context, t tags.Tag, entry audit.Entry) err
 	}
 	pk := tagsPK(t.OrgID)
 	it := tagsKey(t.OrgID, tagSK(t.ID))
-	it[attrID], it[attrName], it[attrAppliesTo], it[attrVersion] = str(t.ID), str(t.Name), str(t.AppliesTo), num(t.Version)
+	it[attrID], it[attrName], it[attrNameKey], it[attrAppliesTo], it[attrVersion] = str(t.ID), str(t.Name), str(t.NameKey), str(t.AppliesTo), num(t.Version)
 	it[attrCreatedAt], it[attrUpdatedAt], it[attrUpdatedBy] = str(formatTime(t.CreatedAt)), str(formatTime(t.UpdatedAt)), str(t.UpdatedBy)
 	if t.GroupID != "" {
 		it[attrGroupID] = str(t.GroupID)
@@ -376,7 +377,7 @@ func (s *Tags) CreateTag(ctx context.Context, t tags.Tag, entry audit.Entry) err
 	}
 	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		namePut(s.table, pk, tagNameSK(t.Name), t.ID),
+		namePut(s.table, pk, tagNameSK(t.NameKey), t.ID),
 		countUpdate(s.table, pk, attrTags, +1, tags.MaxTags),
 		ap,
 	}
@@ -412,9 +413,9 @@ func (s *Tags) UpdateTag(ctx context.Context, prev, next tags.Tag, entry audit.E
 		return err
 	}
 	pk := tagsPK(next.OrgID)
-	set := "SET #n = :n, appliesTo = :a, version = :v, updatedAt = :at, updatedBy = :by"
+	set := "SET #n = :n, nameKey = :k, appliesTo = :a, version = :v, updatedAt = :at, updatedBy = :by"
 	values := map[string]types.AttributeValue{
-		":n": str(next.Name), ":a": str(next.AppliesTo), ":v": num(next.Version), ":at": str(formatTime(next.UpdatedAt)),
+		":n": str(next.Name), ":k": str(next.NameKey), ":a": str(next.AppliesTo), ":v": num(next.Version), ":at": str(formatTime(next.UpdatedAt)),
 		":by": str(next.UpdatedBy), ":prev": num(prev.Version),
 	}
 	var remove []string
@@ -441,7 +442,7 @@ func (s *Tags) UpdateTag(ctx context.Context, prev, next tags.Tag, entry audit.E
 		ExpressionAttributeNames:  map[string]string{"#n": attrName},
 		ExpressionAttributeValues: values,
 	}}, ap}
-	renamed, oldName, newName := -1, tagNameSK(prev.Name), tagNameSK(next.Name)
+	renamed, oldName, newName := -1, tagNameSK(prev.NameKey), tagNameSK(next.NameKey)
 	if oldName != newName {
 		renamed = len(items)
 		items = append(items, nameDelete(s.table, pk, oldName, prev.ID), namePut(s.table, pk, newName, next.ID))
@@ -489,7 +490,7 @@ func (s *Tags) DeleteTag(ctx context.Context, t tags.Tag, entry audit.Entry) err
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(t.Version)},
 		}},
-		nameDelete(s.table, pk, tagNameSK(t.Name), t.ID),
+		nameDelete(s.table, pk, tagNameSK(t.NameKey), t.ID),
 		countUpdate(s.table, pk, attrTags, -1, 0),
 		ap,
 	}

@@ -3,14 +3,16 @@
 // tag names are unique among the organisation's tags and group names among its groups,
 // case-insensitively (freetext.Fold).
 //
-// The Store port (with the contract suite in tagstest, passed by package dynamo and
-// package bolt) keeps each name's uniqueness item in the same transaction as the tag or
-// group, and every create, change and delete with its audit entry (area "tags"). A group
-// counts its tags in the same transactions that add a tag to it or take one out, so a
-// group's delete, conditional on that count being 0, can never drop a group that still
-// holds a tag, even when the two race. The Service applies the rules: validation,
-// If-Match, retries of writes that lost a race, the audit entries, and the refusal to
-// delete a group that holds tags.
+// This package is the port: the records and the Store (with the contract suite in
+// tagstest, passed by package dynamo and package bolt). A store keeps each name key's
+// uniqueness item (the record's NameKey, caseless.Key of its name) in the same
+// transaction as the tag or group, and every create, change and delete with its audit
+// entry (area "tags"). A group counts its tags in the same transactions that add a tag to
+// it or take one out, so a group's delete, conditional on that count being 0, can never
+// drop a group that still holds a tag, even when the two race. The rules (validation,
+// If-Match, retries of writes that lost a race, the audit entries, the refusal to delete
+// a group that holds tags) are package tagsfn's service. app.Deps names this package, so
+// every function links it: it holds no rules and imports no tables.
 package tags
 
 import (
@@ -20,10 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/convrs/admin/pkg/audit"
-	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -65,6 +64,8 @@ type Group struct {
 	OrgID string
 	ID    string
 	Name  string // trimmed, NFC
+	// NameKey is caseless.Key(Name), the name's uniqueness key (set by the service).
+	NameKey string
 	// Tags counts the tags in the group; the group cannot be deleted while it is above 0.
 	Tags      int
 	Version   int64 // 1 when created, +1 per change (not per tag added or removed)
@@ -78,6 +79,7 @@ type Tag struct {
 	OrgID     string
 	ID        string
 	Name      string // trimmed, NFC
+	NameKey   string // caseless.Key(Name), set by the service
 	GroupID   string // "" when in no group
 	AppliesTo string // users, chats or both
 	Color     string // "" or #RRGGBB, upper-case
@@ -85,86 +87,6 @@ type Tag struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	UpdatedBy string
-}
-
-// GroupFields are what a client sets on a group.
-type GroupFields struct {
-	Name string `json:"name"`
-}
-
-// TagFields are what a client sets on a tag. GroupID and Color are nil for none.
-type TagFields struct {
-	Name      string  `json:"name"`
-	GroupID   *string `json:"groupId"`
-	AppliesTo string  `json:"appliesTo"`
-	Color     *string `json:"color"`
-}
-
-// Fields returns the client-set fields of g.
-func (g Group) Fields() GroupFields { return GroupFields{Name: g.Name} }
-
-// Fields returns the client-set fields of t.
-func (t Tag) Fields() TagFields {
-	f := TagFields{Name: t.Name, AppliesTo: t.AppliesTo}
-	if t.GroupID != "" {
-		f.GroupID = new(t.GroupID)
-	}
-	if t.Color != "" {
-		f.Color = new(t.Color)
-	}
-	return f
-}
-
-// normalName trims a name of white space and invisible characters at both ends and puts
-// it in Unicode NFC, so that two spellings of one name are the same bytes.
-func normalName(s string) string { return norm.NFC.String(freetext.Normalize(s)) }
-
-// Prepare normalises what a client sent (the name).
-func (f *GroupFields) Prepare() { f.Name = normalName(f.Name) }
-
-// Validate reports every failing field of prepared fields at once (problem.Invalid).
-func (f GroupFields) Validate() error {
-	var errs problem.Fields
-	if msg := freetext.Problem(f.Name, 1, MaxNameChars); msg != "" {
-		errs.Add("name", "%s", msg)
-	}
-	return errs.Err()
-}
-
-// Prepare normalises what a client sent: the name, and a colour in the upper-case form
-// (a colour that does not parse is left for Validate to name).
-func (f *TagFields) Prepare() {
-	f.Name = normalName(f.Name)
-	if f.Color != nil {
-		if c, err := ParseColor(*f.Color); err == nil {
-			f.Color = &c
-		}
-	}
-}
-
-// Validate reports every failing field of prepared fields at once (problem.Invalid). That
-// the group exists is the store's to check (ErrNoGroup).
-func (f TagFields) Validate() error {
-	var errs problem.Fields
-	if msg := freetext.Problem(f.Name, 1, MaxNameChars); msg != "" {
-		errs.Add("name", "%s", msg)
-	}
-	switch f.AppliesTo {
-	case AppliesToUsers, AppliesToChats, AppliesToBoth:
-	case "":
-		errs.Add("appliesTo", "is required: users, chats or both")
-	default:
-		errs.Add("appliesTo", "must be users, chats or both")
-	}
-	if f.GroupID != nil && !ids.Valid(*f.GroupID) {
-		errs.Add("groupId", "no such tag group")
-	}
-	if f.Color != nil {
-		if _, err := ParseColor(*f.Color); err != nil {
-			errs.Add("color", "%s", err.Error())
-		}
-	}
-	return errs.Err()
 }
 
 // errColor is the message of a colour that does not parse.
@@ -191,8 +113,8 @@ func ParseColor(s string) (string, error) {
 
 // Errors of the Store. Each means nothing was written.
 var (
-	// ErrNameTaken: another tag (or group) of the organisation has the name,
-	// case-insensitively.
+	// ErrNameTaken: another tag (or group) of the organisation has the name key: the same
+	// name regardless of case.
 	ErrNameTaken = errors.New("tags: the name is taken")
 	// ErrLimit: the organisation has MaxTags tags (or MaxGroups groups) already.
 	ErrLimit = errors.New("tags: the organisation has the most it may have")
@@ -279,7 +201,7 @@ func CheckGroup(g Group, entry audit.Entry) error {
 	if err := CheckKeys("tag group", g.OrgID, g.ID); err != nil {
 		return err
 	}
-	if g.Name == "" || !utf8.ValidString(g.Name) || g.Version < 1 || g.Tags < 0 {
+	if g.Name == "" || !utf8.ValidString(g.Name) || !validNameKey(g.NameKey) || g.Version < 1 || g.Tags < 0 {
 		return fmt.Errorf("tags: group %s of %s is not a valid record (version %d)", g.ID, g.OrgID, g.Version)
 	}
 	return checkEntry(g.OrgID, "group", g.ID, entry)
@@ -291,7 +213,7 @@ func CheckTag(t Tag, entry audit.Entry) error {
 	if err := CheckKeys("tag", t.OrgID, t.ID); err != nil {
 		return err
 	}
-	bad := t.Name == "" || !utf8.ValidString(t.Name) || t.Version < 1 || (t.GroupID != "" && !ids.Valid(t.GroupID))
+	bad := t.Name == "" || !utf8.ValidString(t.Name) || !validNameKey(t.NameKey) || t.Version < 1 || (t.GroupID != "" && !ids.Valid(t.GroupID))
 	switch t.AppliesTo {
 	case AppliesToUsers, AppliesToChats, AppliesToBoth:
 	default:
@@ -304,4 +226,19 @@ func CheckTag(t Tag, entry audit.Entry) error {
 		return fmt.Errorf("tags: tag %s of %s is not a valid record (version %d)", t.ID, t.OrgID, t.Version)
 	}
 	return checkEntry(t.OrgID, "tag", t.ID, entry)
+}
+
+// validNameKey reports whether k has the form of caseless.Key: 64 lower-case hex digits.
+// (Checked here rather than by importing package caseless, whose tables every function
+// would then link.)
+func validNameKey(k string) bool {
+	if len(k) != 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/tags"
 	"github.com/convrs/admin/pkg/tagsfn"
 )
@@ -28,11 +29,11 @@ func TestEvents(t *testing.T) {
 		entry := func() audit.Entry {
 			return audit.Entry{ID: audit.NewID(at), OrgID: "demo", At: at, Actor: "seed", Area: tags.Area, Action: "create"}
 		}
-		g := tags.Group{OrgID: "demo", ID: sampleGroup, Name: "Topics", Version: 1, CreatedAt: at, UpdatedAt: at, UpdatedBy: "seed"}
+		g := tags.Group{OrgID: "demo", ID: sampleGroup, Name: "Topics", NameKey: caseless.Key("Topics"), Version: 1, CreatedAt: at, UpdatedAt: at, UpdatedBy: "seed"}
 		if err := d.Tags.CreateGroup(ctx, g, entry()); err != nil {
 			t.Fatal(err)
 		}
-		tg := tags.Tag{OrgID: "demo", ID: sampleTag, Name: "Urgent", GroupID: sampleGroup, AppliesTo: tags.AppliesToChats,
+		tg := tags.Tag{OrgID: "demo", ID: sampleTag, Name: "Urgent", NameKey: caseless.Key("Urgent"), GroupID: sampleGroup, AppliesTo: tags.AppliesToChats,
 			Color: "#FF0000", Version: 1, CreatedAt: at, UpdatedAt: at, UpdatedBy: "seed"}
 		if err := d.Tags.CreateTag(ctx, tg, entry()); err != nil {
 			t.Fatal(err)

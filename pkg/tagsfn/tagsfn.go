@@ -24,7 +24,7 @@ var Manage = auth.Permission(auth.PermTagsManage)
 
 // Function is the tags Lambda function.
 var Function = app.Function{Name: "tags", Needs: app.Needs{Tags: app.Write},
-	HTTP: func(api *httpx.API, d app.Deps) { Register(api, tags.NewService(d.Tags, d.Now)) }}
+	HTTP: func(api *httpx.API, d app.Deps) { Register(api, NewService(d.Tags, d.Now)) }}
 
 // Paths of the routes.
 const (
@@ -83,7 +83,7 @@ func groupView(g tags.Group) GroupView {
 }
 
 func tagView(t tags.Tag) TagView {
-	f := t.Fields()
+	f := tagFields(t)
 	return TagView{ID: t.ID, Name: t.Name, GroupID: f.GroupID, AppliesTo: t.AppliesTo, Color: f.Color, Version: t.Version,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, UpdatedBy: t.UpdatedBy}
 }
@@ -132,9 +132,9 @@ func patchOf[T any](r *http.Request, readOnly []string) (func(cur T) (T, error),
 }
 
 // parseFilter reads ?groupId=&appliesTo=: a value that cannot be one is a 400 naming it.
-func parseFilter(r *http.Request) (tags.Filter, error) {
+func parseFilter(r *http.Request) (Filter, error) {
 	q := r.URL.Query()
-	f := tags.Filter{GroupID: q.Get("groupId"), AppliesTo: q.Get("appliesTo")}
+	f := Filter{GroupID: q.Get("groupId"), AppliesTo: q.Get("appliesTo")}
 	var bad problem.Fields
 	if q.Has("groupId") && !ids.Valid(f.GroupID) {
 		bad.Add("groupId", "must be a tag group id")
@@ -151,7 +151,7 @@ func parseFilter(r *http.Request) (tags.Filter, error) {
 }
 
 // Register serves the tag and tag group routes through svc.
-func Register(api *httpx.API, svc *tags.Service) {
+func Register(api *httpx.API, svc *Service) {
 	org := func(r *http.Request) string { return r.PathValue("orgId") }
 
 	api.Handle(http.MethodGet, GroupsPath, Manage, func(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +167,7 @@ func Register(api *httpx.API, svc *tags.Service) {
 		httpx.WriteJSON(w, r, http.StatusOK, out)
 	})
 	api.Handle(http.MethodPost, GroupsPath, Manage, func(w http.ResponseWriter, r *http.Request) {
-		var f tags.GroupFields
+		var f GroupFields
 		err := decode(r, groupReadOnly, &f)
 		var g tags.Group
 		if err == nil {
@@ -180,10 +180,10 @@ func Register(api *httpx.API, svc *tags.Service) {
 		write(w, r, http.StatusCreated, g.Version, "/v1/orgs/"+g.OrgID+"/tag-groups/"+g.ID, groupView(g))
 	})
 	api.Handle(http.MethodPatch, GroupPath, Manage, func(w http.ResponseWriter, r *http.Request) {
-		apply, err := patchOf[tags.GroupFields](r, groupReadOnly)
+		apply, err := patchOf[GroupFields](r, groupReadOnly)
 		var g tags.Group
 		if err == nil {
-			g, err = svc.UpdateGroup(r.Context(), org(r), r.PathValue("groupId"), httpx.IfMatch(r), tags.GroupMutation(apply))
+			g, err = svc.UpdateGroup(r.Context(), org(r), r.PathValue("groupId"), httpx.IfMatch(r), GroupMutation(apply))
 		}
 		if err != nil {
 			httpx.WriteError(w, r, err)
@@ -216,7 +216,7 @@ func Register(api *httpx.API, svc *tags.Service) {
 		httpx.WriteJSON(w, r, http.StatusOK, out)
 	})
 	api.Handle(http.MethodPost, TagsPath, Manage, func(w http.ResponseWriter, r *http.Request) {
-		var f tags.TagFields
+		var f TagFields
 		err := decode(r, tagReadOnly, &f)
 		var t tags.Tag
 		if err == nil {
@@ -229,10 +229,10 @@ func Register(api *httpx.API, svc *tags.Service) {
 		write(w, r, http.StatusCreated, t.Version, "/v1/orgs/"+t.OrgID+"/tags/"+t.ID, tagView(t))
 	})
 	api.Handle(http.MethodPatch, TagPath, Manage, func(w http.ResponseWriter, r *http.Request) {
-		apply, err := patchOf[tags.TagFields](r, tagReadOnly)
+		apply, err := patchOf[TagFields](r, tagReadOnly)
 		var t tags.Tag
 		if err == nil {
-			t, err = svc.UpdateTag(r.Context(), org(r), r.PathValue("tagId"), httpx.IfMatch(r), tags.TagMutation(apply))
+			t, err = svc.UpdateTag(r.Context(), org(r), r.PathValue("tagId"), httpx.IfMatch(r), TagMutation(apply))
 		}
 		if err != nil {
 			httpx.WriteError(w, r, err)

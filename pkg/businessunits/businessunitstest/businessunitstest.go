@@ -20,6 +20,8 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/businessunits"
+	"github.com/convrs/admin/pkg/businessunitsfn"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/optimistic"
 	"github.com/convrs/admin/pkg/problem"
@@ -78,7 +80,7 @@ func unit(org, name string, chatbots ...string) businessunits.Unit {
 	if chatbots == nil {
 		chatbots = []string{}
 	}
-	return businessunits.Unit{OrgID: org, ID: ids.New(businessunits.IDPrefix), Name: name, ChatbotIDs: chatbots, Version: 1,
+	return businessunits.Unit{OrgID: org, ID: ids.New(businessunits.IDPrefix), Name: name, NameKey: caseless.Key(name), ChatbotIDs: chatbots, Version: 1,
 		CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin@" + org}
 }
 
@@ -166,7 +168,7 @@ func testAudited(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	next := u
-	next.Name, next.Version = "Sales EMEA", 2
+	next.Name, next.NameKey, next.Version = "Sales EMEA", caseless.Key("Sales EMEA"), 2
 	patch := entry(org, "patch", u.ID+".name")
 	if err := h.Store.Update(ctx, u, next, patch); err != nil {
 		t.Fatal(err)
@@ -267,7 +269,7 @@ func testRacingCreates(t *testing.T, h Harness) {
 func testRacingService(t *testing.T, h Harness) {
 	org := newOrg()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin@" + org, OrgID: org, Role: auth.RoleAdmin})
-	svc := businessunits.NewService(h.Store, nil, nil)
+	svc := businessunitsfn.NewService(h.Store, nil, nil)
 	const n = 6
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -275,7 +277,7 @@ func testRacingService(t *testing.T, h Harness) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = svc.Create(ctx, org, businessunits.Fields{Name: []string{" Retail", "retail ", "RETAIL"}[i%3]})
+			_, errs[i] = svc.Create(ctx, org, businessunitsfn.Fields{Name: []string{" Retail", "retail ", "RETAIL"}[i%3]})
 		}()
 	}
 	wg.Wait()
@@ -328,7 +330,7 @@ func testUpdateVersion(t *testing.T, h Harness) {
 	}
 	// Based on version 1 again: refused, nothing written.
 	stale := u
-	stale.Name, stale.Version = "Stale", 2
+	stale.Name, stale.NameKey, stale.Version = "Stale", caseless.Key("Stale"), 2
 	e := entry(org, "patch", u.ID+".name")
 	if err := h.Store.Update(ctx, u, stale, e); !errors.Is(err, businessunits.ErrChanged) {
 		t.Errorf("Update from a stale version: got %v, want ErrChanged", err)
@@ -353,7 +355,7 @@ func testUpdateVersion(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	third := next
-	third.Name, third.Version = "Sales 3", 3
+	third.Name, third.NameKey, third.Version = "Sales 3", caseless.Key("Sales 3"), 3
 	if err := h.Store.Update(ctx, next, third, entry(org, "patch", u.ID+".name")); err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +370,7 @@ func testRename(t *testing.T, h Harness) {
 	mustCreate(t, h, unit(org, "Support"))
 	// Onto another unit's name (in another case): refused, nothing written.
 	clash := a
-	clash.Name, clash.Version = "SUPPORT", 2
+	clash.Name, clash.NameKey, clash.Version = "SUPPORT", caseless.Key("SUPPORT"), 2
 	if err := h.Store.Update(ctx, a, clash, entry(org, "patch", a.ID+".name")); !errors.Is(err, businessunits.ErrNameTaken) {
 		t.Errorf("rename onto another unit's name: got %v, want ErrNameTaken", err)
 	}
@@ -377,13 +379,13 @@ func testRename(t *testing.T, h Harness) {
 	}
 	// A change of case keeps the name.
 	cased := a
-	cased.Name, cased.Version = "SALES", 2
+	cased.Name, cased.NameKey, cased.Version = "SALES", caseless.Key("SALES"), 2
 	if err := h.Store.Update(ctx, a, cased, entry(org, "patch", a.ID+".name")); err != nil {
 		t.Fatalf("rename to another case: %v", err)
 	}
 	// A rename frees the old name and takes the new one.
 	moved := cased
-	moved.Name, moved.Version = "Revenue", 3
+	moved.Name, moved.NameKey, moved.Version = "Revenue", caseless.Key("Revenue"), 3
 	if err := h.Store.Update(ctx, cased, moved, entry(org, "patch", a.ID+".name")); err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,12 @@ import (
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/optimistic"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/tags"
+	"github.com/convrs/admin/pkg/tagsfn"
 )
 
 // Harness is an adapter under test.
@@ -74,11 +76,11 @@ func newOrg() string {
 var base = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
 func group(org, name string) tags.Group {
-	return tags.Group{OrgID: org, ID: ids.New(tags.GroupIDPrefix), Name: name, Version: 1, CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin@" + org}
+	return tags.Group{OrgID: org, ID: ids.New(tags.GroupIDPrefix), Name: name, NameKey: caseless.Key(name), Version: 1, CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin@" + org}
 }
 
 func tag(org, name, groupID string) tags.Tag {
-	return tags.Tag{OrgID: org, ID: ids.New(tags.TagIDPrefix), Name: name, GroupID: groupID, AppliesTo: tags.AppliesToBoth,
+	return tags.Tag{OrgID: org, ID: ids.New(tags.TagIDPrefix), Name: name, NameKey: caseless.Key(name), GroupID: groupID, AppliesTo: tags.AppliesToBoth,
 		Version: 1, CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin@" + org}
 }
 
@@ -218,9 +220,9 @@ func testAudited(t *testing.T, h Harness) {
 	g := group(org, "Group")
 	tg := tag(org, "Tag", g.ID)
 	next := g
-	next.Name, next.Version = "Group 2", 2
+	next.Name, next.NameKey, next.Version = "Group 2", caseless.Key("Group 2"), 2
 	tnext := tg
-	tnext.Name, tnext.GroupID, tnext.Version = "Tag 2", "", 2
+	tnext.Name, tnext.NameKey, tnext.GroupID, tnext.Version = "Tag 2", caseless.Key("Tag 2"), "", 2
 	var want []audit.Entry
 	for _, step := range []struct {
 		action string
@@ -327,7 +329,7 @@ func testRacing(t *testing.T, h Harness) {
 func testRacingService(t *testing.T, h Harness) {
 	org := newOrg()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "marketing@" + org, OrgID: org, Role: auth.RoleMarketing})
-	svc := tags.NewService(h.Store, nil)
+	svc := tagsfn.NewService(h.Store, nil)
 	const n = 6
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -335,7 +337,7 @@ func testRacingService(t *testing.T, h Harness) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = svc.CreateTag(ctx, org, tags.TagFields{Name: []string{"Lead", " lead", "LEAD "}[i%3], AppliesTo: tags.AppliesToChats})
+			_, errs[i] = svc.CreateTag(ctx, org, tagsfn.TagFields{Name: []string{"Lead", " lead", "LEAD "}[i%3], AppliesTo: tags.AppliesToChats})
 		}()
 	}
 	wg.Wait()
@@ -429,7 +431,7 @@ func testCounts(t *testing.T, h Harness) {
 	// A rename of the group keeps its count and version rules.
 	g, _ := getGroup(t, h, org, a.ID)
 	renamed := g
-	renamed.Name, renamed.Version = "A renamed", 2
+	renamed.Name, renamed.NameKey, renamed.Version = "A renamed", caseless.Key("A renamed"), 2
 	if err := h.Store.UpdateGroup(ctx, g, renamed, entry(org, "patch", a.ID+".name")); err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +554,7 @@ func testVersions(t *testing.T, h Harness) {
 		t.Errorf("after UpdateTag: got %+v, want %+v (colour removed)", got, next)
 	}
 	stale := tg
-	stale.Name, stale.Version = "Cold", 2
+	stale.Name, stale.NameKey, stale.Version = "Cold", caseless.Key("Cold"), 2
 	e := entry(org, "patch", tg.ID+".name")
 	if err := h.Store.UpdateTag(ctx, tg, stale, e); !errors.Is(err, tags.ErrChanged) {
 		t.Errorf("UpdateTag from a stale version: got %v, want ErrChanged", err)
@@ -568,8 +570,8 @@ func testVersions(t *testing.T, h Harness) {
 	}
 	g := mustGroup(t, h, group(org, "G"))
 	gs := g
-	gs.Name, gs.Version = "H", 2
-	if err := h.Store.UpdateGroup(ctx, gs, tags.Group{OrgID: org, ID: g.ID, Name: "I", Version: 3, CreatedAt: base, UpdatedAt: base, UpdatedBy: "x"},
+	gs.Name, gs.NameKey, gs.Version = "H", caseless.Key("H"), 2
+	if err := h.Store.UpdateGroup(ctx, gs, tags.Group{OrgID: org, ID: g.ID, Name: "I", NameKey: caseless.Key("I"), Version: 3, CreatedAt: base, UpdatedAt: base, UpdatedBy: "x"},
 		entry(org, "patch", g.ID+".name")); !errors.Is(err, tags.ErrChanged) {
 		t.Errorf("UpdateGroup from a stale version: got %v, want ErrChanged", err)
 	}
@@ -583,17 +585,17 @@ func testRenames(t *testing.T, h Harness) {
 	a := mustTag(t, h, tag(org, "Alpha", ""))
 	mustTag(t, h, tag(org, "Beta", ""))
 	clash := a
-	clash.Name, clash.Version = "BETA", 2
+	clash.Name, clash.NameKey, clash.Version = "BETA", caseless.Key("BETA"), 2
 	if err := h.Store.UpdateTag(ctx, a, clash, entry(org, "patch", a.ID+".name")); !errors.Is(err, tags.ErrNameTaken) {
 		t.Errorf("rename onto another tag's name: got %v, want ErrNameTaken", err)
 	}
 	cased := a
-	cased.Name, cased.Version = "ALPHA", 2
+	cased.Name, cased.NameKey, cased.Version = "ALPHA", caseless.Key("ALPHA"), 2
 	if err := h.Store.UpdateTag(ctx, a, cased, entry(org, "patch", a.ID+".name")); err != nil {
 		t.Fatalf("rename to another case: %v", err)
 	}
 	moved := cased
-	moved.Name, moved.Version = "Gamma", 3
+	moved.Name, moved.NameKey, moved.Version = "Gamma", caseless.Key("Gamma"), 3
 	if err := h.Store.UpdateTag(ctx, cased, moved, entry(org, "patch", a.ID+".name")); err != nil {
 		t.Fatal(err)
 	}
@@ -601,11 +603,11 @@ func testRenames(t *testing.T, h Harness) {
 	g := mustGroup(t, h, group(org, "One"))
 	mustGroup(t, h, group(org, "Two"))
 	gc := g
-	gc.Name, gc.Version = "two", 2
+	gc.Name, gc.NameKey, gc.Version = "two", caseless.Key("two"), 2
 	if err := h.Store.UpdateGroup(ctx, g, gc, entry(org, "patch", g.ID+".name")); !errors.Is(err, tags.ErrNameTaken) {
 		t.Errorf("rename onto another group's name: got %v, want ErrNameTaken", err)
 	}
-	gc.Name = "Three"
+	gc.Name, gc.NameKey = "Three", caseless.Key("Three")
 	if err := h.Store.UpdateGroup(ctx, g, gc, entry(org, "patch", g.ID+".name")); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package freetext
+package caseless
 
 import (
 	"strings"
@@ -19,7 +19,7 @@ func TestFold(t *testing.T) {
 	}
 	for _, group := range same {
 		for _, s := range group[1:] {
-			if Fold(s) != Fold(group[0]) || FoldKey(s) != FoldKey(group[0]) {
+			if Fold(s) != Fold(group[0]) || Key(s) != Key(group[0]) {
 				t.Errorf("Fold(%q) = %q, Fold(%q) = %q: want the same", s, Fold(s), group[0], Fold(group[0]))
 			}
 		}
@@ -38,11 +38,16 @@ func TestFold(t *testing.T) {
 	if Fold("ﬁle") != Fold("FILE") {
 		t.Errorf("Fold(ﬁle) = %q, want %q", Fold("ﬁle"), Fold("FILE"))
 	}
-	if k := FoldKey("Sales"); len(k) != 64 || strings.Trim(k, "0123456789abcdef") != "" {
-		t.Errorf("FoldKey = %q, want 64 lower-case hex digits", k)
+	if k := Key("Sales"); len(k) != 64 || strings.Trim(k, "0123456789abcdef") != "" {
+		t.Errorf("Key = %q, want 64 lower-case hex digits", k)
 	}
-	if k := FoldKey(strings.Repeat("ŉ", 100)); len(k) != 64 {
-		t.Errorf("FoldKey of a name that folds longer: %d characters", len(k))
+	if k := Key(strings.Repeat("ŉ", 100)); len(k) != 64 || !ValidKey(k) {
+		t.Errorf("Key of a name that folds longer: %q", k)
+	}
+	for _, k := range []string{"", strings.Repeat("A", 64), strings.Repeat("a", 63), strings.Repeat("g", 64), Key("x") + "0"} {
+		if ValidKey(k) {
+			t.Errorf("ValidKey(%q) = true", k)
+		}
 	}
 }
 
@@ -63,8 +68,8 @@ func FuzzFold(f *testing.F) {
 		if Fold(norm.NFD.String(s)) != fs {
 			t.Fatalf("Fold(NFD(%q)) = %q, Fold = %q", s, Fold(norm.NFD.String(s)), fs)
 		}
-		if FoldKey(s) != FoldKey(fs) {
-			t.Fatalf("FoldKey(%q) differs from FoldKey(Fold)", s)
+		if Key(s) != Key(fs) {
+			t.Fatalf("Key(%q) differs from Key(Fold)", s)
 		}
 		ascii := strings.Map(func(r rune) rune {
 			if r >= utf8.RuneSelf {

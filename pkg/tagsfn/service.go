@@ -1,4 +1,4 @@
-package tags
+package tagsfn
 
 import (
 	"cmp"
@@ -8,14 +8,108 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/freetext"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/optimistic"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/tags"
 )
+
+// The records and store of package tags, by short names.
+type (
+	// Group is a stored tag group.
+	Group = tags.Group
+	// Tag is a stored tag.
+	Tag = tags.Tag
+	// Store keeps tags and tag groups.
+	Store = tags.Store
+)
+
+// GroupFields are what a client sets on a group.
+type GroupFields struct {
+	Name string `json:"name"`
+}
+
+// TagFields are what a client sets on a tag. GroupID and Color are nil for none.
+type TagFields struct {
+	Name      string  `json:"name"`
+	GroupID   *string `json:"groupId"`
+	AppliesTo string  `json:"appliesTo"`
+	Color     *string `json:"color"`
+}
+
+// groupFields returns the client-set fields of g.
+func groupFields(g Group) GroupFields { return GroupFields{Name: g.Name} }
+
+// tagFields returns the client-set fields of t.
+func tagFields(t Tag) TagFields {
+	f := TagFields{Name: t.Name, AppliesTo: t.AppliesTo}
+	if t.GroupID != "" {
+		f.GroupID = new(t.GroupID)
+	}
+	if t.Color != "" {
+		f.Color = new(t.Color)
+	}
+	return f
+}
+
+// normalName trims a name of white space and invisible characters at both ends and puts
+// it in Unicode NFC, so that two spellings of one name are the same bytes.
+func normalName(s string) string { return norm.NFC.String(freetext.Normalize(s)) }
+
+// Prepare normalises what a client sent (the name).
+func (f *GroupFields) Prepare() { f.Name = normalName(f.Name) }
+
+// Validate reports every failing field of prepared fields at once (problem.Invalid).
+func (f GroupFields) Validate() error {
+	var errs problem.Fields
+	if msg := freetext.Problem(f.Name, 1, tags.MaxNameChars); msg != "" {
+		errs.Add("name", "%s", msg)
+	}
+	return errs.Err()
+}
+
+// Prepare normalises what a client sent: the name, and a colour in the upper-case form
+// (a colour that does not parse is left for Validate to name).
+func (f *TagFields) Prepare() {
+	f.Name = normalName(f.Name)
+	if f.Color != nil {
+		if c, err := tags.ParseColor(*f.Color); err == nil {
+			f.Color = &c
+		}
+	}
+}
+
+// Validate reports every failing field of prepared fields at once (problem.Invalid). That
+// the group exists is the store's to check (ErrNoGroup).
+func (f TagFields) Validate() error {
+	var errs problem.Fields
+	if msg := freetext.Problem(f.Name, 1, tags.MaxNameChars); msg != "" {
+		errs.Add("name", "%s", msg)
+	}
+	switch f.AppliesTo {
+	case tags.AppliesToUsers, tags.AppliesToChats, tags.AppliesToBoth:
+	case "":
+		errs.Add("appliesTo", "is required: users, chats or both")
+	default:
+		errs.Add("appliesTo", "must be users, chats or both")
+	}
+	if f.GroupID != nil && !ids.Valid(*f.GroupID) {
+		errs.Add("groupId", "no such tag group")
+	}
+	if f.Color != nil {
+		if _, err := tags.ParseColor(*f.Color); err != nil {
+			errs.Add("color", "%s", err.Error())
+		}
+	}
+	return errs.Err()
+}
 
 // MaxListedTags bounds the tag ids a refused group delete lists.
 const MaxListedTags = 100
@@ -34,7 +128,7 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
-// byName orders records by name case-insensitively (freetext.Fold, then code point), then
+// byName orders records by name case-insensitively (caseless.Fold, then code point), then
 // by id.
 func byName[T any](list []T, name, id func(T) string) {
 	type keyed struct {
@@ -43,7 +137,7 @@ func byName[T any](list []T, name, id func(T) string) {
 	}
 	k := make([]keyed, len(list))
 	for i, v := range list {
-		k[i] = keyed{freetext.Fold(name(v)), v}
+		k[i] = keyed{caseless.Fold(name(v)), v}
 	}
 	slices.SortFunc(k, func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.fold, b.fold), cmp.Compare(id(a.v), id(b.v)))
@@ -55,7 +149,7 @@ func byName[T any](list []T, name, id func(T) string) {
 
 // Groups returns every group of the organisation ordered by name.
 func (s *Service) Groups(ctx context.Context, orgID string) ([]Group, error) {
-	if err := CheckOrg(orgID); err != nil {
+	if err := tags.CheckOrg(orgID); err != nil {
 		return nil, err
 	}
 	gs, err := s.store.Groups(ctx, orgID)
@@ -81,15 +175,15 @@ func (f Filter) keeps(t Tag) bool {
 	switch f.AppliesTo {
 	case "":
 		return true
-	case AppliesToBoth:
-		return t.AppliesTo == AppliesToBoth
+	case tags.AppliesToBoth:
+		return t.AppliesTo == tags.AppliesToBoth
 	}
-	return t.AppliesTo == f.AppliesTo || t.AppliesTo == AppliesToBoth
+	return t.AppliesTo == f.AppliesTo || t.AppliesTo == tags.AppliesToBoth
 }
 
 // Tags returns the organisation's tags that f keeps, ordered by name.
 func (s *Service) Tags(ctx context.Context, orgID string, f Filter) ([]Tag, error) {
-	if err := CheckOrg(orgID); err != nil {
+	if err := tags.CheckOrg(orgID); err != nil {
 		return nil, err
 	}
 	all, err := s.store.Tags(ctx, orgID)
@@ -123,7 +217,7 @@ func (s *Service) entry(ctx context.Context, orgID, action string, now time.Time
 	if err != nil {
 		return audit.Entry{}, err
 	}
-	return audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: Area, Action: action,
+	return audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: tags.Area, Action: action,
 		Changes: changes, RequestID: httpx.RequestID(ctx)}, nil
 }
 
@@ -154,10 +248,10 @@ func outcome(ctx context.Context, retry *optimistic.Retry, err error, ifMatch st
 	if m := mapped(err); m != nil {
 		return false, m
 	}
-	if errors.Is(err, ErrChanged) && ifMatch != "" {
+	if errors.Is(err, tags.ErrChanged) && ifMatch != "" {
 		return false, changedAfter(ifMatch)
 	}
-	if errors.Is(err, ErrChanged) || errors.Is(err, ErrGroupNotEmpty) || errors.Is(err, optimistic.ErrContended) {
+	if errors.Is(err, tags.ErrChanged) || errors.Is(err, tags.ErrGroupNotEmpty) || errors.Is(err, optimistic.ErrContended) {
 		again, werr := retry.Again(ctx)
 		if werr != nil {
 			return false, werr
@@ -173,7 +267,7 @@ func groupNotFound() error { return problem.New(problem.NotFound, "tag group not
 func tagNotFound() error   { return problem.New(problem.NotFound, "tag not found") }
 
 func (s *Service) group(ctx context.Context, orgID, id string) (Group, error) {
-	if err := CheckKeys("tag group", orgID, id); err != nil {
+	if err := tags.CheckKeys("tag group", orgID, id); err != nil {
 		return Group{}, err
 	}
 	g, found, err := s.store.Group(ctx, orgID, id)
@@ -185,7 +279,7 @@ func (s *Service) group(ctx context.Context, orgID, id string) (Group, error) {
 
 // Tag returns a tag, or a problem.NotFound error.
 func (s *Service) Tag(ctx context.Context, orgID, id string) (Tag, error) {
-	if err := CheckKeys("tag", orgID, id); err != nil {
+	if err := tags.CheckKeys("tag", orgID, id); err != nil {
 		return Tag{}, err
 	}
 	t, found, err := s.store.Tag(ctx, orgID, id)
@@ -216,7 +310,7 @@ func noGroup() error {
 // CreateGroup validates f and stores a new group: problem.Invalid listing every failing
 // field, problem.Conflict when the name is taken or the organisation has MaxGroups groups.
 func (s *Service) CreateGroup(ctx context.Context, orgID string, f GroupFields) (Group, error) {
-	if err := CheckOrg(orgID); err != nil {
+	if err := tags.CheckOrg(orgID); err != nil {
 		return Group{}, err
 	}
 	f.Prepare()
@@ -224,7 +318,8 @@ func (s *Service) CreateGroup(ctx context.Context, orgID string, f GroupFields) 
 		return Group{}, err
 	}
 	now := s.stamp()
-	g := Group{OrgID: orgID, ID: ids.New(GroupIDPrefix), Name: f.Name, Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: subject(ctx)}
+	g := Group{OrgID: orgID, ID: ids.New(tags.GroupIDPrefix), Name: f.Name, NameKey: caseless.Key(f.Name), Version: 1,
+		CreatedAt: now, UpdatedAt: now, UpdatedBy: subject(ctx)}
 	entry, err := s.entry(ctx, orgID, "create", now, g.ID, nil, f)
 	if err != nil {
 		return Group{}, err
@@ -233,10 +328,10 @@ func (s *Service) CreateGroup(ctx context.Context, orgID string, f GroupFields) 
 	for {
 		again, err := outcome(ctx, &retry, s.store.CreateGroup(ctx, g, entry), "", func(err error) error {
 			switch {
-			case errors.Is(err, ErrNameTaken):
+			case errors.Is(err, tags.ErrNameTaken):
 				return groupNameTaken(f.Name)
-			case errors.Is(err, ErrLimit):
-				return problem.New(problem.Conflict, "the organisation has %d tag groups, the most it may have; delete one first", MaxGroups)
+			case errors.Is(err, tags.ErrLimit):
+				return problem.New(problem.Conflict, "the organisation has %d tag groups, the most it may have; delete one first", tags.MaxGroups)
 			}
 			return nil
 		})
@@ -263,7 +358,7 @@ func (s *Service) UpdateGroup(ctx context.Context, orgID, id, ifMatch string, mu
 		if err := precondition(ifMatch, cur.Version); err != nil {
 			return Group{}, err
 		}
-		f, err := mutate(cur.Fields())
+		f, err := mutate(groupFields(cur))
 		if err != nil {
 			return Group{}, err
 		}
@@ -272,14 +367,14 @@ func (s *Service) UpdateGroup(ctx context.Context, orgID, id, ifMatch string, mu
 			return Group{}, err
 		}
 		now := s.stamp()
-		entry, err := s.entry(ctx, orgID, "patch", now, id, cur.Fields(), f)
+		entry, err := s.entry(ctx, orgID, "patch", now, id, groupFields(cur), f)
 		if err != nil || len(entry.Changes) == 0 {
 			return cur, err
 		}
 		next := cur
-		next.Name, next.Version, next.UpdatedAt, next.UpdatedBy = f.Name, cur.Version+1, now, subject(ctx)
+		next.Name, next.NameKey, next.Version, next.UpdatedAt, next.UpdatedBy = f.Name, caseless.Key(f.Name), cur.Version+1, now, subject(ctx)
 		again, err := outcome(ctx, &retry, s.store.UpdateGroup(ctx, cur, next, entry), ifMatch, func(err error) error {
-			if errors.Is(err, ErrNameTaken) {
+			if errors.Is(err, tags.ErrNameTaken) {
 				return groupNameTaken(f.Name)
 			}
 			return nil
@@ -309,7 +404,7 @@ func (s *Service) DeleteGroup(ctx context.Context, orgID, id, ifMatch string) er
 			return s.groupInUse(ctx, cur)
 		}
 		now := s.stamp()
-		entry, err := s.entry(ctx, orgID, "delete", now, id, cur.Fields(), nil)
+		entry, err := s.entry(ctx, orgID, "delete", now, id, groupFields(cur), nil)
 		if err != nil {
 			return err
 		}
@@ -340,19 +435,19 @@ func (s *Service) groupInUse(ctx context.Context, g Group) error {
 func (s *Service) tagErrors(f TagFields) func(error) error {
 	return func(err error) error {
 		switch {
-		case errors.Is(err, ErrNoGroup):
+		case errors.Is(err, tags.ErrNoGroup):
 			return noGroup()
-		case errors.Is(err, ErrNameTaken):
+		case errors.Is(err, tags.ErrNameTaken):
 			return tagNameTaken(f.Name)
-		case errors.Is(err, ErrLimit):
-			return problem.New(problem.Conflict, "the organisation has %d tags, the most it may have; delete one first", MaxTags)
+		case errors.Is(err, tags.ErrLimit):
+			return problem.New(problem.Conflict, "the organisation has %d tags, the most it may have; delete one first", tags.MaxTags)
 		}
 		return nil
 	}
 }
 
 func (f TagFields) apply(t *Tag) {
-	t.Name, t.AppliesTo, t.GroupID, t.Color = f.Name, f.AppliesTo, "", ""
+	t.Name, t.NameKey, t.AppliesTo, t.GroupID, t.Color = f.Name, caseless.Key(f.Name), f.AppliesTo, "", ""
 	if f.GroupID != nil {
 		t.GroupID = *f.GroupID
 	}
@@ -365,7 +460,7 @@ func (f TagFields) apply(t *Tag) {
 // (a group that does not exist is one), problem.Conflict when the name is taken or the
 // organisation has MaxTags tags.
 func (s *Service) CreateTag(ctx context.Context, orgID string, f TagFields) (Tag, error) {
-	if err := CheckOrg(orgID); err != nil {
+	if err := tags.CheckOrg(orgID); err != nil {
 		return Tag{}, err
 	}
 	f.Prepare()
@@ -373,7 +468,7 @@ func (s *Service) CreateTag(ctx context.Context, orgID string, f TagFields) (Tag
 		return Tag{}, err
 	}
 	now := s.stamp()
-	t := Tag{OrgID: orgID, ID: ids.New(TagIDPrefix), Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: subject(ctx)}
+	t := Tag{OrgID: orgID, ID: ids.New(tags.TagIDPrefix), Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: subject(ctx)}
 	f.apply(&t)
 	entry, err := s.entry(ctx, orgID, "create", now, t.ID, nil, f)
 	if err != nil {
@@ -406,7 +501,7 @@ func (s *Service) UpdateTag(ctx context.Context, orgID, id, ifMatch string, muta
 		if err := precondition(ifMatch, cur.Version); err != nil {
 			return Tag{}, err
 		}
-		f, err := mutate(cur.Fields())
+		f, err := mutate(tagFields(cur))
 		if err != nil {
 			return Tag{}, err
 		}
@@ -415,7 +510,7 @@ func (s *Service) UpdateTag(ctx context.Context, orgID, id, ifMatch string, muta
 			return Tag{}, err
 		}
 		now := s.stamp()
-		entry, err := s.entry(ctx, orgID, "patch", now, id, cur.Fields(), f)
+		entry, err := s.entry(ctx, orgID, "patch", now, id, tagFields(cur), f)
 		if err != nil || len(entry.Changes) == 0 {
 			return cur, err
 		}
@@ -444,7 +539,7 @@ func (s *Service) DeleteTag(ctx context.Context, orgID, id, ifMatch string) erro
 			return err
 		}
 		now := s.stamp()
-		entry, err := s.entry(ctx, orgID, "delete", now, id, cur.Fields(), nil)
+		entry, err := s.entry(ctx, orgID, "delete", now, id, tagFields(cur), nil)
 		if err != nil {
 			return err
 		}

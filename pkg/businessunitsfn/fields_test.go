@@ -1,4 +1,4 @@
-package businessunits
+package businessunitsfn
 
 import (
 	"strings"
@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/businessunits"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 )
 
 // FuzzFields: whatever a client sends, validation never panics, and fields it accepts
@@ -26,7 +28,7 @@ func FuzzFields(f *testing.F) {
 		if fs.Validate() != nil {
 			return
 		}
-		if n := utf8.RuneCountInString(fs.Name); n < 1 || n > MaxNameChars {
+		if n := utf8.RuneCountInString(fs.Name); n < 1 || n > businessunits.MaxNameChars {
 			t.Fatalf("accepted a name of %d characters", n)
 		}
 		seen := map[string]bool{}
@@ -36,12 +38,12 @@ func FuzzFields(f *testing.F) {
 			}
 			seen[id] = true
 		}
-		if len(fs.ChatbotIDs) > MaxChatbots {
+		if len(fs.ChatbotIDs) > businessunits.MaxChatbots {
 			t.Fatalf("accepted %d chatbot ids", len(fs.ChatbotIDs))
 		}
 		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		u := Unit{OrgID: "acme", ID: "bu_1", Name: fs.Name, ChatbotIDs: fs.ChatbotIDs, Version: 1}
-		if err := CheckUnit(u, audit.Entry{ID: audit.NewID(at), OrgID: "acme", Area: Area}); err != nil {
+		u := Unit{OrgID: "acme", ID: "bu_1", Name: fs.Name, NameKey: caseless.Key(fs.Name), ChatbotIDs: fs.ChatbotIDs, Version: 1}
+		if err := businessunits.CheckUnit(u, audit.Entry{ID: audit.NewID(at), OrgID: "acme", Area: businessunits.Area}); err != nil {
 			t.Fatalf("accepted fields the store refuses: %v", err)
 		}
 	})

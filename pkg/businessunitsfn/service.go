@@ -1,21 +1,82 @@
-package businessunits
+package businessunitsfn
 
 import (
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/freetext"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/optimistic"
 	"github.com/convrs/admin/pkg/problem"
 )
+
+// The records, store and errors of package businessunits, by short names.
+type (
+	// Unit is a stored business unit.
+	Unit = businessunits.Unit
+	// Store keeps business units.
+	Store = businessunits.Store
+	// Members lists the agents of a unit.
+	Members = businessunits.Members
+)
+
+// Fields are what a client sets on a unit.
+type Fields struct {
+	Name       string   `json:"name"`
+	ChatbotIDs []string `json:"chatbotIds"`
+}
+
+// fieldsOf returns the client-set fields of u.
+func fieldsOf(u Unit) Fields {
+	return Fields{Name: u.Name, ChatbotIDs: append([]string{}, u.ChatbotIDs...)}
+}
+
+// Prepare normalises what a client sent: the name trimmed of white space and invisible
+// characters at both ends and put in Unicode NFC (so two spellings of one name are the
+// same bytes), a missing chatbot list empty.
+func (f *Fields) Prepare() {
+	f.Name = norm.NFC.String(freetext.Normalize(f.Name))
+	if f.ChatbotIDs == nil {
+		f.ChatbotIDs = []string{}
+	}
+}
+
+// Validate reports every failing field of prepared fields at once (problem.Invalid).
+func (f Fields) Validate() error {
+	var errs problem.Fields
+	if msg := freetext.Problem(f.Name, 1, businessunits.MaxNameChars); msg != "" {
+		errs.Add("name", "%s", msg)
+	}
+	if len(f.ChatbotIDs) > businessunits.MaxChatbots {
+		errs.Add("chatbotIds", "must hold at most %d chatbot ids", businessunits.MaxChatbots)
+	} else {
+		seen := map[string]int{}
+		for i, id := range f.ChatbotIDs {
+			field := fmt.Sprintf("chatbotIds[%d]", i)
+			switch j, dup := seen[id]; {
+			case !ids.Valid(id):
+				errs.Add(field, "must be a chatbot id: 1-%d characters of A-Z a-z 0-9 _ -, starting with a letter or digit", ids.MaxLen)
+			case dup:
+				errs.Add(field, "repeats chatbotIds[%d]", j)
+			default:
+				seen[id] = i
+			}
+		}
+	}
+	return errs.Err()
+}
 
 // MaxListedMembers bounds the agent ids a refused delete lists.
 const MaxListedMembers = 100
@@ -37,7 +98,7 @@ func NewService(store Store, members Members, now func() time.Time) *Service {
 }
 
 // List returns every unit of the organisation ordered by name case-insensitively (by
-// freetext.Fold, then code point), then by id.
+// caseless.Fold, then code point), then by id.
 func (s *Service) List(ctx context.Context, orgID string) ([]Unit, error) {
 	units, err := s.store.List(ctx, orgID)
 	if err != nil {
@@ -49,7 +110,7 @@ func (s *Service) List(ctx context.Context, orgID string) ([]Unit, error) {
 	}
 	k := make([]keyed, len(units))
 	for i, u := range units {
-		k[i] = keyed{freetext.Fold(u.Name), u}
+		k[i] = keyed{caseless.Fold(u.Name), u}
 	}
 	slices.SortFunc(k, func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.fold, b.fold), cmp.Compare(a.u.ID, b.u.ID))
@@ -64,7 +125,7 @@ func notFound() error { return problem.New(problem.NotFound, "business unit not 
 
 // Get returns a unit, or a problem.NotFound error.
 func (s *Service) Get(ctx context.Context, orgID, id string) (Unit, error) {
-	if err := CheckKeys(orgID, id); err != nil {
+	if err := businessunits.CheckKeys(orgID, id); err != nil {
 		return Unit{}, err
 	}
 	u, found, err := s.store.Get(ctx, orgID, id)
@@ -93,7 +154,7 @@ func (s *Service) entry(ctx context.Context, orgID, action string, now time.Time
 	if err != nil {
 		return audit.Entry{}, err
 	}
-	return audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: Area, Action: action,
+	return audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: businessunits.Area, Action: action,
 		Changes: changes, RequestID: httpx.RequestID(ctx)}, nil
 }
 
@@ -105,7 +166,7 @@ func nameTaken(name string) error {
 // every failing field, problem.Conflict when the name is taken (case-insensitively) or
 // the organisation has MaxUnits units, or the unit.
 func (s *Service) Create(ctx context.Context, orgID string, f Fields) (Unit, error) {
-	if err := CheckOrg(orgID); err != nil {
+	if err := businessunits.CheckOrg(orgID); err != nil {
 		return Unit{}, err
 	}
 	f.Prepare()
@@ -114,8 +175,8 @@ func (s *Service) Create(ctx context.Context, orgID string, f Fields) (Unit, err
 	}
 	p, _ := auth.FromContext(ctx)
 	now := s.now().UTC().Truncate(time.Millisecond)
-	u := Unit{OrgID: orgID, ID: ids.New(IDPrefix), Name: f.Name, ChatbotIDs: f.ChatbotIDs, Version: 1,
-		CreatedAt: now, UpdatedAt: now, UpdatedBy: p.Subject}
+	u := Unit{OrgID: orgID, ID: ids.New(businessunits.IDPrefix), Name: f.Name, NameKey: caseless.Key(f.Name), ChatbotIDs: f.ChatbotIDs,
+		Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: p.Subject}
 	entry, err := s.entry(ctx, orgID, "create", now, u.ID, nil, &f)
 	if err != nil {
 		return Unit{}, err
@@ -126,10 +187,10 @@ func (s *Service) Create(ctx context.Context, orgID string, f Fields) (Unit, err
 		switch {
 		case err == nil:
 			return u, nil
-		case errors.Is(err, ErrNameTaken):
+		case errors.Is(err, businessunits.ErrNameTaken):
 			return Unit{}, nameTaken(f.Name)
-		case errors.Is(err, ErrLimit):
-			return Unit{}, problem.New(problem.Conflict, "the organisation has %d business units, the most it may have; delete one first", MaxUnits)
+		case errors.Is(err, businessunits.ErrLimit):
+			return Unit{}, problem.New(problem.Conflict, "the organisation has %d business units, the most it may have; delete one first", businessunits.MaxUnits)
 		case errors.Is(err, optimistic.ErrContended):
 			again, werr := retry.Again(ctx)
 			if werr != nil {
@@ -152,7 +213,7 @@ type Mutation func(cur Fields) (Fields, error)
 // that changes nothing stores nothing. Errors: problem.NotFound, problem.Invalid,
 // problem.Conflict (the name is another unit's), problem.PreconditionFailed.
 func (s *Service) Update(ctx context.Context, orgID, id, ifMatch string, mutate Mutation) (Unit, error) {
-	if err := CheckKeys(orgID, id); err != nil {
+	if err := businessunits.CheckKeys(orgID, id); err != nil {
 		return Unit{}, err
 	}
 	var retry optimistic.Retry
@@ -164,8 +225,8 @@ func (s *Service) Update(ctx context.Context, orgID, id, ifMatch string, mutate 
 		if ifMatch != "" && !optimistic.Matches(ifMatch, cur.Version) {
 			return Unit{}, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, optimistic.ETag(cur.Version))
 		}
-		before := cur.Fields()
-		f, err := mutate(cur.Fields())
+		before := fieldsOf(cur)
+		f, err := mutate(fieldsOf(cur))
 		if err != nil {
 			return Unit{}, err
 		}
@@ -183,17 +244,17 @@ func (s *Service) Update(ctx context.Context, orgID, id, ifMatch string, mutate 
 		}
 		p, _ := auth.FromContext(ctx)
 		next := cur
-		next.Name, next.ChatbotIDs = f.Name, f.ChatbotIDs
+		next.Name, next.NameKey, next.ChatbotIDs = f.Name, caseless.Key(f.Name), f.ChatbotIDs
 		next.Version, next.UpdatedAt, next.UpdatedBy = cur.Version+1, now, p.Subject
 		err = s.store.Update(ctx, cur, next, entry)
 		switch {
 		case err == nil:
 			return next, nil
-		case errors.Is(err, ErrNameTaken):
+		case errors.Is(err, businessunits.ErrNameTaken):
 			return Unit{}, nameTaken(f.Name)
-		case errors.Is(err, ErrChanged) && ifMatch != "":
+		case errors.Is(err, businessunits.ErrChanged) && ifMatch != "":
 			return Unit{}, problem.New(problem.PreconditionFailed, "the business unit changed after If-Match %s was read", ifMatch)
-		case errors.Is(err, ErrChanged), errors.Is(err, optimistic.ErrContended):
+		case errors.Is(err, businessunits.ErrChanged), errors.Is(err, optimistic.ErrContended):
 			again, werr := retry.Again(ctx)
 			if werr != nil {
 				return Unit{}, werr
@@ -210,7 +271,7 @@ func (s *Service) Update(ctx context.Context, orgID, id, ifMatch string, mutate 
 // belong to the unit it is a problem.Conflict whose "agents" extension lists them (at most
 // MaxListedMembers; none while no Members lister is wired).
 func (s *Service) Delete(ctx context.Context, orgID, id, ifMatch string) error {
-	if err := CheckKeys(orgID, id); err != nil {
+	if err := businessunits.CheckKeys(orgID, id); err != nil {
 		return err
 	}
 	var retry optimistic.Retry
@@ -225,7 +286,7 @@ func (s *Service) Delete(ctx context.Context, orgID, id, ifMatch string) error {
 		if cur.Members > 0 {
 			return s.inUse(ctx, cur)
 		}
-		before := cur.Fields()
+		before := fieldsOf(cur)
 		now := s.now().UTC().Truncate(time.Millisecond)
 		entry, err := s.entry(ctx, orgID, "delete", now, id, &before, nil)
 		if err != nil {
@@ -235,9 +296,9 @@ func (s *Service) Delete(ctx context.Context, orgID, id, ifMatch string) error {
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, ErrChanged) && ifMatch != "":
+		case errors.Is(err, businessunits.ErrChanged) && ifMatch != "":
 			return problem.New(problem.PreconditionFailed, "the business unit changed after If-Match %s was read", ifMatch)
-		case errors.Is(err, ErrChanged), errors.Is(err, ErrHasMembers), errors.Is(err, optimistic.ErrContended):
+		case errors.Is(err, businessunits.ErrChanged), errors.Is(err, businessunits.ErrHasMembers), errors.Is(err, optimistic.ErrContended):
 			// Read again: the next round answers from what is stored now (an agent that
 			// joined meanwhile makes it the refusal).
 			again, werr := retry.Again(ctx)
