@@ -55,6 +55,8 @@ var parts = []part{
 	{"net/mail", "mail", []string{"net/mail"}, `_, _ = mail.ParseAddress(r.URL.Path)`},
 	{"golang.org/x/text/unicode/norm", "norm", []string{"golang.org/x/text/unicode/norm"},
 		`_ = norm.NFC.String(r.URL.Path)`},
+	{"golang.org/x/text/cases", "cases", []string{"golang.org/x/text/cases"},
+		`_ = cases.Fold().String(r.URL.Path)`},
 	{"github.com/aws/aws-sdk-go-v2/service/s3", "s3",
 		[]string{"github.com/aws/aws-sdk-go-v2/service/s3"},
 		`s := s3.NewFromConfig(cfg)

@@ -17,6 +17,7 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/bus"
+	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
@@ -24,6 +25,7 @@ import (
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/tags"
 )
 
 // Deps are the ports handlers use. A function gets the ones its Needs name.
@@ -40,6 +42,13 @@ type Deps struct {
 	// Roles keeps the organisations' custom roles (the HTTP front resolves callers' roles
 	// through it).
 	Roles roles.Store
+	// BusinessUnits keeps the organisations' business units; BusinessUnitMembers lists
+	// the agents of a unit when its delete is refused (package agents; nil until then:
+	// the refusal then lists no agents, and the members count still guards the delete).
+	BusinessUnits       businessunits.Store
+	BusinessUnitMembers businessunits.Members
+	// Tags keeps the organisations' tags and tag groups.
+	Tags tags.Store
 	// Bus publishes the product's events (source convrs.admin).
 	Bus bus.Publisher
 	// Mail sends email from MailFrom, the configured, verified sender.
@@ -86,6 +95,12 @@ type Needs struct {
 	Events bool
 	// Mail means the function sends email.
 	Mail bool
+	// BusinessUnits is how the function uses business units: Read, or Write (create,
+	// change, delete; every write audited).
+	BusinessUnits Access
+	// Tags is how the function uses tags and tag groups: Read, or Write (every write
+	// audited).
+	Tags Access
 }
 
 // Access says how a function uses a port.
@@ -100,7 +115,8 @@ const (
 
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
-	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports || n.Roles != NoAccess
+	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
+		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -127,6 +143,12 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.Roles != NoAccess && d.Roles == nil {
 		out = append(out, "role store")
+	}
+	if n.BusinessUnits != NoAccess && d.BusinessUnits == nil {
+		out = append(out, "business unit store")
+	}
+	if n.Tags != NoAccess && d.Tags == nil {
+		out = append(out, "tag store")
 	}
 	if n.Events && d.Bus == nil {
 		out = append(out, "event bus")

@@ -1,6 +1,10 @@
 package bolt
 
-import "time"
+import (
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+)
 
 // DecodeRecordForTest exposes the record decoder to the external tests.
 func DecodeRecordForTest(v []byte) (version int64, at time.Time, by string, data []byte, err error) {
@@ -13,3 +17,8 @@ var (
 	ParsePositionForTest = parsePosition
 	PositionForTest      = position
 )
+
+// AddMember applies the business unit member contract in a transaction of its own.
+func (b *BusinessUnits) AddMember(orgID, unitID string, delta int) error {
+	return b.db.Update(func(tx *bbolt.Tx) error { return addBusinessUnitMember(tx, orgID, unitID, delta) })
+}

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +32,9 @@ type curlCall struct {
 	// `[export] Set=$(go run ./cmd/local Args...)`.
 	Set  string
 	Args []string
+	// Capture, when not empty, is the variable a curl call's answer sets, from the
+	// member Member of its JSON body: `[export] Capture=$(curl ... | jq -r .Member)`.
+	Capture, Member string
 }
 
 // shownField is a "name":value pair an output comment of the README shows, a JSON
@@ -49,8 +53,10 @@ var (
 	shellVar = regexp.MustCompile(`\$(\w+)`)
 	// shownPair is a "name":value pair of an output comment whose value is a JSON
 	// literal; values holding "..." are elisions, not shown values.
-	shownPair = regexp.MustCompile(`"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?)`)
-	assignCmd = regexp.MustCompile(`^(\w+)=\$\(go$`)
+	shownPair  = regexp.MustCompile(`"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?)`)
+	assignCmd  = regexp.MustCompile(`^(\w+)=\$\(go$`)
+	captureCmd = regexp.MustCompile(`^(\w+)=\$\(curl$`)
+	jqMember   = regexp.MustCompile(`^\.(\w+)\)$`)
 )
 
 // readmeCurls parses the shell blocks of the README into curl calls: a small shell
@@ -159,16 +165,21 @@ func readmeCurls(t *testing.T, readme string) []curlCall {
 			out = append(out, curlCall{Line: c.line, Set: assignCmd.FindStringSubmatch(words[0])[1], Args: args})
 			continue
 		}
-		if len(c.words) == 0 || c.words[0] != "curl" {
+		call := curlCall{Line: c.line, Header: map[string]string{}}
+		if n := len(words); n > 5 && captureCmd.MatchString(words[0]) && words[n-4] == "|" && words[n-3] == "jq" && words[n-2] == "-r" &&
+			jqMember.MatchString(words[n-1]) {
+			call.Capture, call.Member = captureCmd.FindStringSubmatch(words[0])[1], jqMember.FindStringSubmatch(words[n-1])[1]
+			words = append([]string{"curl"}, words[1:n-4]...)
+		}
+		if len(words) == 0 || words[0] != "curl" {
 			continue
 		}
-		call := curlCall{Line: c.line, Header: map[string]string{}}
-		for i := 1; i < len(c.words); i++ {
-			w := c.words[i]
+		for i := 1; i < len(words); i++ {
+			w := words[i]
 			next := func() string {
-				if i+1 < len(c.words) {
+				if i+1 < len(words) {
 					i++
-					return c.words[i]
+					return words[i]
 				}
 				return ""
 			}
@@ -302,6 +313,7 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 			// middleware in front of the API (pkg/httpx cors tests, cmd/local tests).
 			continue
 		}
+		c.Target = expand(c.Line, c.Target)
 		path, _, _ := strings.Cut(c.Target, "?")
 		tmpl := s.templateOf(path)
 		localOnly := strings.HasPrefix(path, "/local/") // the local server's own routes, not the API's
@@ -351,6 +363,17 @@ func TestReadmeTourMatchesOpenAPI(t *testing.T) {
 		}
 		if c.Output != "" {
 			files[c.Output] = resp.Body
+		}
+		if c.Capture != "" {
+			var m map[string]any
+			v, ok := "", json.Unmarshal(resp.Body, &m) == nil
+			if ok {
+				v, ok = m[c.Member].(string)
+			}
+			if !ok {
+				t.Errorf("README line %d: the answer has no string member %s for %s:\n%s", c.Line, c.Member, c.Capture, resp.Body)
+			}
+			vars[c.Capture] = v
 		}
 		if len(c.Shown) > 0 {
 			got, err := decodeJSON(resp.Body)

@@ -1,6 +1,8 @@
 // Package dynamo is the Amazon DynamoDB adapter of the single table, built on
-// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go) and
-// the chats.Store (Chats, chats.go, which documents its items and indexes).
+// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go),
+// the chats.Store (Chats, chats.go, which documents its items and indexes), the
+// businessunits.Store (BusinessUnits, businessunits.go: partition BU#<orgId>) and the
+// tags.Store (Tags, tags.go: partition TAGS#<orgId>), each file documenting its items.
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
 // billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
@@ -397,8 +399,8 @@ func mapError(op string, err error) error {
 // Table is the lambdafn.Adapter of the single table: a DynamoDB client on the
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
 // AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
-// (settings and their audit log, WebChat key-set revisions, chats). Only the functions
-// whose main passes it link the DynamoDB client.
+// (settings and their audit log, WebChat key-set revisions, chats, business units, tags).
+// Only the functions whose main passes it link the DynamoDB client.
 func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
 		return errors.New("dynamo: TABLE_NAME is not set")
@@ -408,5 +410,7 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.Settings, d.Revisions = s, s
 	d.Chats = NewChats(db, cfg.TableName)
 	d.Roles = NewRoles(db, cfg.TableName)
+	d.BusinessUnits = NewBusinessUnits(db, cfg.TableName)
+	d.Tags = NewTags(db, cfg.TableName)
 	return nil
 }

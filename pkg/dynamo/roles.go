@@ -21,11 +21,9 @@ const (
 )
 
 const (
-	attrName        = "name"
 	attrPermissions = "permissions"
 	attrHolders     = "holders"
 	attrRoleID      = "roleId"
-	attrCreatedAt   = "createdAt"
 )
 
 func rolesPK(orgID string) string { return "ROLES#" + orgID }

@@ -123,6 +123,28 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
 		)
 	}
+	for _, port := range []struct {
+		access app.Access
+		keys   string
+	}{{n.BusinessUnits, dynamo.BusinessUnitKeys}, {n.Tags, dynamo.TagKeys}} {
+		if port.access != app.NoAccess {
+			out = append(out,
+				Grant{"dynamodb:GetItem", "Table", port.keys},
+				Grant{"dynamodb:Query", "Table", port.keys}, // the list: one partition per org
+			)
+		}
+		if port.access == app.Write {
+			// Every write is one TransactWriteItems (IAM checks each item as the single-item
+			// action): the record (Put, Update, Delete), its name item (Put, Delete), the
+			// organisation's count and a tag group's count (Update), the audit entry (Put).
+			out = append(out,
+				Grant{"dynamodb:PutItem", "Table", port.keys},
+				Grant{"dynamodb:UpdateItem", "Table", port.keys},
+				Grant{"dynamodb:DeleteItem", "Table", port.keys},
+				Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+			)
+		}
+	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auditfn"
 	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/businessunitsfn"
 	"github.com/convrs/admin/pkg/chatsfn"
 	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/discovery"
@@ -35,6 +36,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/settings/reports"
 	"github.com/convrs/admin/pkg/settings/sso"
+	"github.com/convrs/admin/pkg/tagsfn"
 	"github.com/convrs/admin/pkg/webchatfn"
 )
 
@@ -56,6 +58,8 @@ var Functions = []app.Function{
 	chatsfn.ReportFunction,
 	chatsfn.ReadFunction,
 	rolesfn.Function,
+	businessunitsfn.Function,
+	tagsfn.Function,
 	auditfn.Function,
 	discovery.Function,
 }
@@ -76,11 +80,11 @@ func MountAll(api *httpx.API, d app.Deps) {
 const MailFrom = "Convrs <reports@convrs.local>"
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit, WebChat key-set revisions and chats in dir/convrs.db (bbolt), logos under
-// dir/blobs, WebChat key sets under dir/secrets (files 0600), email in dir/outbox (.eml
-// files, 0600), the audit cursor key in dir/audit-cursor-key (made on first use, 0600);
-// published events are kept in memory (membus). The clock is time.Now. Close the
-// returned store when done. Errors name the file that could not be opened.
+// and audit, WebChat key-set revisions, chats, business units and tags in dir/convrs.db
+// (bbolt), logos under dir/blobs, WebChat key sets under dir/secrets (files 0600), email
+// in dir/outbox (.eml files, 0600), the audit cursor key in dir/audit-cursor-key (made on
+// first use, 0600); published events are kept in memory (membus). The clock is time.Now.
+// Close the returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return app.Deps{}, nil, fmt.Errorf("data folder: %w", err)
@@ -122,8 +126,19 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	units, err := store.BusinessUnits()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
+	tagStore, err := store.Tags()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
-		Chats: chatStore, Roles: roleStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
+		Chats: chatStore, Roles: roleStore, BusinessUnits: units, Tags: tagStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom,
+		Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on
