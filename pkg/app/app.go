@@ -25,6 +25,7 @@ import (
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/sticky"
 	"github.com/convrs/admin/pkg/tags"
 )
 
@@ -49,6 +50,8 @@ type Deps struct {
 	BusinessUnitMembers businessunits.Members
 	// Tags keeps the organisations' tags and tag groups.
 	Tags tags.Store
+	// Sticky keeps which agent each user is stuck to ("User Sticky Changed").
+	Sticky sticky.Store
 	// Bus publishes the product's events (source convrs.admin).
 	Bus bus.Publisher
 	// Mail sends email from MailFrom, the configured, verified sender.
@@ -91,6 +94,8 @@ type Needs struct {
 	// to permissions: every function serving a route that needs a permission, and
 	// GET /v1/me) or Write (the roles routes).
 	Roles Access
+	// Sticky is how the function uses sticky users: Write (chat-events keeps them) or Read.
+	Sticky Access
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -116,7 +121,7 @@ const (
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
 	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
-		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess
+		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -140,6 +145,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if (n.Chats != NoAccess || n.ChatReports) && d.Chats == nil {
 		out = append(out, "chat store")
+	}
+	if n.Sticky != NoAccess && d.Sticky == nil {
+		out = append(out, "sticky-user store")
 	}
 	if n.Roles != NoAccess && d.Roles == nil {
 		out = append(out, "role store")

@@ -1,6 +1,7 @@
 package chats
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,10 +22,12 @@ const (
 	ChatMissed         = "Chat Missed"
 	AgentLoggedIn      = "Agent Logged In"
 	AgentStatusChanged = "Agent Status Changed"
+	// UserSticky is "User Sticky Changed": a user is kept with one agent (or no longer).
+	UserSticky = "User Sticky Changed"
 )
 
 // InTypes lists the detail-types chat-events consumes.
-var InTypes = []string{ChatStarted, ChatMessage, ChatAllocated, ChatClosed, ChatMissed, AgentLoggedIn, AgentStatusChanged}
+var InTypes = []string{ChatStarted, ChatMessage, ChatAllocated, ChatClosed, ChatMissed, AgentLoggedIn, AgentStatusChanged, UserSticky}
 
 // Detail-types of the events the product emits (source convrs.admin).
 const (
@@ -57,6 +60,16 @@ type In struct {
 	Missed    *MissedDetail
 	LoggedIn  *LoggedInDetail
 	Status    *StatusDetail
+	Sticky    *StickyDetail
+}
+
+// StickyDetail is the detail of "User Sticky Changed": AgentID nil (JSON null) ends the
+// user's stickiness.
+type StickyDetail struct {
+	OrgID   string    `json:"orgId"`
+	UserID  string    `json:"userId"`
+	AgentID *string   `json:"agentId"`
+	At      time.Time `json:"at"`
 }
 
 // StartedDetail is the detail of "Chat Started".
@@ -116,6 +129,16 @@ type StatusDetail struct {
 	AgentID string    `json:"agentId"`
 	Status  string    `json:"status"`
 	At      time.Time `json:"at"`
+}
+
+// hasKey reports whether the JSON object data has the member key (exact name).
+func hasKey(data []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
 }
 
 // ErrMalformed is wrapped by Parse's errors: the event cannot be used as it is.
@@ -190,6 +213,21 @@ func Parse(dt string, detail []byte, now time.Time) (In, error) {
 			}
 		}
 		in.OrgID, in.AgentID, in.At, in.Status = d.OrgID, d.AgentID, d.At, &d
+	case UserSticky:
+		var d StickyDetail
+		if err = decode(detail, &d); err == nil {
+			err = errors.Join(id("orgId", d.OrgID), id("userId", d.UserID), checkTime("at", d.At, now))
+			if d.AgentID != nil {
+				err = errors.Join(err, id("agentId", *d.AgentID))
+			} else if !hasKey(detail, "agentId") {
+				// null ends the stickiness; a missing agentId is not read as null.
+				err = errors.Join(err, malformed("agentId is required (null ends the stickiness)"))
+			}
+		}
+		in.OrgID, in.At, in.Sticky = d.OrgID, d.At, &d
+		if d.AgentID != nil {
+			in.AgentID = *d.AgentID
+		}
 	default:
 		return In{}, malformed("unknown detail-type %q", clip(dt))
 	}

@@ -24,6 +24,18 @@ func TestParseValid(t *testing.T) {
 					t.Errorf("got %+v", in)
 				}
 			}},
+		{chats.UserSticky, `{"orgId":"acme","userId":"u1","agentId":"a1","at":"2026-11-20T10:00:00Z"}`,
+			func(t *testing.T, in chats.In) {
+				if in.Sticky == nil || in.Sticky.UserID != "u1" || in.AgentID != "a1" || in.ChatID != "" || in.OrgID != "acme" {
+					t.Errorf("got %+v", in)
+				}
+			}},
+		{chats.UserSticky, `{"orgId":"acme","userId":"u1","agentId":null,"at":"2026-11-20T10:00:00Z"}`,
+			func(t *testing.T, in chats.In) {
+				if in.Sticky == nil || in.Sticky.AgentID != nil || in.AgentID != "" {
+					t.Errorf("got %+v", in)
+				}
+			}},
 		{chats.ChatMessage, `{"orgId":"acme","chatId":"c1","messageId":"m1","sender":"agent","agentId":"a1","text":"Hello <b>","sentAt":"2026-11-20T10:00:00Z"}`,
 			func(t *testing.T, in chats.In) {
 				if in.Message == nil || in.AgentID != "a1" || in.Message.Text != "Hello <b>" {
@@ -73,6 +85,9 @@ func TestParseMalformed(t *testing.T) {
 		{"not an object", chats.ChatMissed, `["acme"]`, "object"},
 		{"not JSON", chats.ChatMissed, `{"orgId":`, "JSON"},
 		{"missing time", chats.ChatMissed, `{"orgId":"acme","chatId":"c1"}`, "at is required"},
+		{"sticky without agentId", chats.UserSticky, `{"orgId":"acme","userId":"u1","at":"2026-11-20T10:00:00Z"}`, "agentId is required"},
+		{"sticky bad user", chats.UserSticky, `{"orgId":"acme","userId":"u 1","agentId":"a1","at":"2026-11-20T10:00:00Z"}`, "userId"},
+		{"sticky bad agent", chats.UserSticky, `{"orgId":"acme","userId":"u1","agentId":"","at":"2026-11-20T10:00:00Z"}`, "agentId"},
 		{"time not RFC 3339", chats.ChatMissed, `{"orgId":"acme","chatId":"c1","at":"yesterday"}`, "RFC 3339"},
 		{"time before 2000", chats.ChatMissed, `{"orgId":"acme","chatId":"c1","at":"1999-12-31T23:59:59Z"}`, "before 2000"},
 		{"time far ahead", chats.ChatMissed, `{"orgId":"acme","chatId":"c1","at":"2026-11-21T12:00:01Z"}`, "future"},

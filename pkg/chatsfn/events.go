@@ -10,6 +10,7 @@ import (
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/sticky"
 )
 
 // maxCandidates bounds the online agents a reallocation considers.
@@ -18,7 +19,7 @@ const maxCandidates = 100
 // EventsFunction keeps the chat, transcript and agent records from the chat platform's
 // events and applies the busy and offline-reallocation rules.
 var EventsFunction = app.Function{Name: "chat-events",
-	Needs: app.Needs{Chats: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}},
+	Needs: app.Needs{Chats: app.Write, Sticky: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}},
 	Events: &app.Consumer{Source: app.ChatSource, DetailTypes: chats.InTypes,
 		Handler: func(d app.Deps) app.EventHandler { return newService(d).handle }}}
 
@@ -27,6 +28,13 @@ func (s *service) handle(ctx context.Context, ev app.Event) error {
 	in, err := chats.Parse(ev.DetailType, ev.Detail, s.now())
 	if err != nil {
 		return fmt.Errorf("%w: %v", app.ErrMalformed, err)
+	}
+	if in.Sticky != nil {
+		// An older change than the stored one changes nothing (at-least-once, any order).
+		if err := s.sticky.Apply(ctx, in.OrgID, in.Sticky.UserID, in.AgentID, in.At); err != nil && !errors.Is(err, sticky.ErrStale) {
+			return err
+		}
+		return nil
 	}
 	if in.ChatID == "" {
 		return s.applyAgent(ctx, in)

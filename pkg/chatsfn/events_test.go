@@ -3,6 +3,7 @@ package chatsfn_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -195,5 +196,40 @@ func TestPendingEventsArePublishedLater(t *testing.T) {
 	e.sweep(context.Background(), chatsfn.AutoCloseFunction)
 	if got := e.bus.of(chats.AgentBusyChanged); len(got) != 1 {
 		t.Errorf("published again: %d", len(got))
+	}
+}
+
+// "User Sticky Changed" keeps each user with one agent; an older change changes nothing;
+// null ends the stickiness; a missing agentId is malformed, not an unstick.
+func TestUserSticky(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stick := func(user string, agent any, at time.Time) error {
+		return e.send(chats.UserSticky, map[string]any{"orgId": "acme", "userId": user, "agentId": agent, "at": ts(at)})
+	}
+	users := func(agent string) []string {
+		u, err := e.deps.Sticky.Users(context.Background(), "acme", agent, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	for _, err := range []error{stick("u1", "a1", t0), stick("u2", "a1", t0), stick("u1", "a2", t0.Add(time.Minute)), stick("u1", "a1", t0.Add(30*time.Second))} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := users("a1"); !slices.Equal(got, []string{"u2"}) || !slices.Equal(users("a2"), []string{"u1"}) {
+		t.Errorf("a1 %v, a2 %v; want a1 [u2], a2 [u1] (the older move back ignored)", got, users("a2"))
+	}
+	if err := stick("u2", nil, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := users("a1"); len(got) != 0 {
+		t.Errorf("after unstick, a1 %v", got)
+	}
+	err := e.send(chats.UserSticky, map[string]any{"orgId": "acme", "userId": "u1", "at": ts(t0.Add(2 * time.Hour))})
+	if !errors.Is(err, app.ErrMalformed) || !slices.Equal(users("a2"), []string{"u1"}) {
+		t.Errorf("missing agentId: %v, a2 %v", err, users("a2"))
 	}
 }

@@ -372,6 +372,13 @@ func TestChatEventsSamples(t *testing.T) {
 			unchanged(t, r)
 			wantIDs(t, "transcript", transcriptIDs(t, r.Deps, org, chat), userM, agentM)
 		}},
+		apitest.EventCase{File: "11-user-sticky.json", Check: func(t *testing.T, r *apitest.EventRun) {
+			// The user is now kept with the agent: the disable rule reads this list.
+			users, err := r.Deps.Sticky.Users(context.Background(), org, agent, 10)
+			if err != nil || !slices.Equal(users, []string{"usr_tomas_ferreira"}) {
+				t.Errorf("sticky users of %s: %v, %v", agent, users, err)
+			}
+		}},
 	)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/officehours"
+	"github.com/convrs/admin/pkg/sticky"
 )
 
 // maxTries bounds the read-apply-save loop of one change under contention; each retry
@@ -36,6 +37,7 @@ const maxFlush = 500
 type service struct {
 	store    chats.Store
 	bus      bus.Publisher
+	sticky   sticky.Store
 	now      func() time.Time
 	handling *settings.Service[chathandling.Settings]
 	hours    *settings.Service[officehours.Settings]
@@ -46,6 +48,7 @@ func newService(d app.Deps) *service {
 	return &service{
 		store:    d.Chats,
 		bus:      d.Bus,
+		sticky:   d.Sticky,
 		now:      d.Now,
 		handling: settings.NewService(chathandling.Area, d.Settings, d.Now),
 		hours:    settings.NewService(officehours.Area, d.Settings, d.Now),

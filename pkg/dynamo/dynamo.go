@@ -410,6 +410,7 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.Settings, d.Revisions = s, s
 	d.Chats = NewChats(db, cfg.TableName)
 	d.Roles = NewRoles(db, cfg.TableName)
+	d.Sticky = NewSticky(db, cfg.TableName)
 	d.BusinessUnits = NewBusinessUnits(db, cfg.TableName)
 	d.Tags = NewTags(db, cfg.TableName)
 	return nil

@@ -106,6 +106,19 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
 		)
 	}
+	if n.Sticky != app.NoAccess {
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.StickyKeys})
+	}
+	if n.Sticky == app.Read {
+		out = append(out, Grant{"dynamodb:Query", "Table", dynamo.StickyKeys})
+	}
+	if n.Sticky == app.Write {
+		// Apply: the user item (Put) and the agents' items (Put, Delete) in one transaction.
+		out = append(out,
+			Grant{"dynamodb:PutItem", "Table", dynamo.StickyKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.StickyKeys},
+		)
+	}
 	if n.Roles != app.NoAccess {
 		// The HTTP front resolves a caller's custom role: one GetItem.
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.RoleKeys})

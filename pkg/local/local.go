@@ -116,6 +116,11 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	stickyStore, err := store.Sticky()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	roleStore, err := store.Roles()
 	if err != nil {
 		_ = store.Close()
@@ -137,7 +142,7 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		return app.Deps{}, nil, err
 	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
-		Chats: chatStore, Roles: roleStore, BusinessUnits: units, Tags: tagStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom,
+		Chats: chatStore, Roles: roleStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom,
 		Now: time.Now}, store, nil
 }
 
