@@ -231,6 +231,52 @@ func Reallocate(c Chat, to string, at time.Time) (Chat, bus.Event, bool) {
 	return c, ev, true
 }
 
+// AdminClose closes a live (open or queued) chat at now for an admin (by: who), with its
+// "Chat Closed By Admin" event; false when the chat is not live.
+func AdminClose(c Chat, by string, now time.Time) (Chat, bus.Event, bool) {
+	if !c.Live() {
+		return c, bus.Event{}, false
+	}
+	now = later(c.StatusAt, now.UTC())
+	c.Status, c.StatusAt, c.ClosedAt, c.CloseReason = StatusClosed, now, now, CloseReasonAdmin
+	detail := map[string]any{"orgId": c.OrgID, "chatId": c.ChatID, "agentId": nil, "by": by, "at": now}
+	if c.AgentID != "" {
+		detail["agentId"] = c.AgentID
+	}
+	ev, err := bus.New(EventID(ChatClosedByAdmin, c.OrgID, c.ChatID, now), ChatClosedByAdmin, now, detail)
+	if err != nil {
+		return c, bus.Event{}, false
+	}
+	return c, ev, true
+}
+
+// Transfer moves a live chat to agent to ("" = the queue) at now for an admin (by), with
+// its "Chat Transferred" event; false when the chat is not live or is there already.
+func Transfer(c Chat, to, by string, now time.Time) (Chat, bus.Event, bool) {
+	if !c.Live() || c.AgentID == to {
+		return c, bus.Event{}, false
+	}
+	now = later(c.StatusAt, now.UTC())
+	from := c.AgentID
+	c.AgentID, c.AgentAt, c.StatusAt = to, now, now
+	c.Status = StatusOpen
+	if to == "" {
+		c.Status = StatusQueued
+	}
+	detail := map[string]any{"orgId": c.OrgID, "chatId": c.ChatID, "fromAgentId": nil, "toAgentId": nil, "by": by, "at": now}
+	if from != "" {
+		detail["fromAgentId"] = from
+	}
+	if to != "" {
+		detail["toAgentId"] = to
+	}
+	ev, err := bus.New(EventID(ChatTransferred, c.OrgID, c.ChatID, now), ChatTransferred, now, detail)
+	if err != nil {
+		return c, bus.Event{}, false
+	}
+	return c, ev, true
+}
+
 // BusyEvent is the "Agent Busy Changed" event of a's busy state flipping with its record's
 // next version.
 func BusyEvent(a Agent, active, max int, at time.Time) bus.Event {

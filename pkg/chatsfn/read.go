@@ -13,6 +13,7 @@ import (
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/settings/chathandling"
 )
 
 // Read is who may read chats: the chats.read permission.
@@ -21,10 +22,14 @@ var Read = auth.Permission(auth.PermChatsRead)
 // DefaultLimit is a page's size when ?limit= is not given.
 const DefaultLimit = 25
 
-// ReadFunction serves the chats read API: lists by status, a chat with its transcript,
-// the queue.
-var ReadFunction = app.Function{Name: "chats", Needs: app.Needs{Chats: app.Read, Cursors: true, Roles: app.Read},
-	HTTP: func(api *httpx.API, d app.Deps) { RegisterRead(api, d.Chats, d.Cursors) }}
+// ReadFunction serves the chats API: lists by status, a chat with its transcript, the
+// queue (chats.read), and the admin actions close and transfer (chats.manage).
+var ReadFunction = app.Function{Name: "chats",
+	Needs: app.Needs{Chats: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}, Cursors: true, Roles: app.Read},
+	HTTP: func(api *httpx.API, d app.Deps) {
+		RegisterRead(api, d.Chats, d.Cursors)
+		RegisterActions(api, d)
+	}}
 
 // Summary is a chat as lists show it.
 type Summary struct {
