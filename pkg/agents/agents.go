@@ -106,7 +106,8 @@ type CreateRequest struct {
 }
 
 // Validate checks r for the organisation orgID and returns the new agent's email and
-// profile, normalised as stored (see ParseEmail, ParseName, ParseLanguage, ParsePhone).
+// profile, normalised as stored (see ParseEmail, ParseName, ParseLanguage and phone, the
+// PhoneParser: pkg/agents/phone.Parse).
 // email, name, role, language, businessUnitId and sendCredentialsEmail are required;
 // landline and mobile are optional (absent, null or empty: none). The role and the
 // business unit must exist (refs), checked only when they are well-formed ids.
@@ -114,7 +115,7 @@ type CreateRequest struct {
 // It returns a problem.Invalid error listing every failing field, or the error refs
 // returned. Whether the email is already taken (by any organisation) is the store's to
 // tell, atomically with the create.
-func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References) (string, Profile, error) {
+func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References, phone PhoneParser) (string, Profile, error) {
 	var f problem.Fields
 	var p Profile
 	var email string
@@ -147,7 +148,7 @@ func (r CreateRequest) Validate(ctx context.Context, orgID string, refs Referenc
 	if unit != "" {
 		p.BusinessUnitIDs = []string{unit}
 	}
-	roleOK := p.check(&f, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
+	roleOK := p.check(&f, phone, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
 	if err := refsCheck(ctx, refs, orgID, &f, roleOK, p.Role, p.BusinessUnitIDs, "businessUnitId"); err != nil {
 		return "", Profile{}, err
 	}
@@ -167,7 +168,7 @@ var checkAll = checks{name: true, role: true, language: true, landline: true, mo
 // check normalises p's fields that c names in place and records what fails. given*
 // say whether name, role and language were present at all (a missing field is
 // "required"). It returns whether the role is a well-formed id worth looking up.
-func (p *Profile) check(f *problem.Fields, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
+func (p *Profile) check(f *problem.Fields, parsePhone PhoneParser, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
 	if c.name {
 		if !givenName {
 			f.Add("name", msgRequired)
@@ -203,7 +204,7 @@ func (p *Profile) check(f *problem.Fields, c checks, givenName, givenRole, given
 		if *v == nil {
 			return
 		}
-		e164, msg := ParsePhone(**v)
+		e164, msg := parsePhone(**v)
 		switch {
 		case msg != "":
 			f.Add(field, "%s", msg)
@@ -313,7 +314,8 @@ var readOnly = map[string]string{
 // language, businessUnitIds, maxChats, landline, mobile), to a and returns the agent it
 // describes, normalised; version, updatedAt and the audit are the caller's. null
 // removes maxChats (the organisation's default), landline or mobile; null for another
-// field is "required". Values are checked as by CreateRequest.Validate, and
+// field is "required". Values are checked as by CreateRequest.Validate (phone parses
+// landline and mobile), and
 // businessUnitIds must list 1-MaxBusinessUnits existing units, each once; references
 // are looked up only when they change.
 //
@@ -322,7 +324,7 @@ var readOnly = map[string]string{
 // problem.Invalid listing every failing field, a field of the agent that is not in the
 // profile included (email: "cannot be changed", id, status, ...: "is read-only"); or the
 // error refs returned.
-func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References) (Agent, error) {
+func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References, phone PhoneParser) (Agent, error) {
 	doc, err := json.Marshal(a.Profile)
 	if err != nil {
 		return Agent{}, err
@@ -359,7 +361,7 @@ func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs Refere
 	_, langGiven := keys["language"]
 	_, unitsGiven := keys["businessUnitIds"]
 	c := checks{name: nameGiven, role: roleGiven, language: langGiven, maxChats: true, landline: hasKey(keys, "landline"), mobile: hasKey(keys, "mobile")}
-	roleOK := p.check(&f, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
+	roleOK := p.check(&f, phone, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
 	var units []string
 	if unitsGiven {
 		units = p.checkUnits(&f)

@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/language"
 
 	"github.com/convrs/admin/pkg/freetext"
@@ -26,9 +25,6 @@ const (
 	// 35, which holds language-extlang-script-region-variant; longer tags only add
 	// extensions an agent's language has no use for.
 	MaxLanguage = 35
-	// MaxPhone is the longest phone number accepted as typed, in bytes: 15 digits (E.164),
-	// the +, and room for spaces, dots, hyphens and parentheses between them.
-	MaxPhone = 32
 	// MinMaxChats and MaxMaxChats bound an agent's maxChats override (as chat-handling's
 	// maxChatsPerAgent).
 	MinMaxChats, MaxMaxChats = 1, 9
@@ -39,7 +35,6 @@ const (
 	msgRequired = "required"
 	msgEmail    = "must be an email address such as name@example.com"
 	msgLanguage = "must be one BCP 47 language tag such as en or pt-BR"
-	msgPhone    = "must be a phone number in international format: + and the country code, then the number (+44 20 7946 0958)"
 )
 
 // hidden reports whether r is a character that hides or disguises text: control
@@ -203,58 +198,11 @@ func ParseLanguage(s string) (string, string) {
 	return tag.String(), ""
 }
 
-// ParsePhone returns s, a phone number, in E.164 (+442079460958), "" for no number
-// (s empty or only white space), and a field message when it is not a number.
-//
-// Numbers must be in international format, + and the country code first: agents of one
-// organisation work from several countries and the organisation has no country setting
-// to read a national number ("020 7946 0958") against, so guessing one would store
-// someone else's number. Between the digits only spaces, dots, hyphens and parentheses
-// are accepted: letters (vanity numbers, "tel:" URIs, "ext." and "x" extensions, which
-// E.164 cannot hold and the library would silently drop or translate), full-width digits
-// and invisible characters are refused rather than reinterpreted. The number must be a
-// valid number of its country's numbering plan as github.com/nyaruka/phonenumbers
-// (Google's libphonenumber metadata) knows it, not merely of a possible length: a digit
-// too few or too many is caught. A range opened after the library's metadata was built
-// is refused until the library is upgraded.
-func ParsePhone(s string) (string, string) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	switch {
-	case s == "":
-		return "", ""
-	case len(s) > MaxPhone:
-		return "", "must be at most " + strconv.Itoa(MaxPhone) + " characters"
-	case s[0] != '+':
-		return "", "must be in international format, starting with + and the country code (+44 20 7946 0958)"
-	}
-	digits := 0
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			digits++
-		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
-		default:
-			return "", "must hold only digits, spaces and . - ( ) after the + (no letters or extensions)"
-		}
-	}
-	if digits == 0 {
-		return "", msgPhone
-	}
-	n, err := phonenumbers.Parse(s, "ZZ")
-	if err != nil {
-		return "", msgPhone
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", "is not a valid number for country code +" + strconv.Itoa(int(n.GetCountryCode())) + ": check the digits"
-	}
-	e164 := phonenumbers.Format(n, phonenumbers.E164)
-	if len(e164) > 1+maxE164Digits {
-		// libphonenumber knows German numbers longer than E.164 allows; they cannot be
-		// stored as E.164.
-		return "", "must have at most 15 digits, the country code included (E.164)"
-	}
-	return e164, ""
-}
-
-// maxE164Digits is the most digits an E.164 number has, the country code included.
-const maxE164Digits = 15
+// PhoneParser reads a phone number as typed: it returns it in E.164, "" for no number
+// (s empty or only white space), or "" and a field message when it is not a number.
+// The parser is pkg/agents/phone's Parse; it is passed in rather than called here
+// because its numbering-plan data (github.com/nyaruka/phonenumbers, about 5.7 MB
+// embedded) must stay out of every binary that links this package only for its types
+// and its store port (package app links it into every function): only the agents
+// function, which validates requests, links the parser.
+type PhoneParser func(s string) (e164, msg string)
