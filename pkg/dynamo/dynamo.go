@@ -1,6 +1,8 @@
 // Package dynamo is the Amazon DynamoDB adapter of the single table, built on
-// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go) and
-// the chats.Store (Chats, chats.go, which documents its items and indexes).
+// aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go),
+// the chats.Store (Chats, chats.go, which documents its items and indexes), the custom
+// roles (Roles, roles.go; items in package roles) and the agents (Agents, agents.go:
+// PEOPLE#, EMAIL#, CREDS# and INVITE# items, described in package agents; no index).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
 // billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
