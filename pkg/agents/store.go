@@ -50,8 +50,9 @@ const (
 	// than scan.
 	MaxAgents = 5000
 	// MaxQuery is the longest search text, in bytes; MaxLimit the largest page.
-	MaxQuery = 100
-	MaxLimit = 100
+	MaxQuery     = 100
+	MaxLimit     = 100
+	DefaultLimit = 25
 )
 
 // Errors of the Store.
@@ -149,7 +150,7 @@ func SearchKey(a Agent) string {
 
 // Normalize checks q and lower-cases its text: the text is trimmed and must be at most
 // MaxQuery bytes without control or invisible characters; Status "", active or
-// disabled; Limit 0 (20) or 1-MaxLimit; After "" or an agent id. Errors are
+// disabled; Limit 0 (DefaultLimit) or 1-MaxLimit; After "" or an agent id. Errors are
 // problem.Invalid on search, status, limit or cursor.
 func Normalize(q *Query) error {
 	var f problem.Fields
@@ -167,7 +168,7 @@ func Normalize(q *Query) error {
 	}
 	switch {
 	case q.Limit == 0:
-		q.Limit = 20
+		q.Limit = DefaultLimit
 	case q.Limit < 1 || q.Limit > MaxLimit:
 		f.Add("limit", "must be between 1 and %d", MaxLimit)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/convrs/admin/pkg/webchat/revision"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/bus"
@@ -40,6 +41,8 @@ type Deps struct {
 	// Roles keeps the organisations' custom roles (the HTTP front resolves callers' roles
 	// through it).
 	Roles roles.Store
+	// Agents keeps the organisations' agents: profiles, credentials, invitations.
+	Agents agents.Store
 	// Bus publishes the product's events (source convrs.admin).
 	Bus bus.Publisher
 	// Mail sends email from MailFrom, the configured, verified sender.
@@ -82,6 +85,10 @@ type Needs struct {
 	// to permissions: every function serving a route that needs a permission, and
 	// GET /v1/me) or Write (the roles routes).
 	Roles Access
+	// Agents is how the function uses agents: Read (profiles: get and search) or Write
+	// (the agents routes: creates, edits, status changes, credentials, invitations; and
+	// the custom roles' holders counts).
+	Agents Access
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -100,7 +107,7 @@ const (
 
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
-	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports || n.Roles != NoAccess
+	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports || n.Roles != NoAccess || n.Agents != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -127,6 +134,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.Roles != NoAccess && d.Roles == nil {
 		out = append(out, "role store")
+	}
+	if n.Agents != NoAccess && d.Agents == nil {
+		out = append(out, "agent store")
 	}
 	if n.Events && d.Bus == nil {
 		out = append(out, "event bus")

@@ -410,5 +410,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.Settings, d.Revisions = s, s
 	d.Chats = NewChats(db, cfg.TableName)
 	d.Roles = NewRoles(db, cfg.TableName)
+	d.Agents = NewAgents(db, cfg.TableName)
 	return nil
 }
