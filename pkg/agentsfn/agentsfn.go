@@ -25,14 +25,17 @@ import (
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 )
 
 // Function is the agents function.
 var Function = app.Function{Name: "agents",
-	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Cursors: true, Mail: true, BaseURL: true},
+	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Cursors: true, Mail: true, BaseURL: true,
+		ReadSettings: []string{passwordpolicy.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, Chats: d.Chats, Cursors: d.Cursors, Mail: d.Mail,
-			MailFrom: d.MailFrom, BaseURL: d.BaseURL, Now: d.Now})
+			MailFrom: d.MailFrom, BaseURL: d.BaseURL, Now: d.Now,
+			Policy: settings.NewService(passwordpolicy.Area, d.Settings, d.Now)})
 	}}
 
 // Deps are the ports the routes use.
@@ -45,6 +48,8 @@ type Deps struct {
 	MailFrom string
 	BaseURL  string
 	Now      func() time.Time
+	// Policy reads the organisation's password policy (it dates password expiry).
+	Policy *settings.Service[passwordpolicy.Settings]
 }
 
 // Created is the answer of POST .../agents: the agent, and whether the set-password
@@ -107,6 +112,8 @@ func Register(api *httpx.API, d Deps) {
 	})
 	api.Handle(http.MethodPost, one+"/disable", manage, s.status(agents.StatusDisabled))
 	api.Handle(http.MethodPost, one+"/enable", manage, s.status(agents.StatusActive))
+	api.Handle(http.MethodPost, one+"/password", manage, s.resetPassword)
+	api.Handle(http.MethodPost, one+"/force-password-change", manage, s.forcePasswordChange)
 }
 
 var errNotFound = problem.New(problem.NotFound, "agent not found")
@@ -138,13 +145,15 @@ type audited struct {
 	Profile            *agents.Profile `json:"profile"`
 	Status             *agents.Status  `json:"status"`
 	MustChangePassword *bool           `json:"mustChangePassword"`
+	PasswordChangedAt  *time.Time      `json:"passwordChangedAt"`
 }
 
 func auditedOf(a *agents.Agent) audited {
 	if a == nil {
 		return audited{}
 	}
-	return audited{ID: &a.ID, Email: &a.Email, Profile: &a.Profile, Status: &a.Status, MustChangePassword: &a.MustChangePassword}
+	return audited{ID: &a.ID, Email: &a.Email, Profile: &a.Profile, Status: &a.Status, MustChangePassword: &a.MustChangePassword,
+		PasswordChangedAt: a.PasswordChangedAt}
 }
 
 func (s *service) entry(ctx context.Context, org, action string, before, after *agents.Agent, now time.Time) (audit.Entry, error) {
@@ -395,5 +404,104 @@ func (s *service) status(to agents.Status) http.HandlerFunc {
 			}
 			return next, true, nil
 		})
+	}
+}
+
+// forcePasswordChange makes the agent change its password at next sign-in.
+func (s *service) forcePasswordChange(w http.ResponseWriter, r *http.Request) {
+	s.write(w, r, "force-password-change", func(cur agents.Agent) (agents.Agent, bool, error) {
+		next := cur
+		next.MustChangePassword = true
+		return next, !cur.MustChangePassword, nil
+	})
+}
+
+// PasswordReset is the body of POST .../agents/{agentId}/password.
+type PasswordReset struct {
+	Password *string `json:"password"`
+}
+
+// policy is the organisation's password policy as agents needs it.
+func (s *service) policy(ctx context.Context, org string) (agents.Policy, error) {
+	cur, err := s.Policy.Read(ctx, org, settings.Eventual)
+	if err != nil {
+		return agents.Policy{}, err
+	}
+	p := cur.Doc
+	return agents.Policy{Enforce: p.Enforce, PreventReuse: p.PreventReuse, ExpiryDays: p.ExpiryDays,
+		Evaluate: func(password string) []agents.Violation {
+			vs := p.Evaluate(password)
+			out := make([]agents.Violation, len(vs))
+			for i, v := range vs {
+				out[i] = agents.Violation(v)
+			}
+			return out
+		}}, nil
+}
+
+// resetPassword is an admin's reset: the new password (not subject to the policy) must
+// be changed at next sign-in; a pending invitation is spent. Audited without the
+// password or its hash (the audited view has neither).
+func (s *service) resetPassword(w http.ResponseWriter, r *http.Request) {
+	ctx, org, id := r.Context(), r.PathValue("orgId"), r.PathValue("agentId")
+	data, err := httpx.ReadJSON(r, httpx.MediaJSON)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	var in PasswordReset
+	if err := httpx.Unmarshal(data, &in); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	if in.Password == nil {
+		httpx.WriteError(w, r, &problem.Error{Code: problem.Invalid, Message: "one or more fields are invalid",
+			Fields: []problem.FieldError{{Field: "password", Message: "required"}}})
+		return
+	}
+	ifMatch := httpx.IfMatch(r)
+	for try := 1; ; try++ {
+		cur, err := s.load(ctx, org, id)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		if ifMatch != "" && !settings.ETagMatches(ifMatch, settings.ETag(cur.Version)) {
+			httpx.WriteError(w, r, preconditionFailed(ifMatch, cur.Version))
+			return
+		}
+		creds, _, err := s.Agents.Credentials(ctx, org, id)
+		var pol agents.Policy
+		if err == nil {
+			pol, err = s.policy(ctx, org)
+		}
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		now := s.Now().UTC().Truncate(time.Millisecond)
+		next, nextCreds, err := agents.ResetPassword(cur, creds, *in.Password, pol, now)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, now
+		entry, err := s.entry(ctx, org, "password-reset", &cur, &next, now)
+		if err == nil {
+			err = s.Agents.SetCredentials(ctx, org, next, nextCreds, creds, entry)
+		}
+		switch {
+		case err == nil:
+			writeAgent(w, r, http.StatusOK, org, next, next.Version, next.ID)
+			return
+		case errors.Is(err, agents.ErrConflict) && ifMatch != "":
+			err = problem.New(problem.PreconditionFailed, "the agent changed after If-Match %s was read", ifMatch)
+		case errors.Is(err, agents.ErrConflict) && try < maxTries:
+			continue
+		case errors.Is(err, agents.ErrConflict):
+			err = problem.New(problem.Conflict, "the agent is being changed by someone else; try again")
+		}
+		httpx.WriteError(w, r, err)
+		return
 	}
 }

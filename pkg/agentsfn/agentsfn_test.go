@@ -3,6 +3,7 @@ package agentsfn_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
@@ -396,4 +398,76 @@ func TestSearchPaging(t *testing.T) {
 	s.Admin(http.MethodGet, "/v1/orgs/acme/agents?search=%E2%80%8B", nil).Expect(t, 422)
 	s.Admin(http.MethodGet, "/v1/orgs/acme/agents?cursor=forged.cursor", nil).Expect(t, 400)
 	s.Admin(http.MethodGet, "/v1/orgs/acme/agents?status=active&status=disabled", nil).Expect(t, 400)
+}
+
+// An admin's reset sets a password the agent must change, spends the invitation, and
+// never reaches the audit log or the logs; force-password-change sets the flag.
+func TestPasswordReset(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	s := apitest.NewWithLogger(t, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	req := valid("ana@example.com")
+	req["sendCredentialsEmail"] = true
+	id := create(t, s, req)["id"].(string)
+	before, _, _ := s.Deps.Agents.Credentials(context.Background(), "acme", id)
+	path := "/v1/orgs/acme/agents/" + id + "/password"
+	if r := s.Admin(http.MethodPost, path, []byte(`{"password":""}`)).Expect(t, 422); fields(t, r)["password"] == "" {
+		t.Errorf("empty password: %s", r.Body)
+	}
+	if r := s.Admin(http.MethodPost, path, []byte(`{}`)).Expect(t, 422); fields(t, r)["password"] != "required" {
+		t.Errorf("missing password: %s", r.Body)
+	}
+	s.Admin(http.MethodPost, path, []byte(`{"Password":"x"}`)).Expect(t, 400)
+	s.As("acme", auth.RoleAgentManager, http.MethodPost, path, []byte(`{"password":"Secret-Pa55"}`)).Expect(t, 403)
+	s.Admin(http.MethodPost, path, []byte(`{"password":"Secret-Pa55"}`), "If-Match", `"9"`).Expect(t, 412)
+	const password = "Tr0ub4dor&3-horse"
+	a := s.Admin(http.MethodPost, path, body(map[string]string{"password": password}), "If-Match", `"1"`).Expect(t, 200).JSON(t)
+	if a["mustChangePassword"] != true || a["passwordChangedAt"] == nil || a["version"] != 2.0 {
+		t.Errorf("after reset: %v", a)
+	}
+	c, _, err := s.Deps.Agents.Credentials(context.Background(), "acme", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := agents.VerifyPassword(c.PasswordHash, password); !ok || err != nil {
+		t.Errorf("the stored hash does not verify the password: %v", err)
+	}
+	if c.Invitation != nil {
+		t.Error("the invitation survived the reset")
+	}
+	if _, found, _ := s.Deps.Agents.Invitation(context.Background(), before.Invitation.TokenHash); found {
+		t.Error("the invitation is still indexed")
+	}
+	// Force a change on an agent that must already change: no write.
+	if r := s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+id+"/force-password-change", nil).Expect(t, 200); r.Header.Get("ETag") != `"2"` {
+		t.Errorf("force on a forced agent wrote: %s", r.Header.Get("ETag"))
+	}
+	other := create(t, s, valid("bo@example.com"))["id"].(string)
+	if f := s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+other+"/force-password-change", nil, "If-Match", `"1"`).Expect(t, 200).JSON(t); f["mustChangePassword"] != true {
+		t.Errorf("force: %v", f)
+	}
+	s.As("other", auth.RoleAdmin, http.MethodPost, "/v1/orgs/other/agents/"+id+"/password", body(map[string]string{"password": password})).Expect(t, 404)
+	// Neither the password nor its hash is in the audit log (answer or store) or the logs.
+	auditBody := s.Admin(http.MethodGet, "/v1/orgs/acme/audit?area=agents", nil).Expect(t, 200)
+	var page struct{ Items []struct{ Action string } }
+	_ = json.Unmarshal(auditBody.Body, &page)
+	if !slices.ContainsFunc(page.Items, func(it struct{ Action string }) bool { return it.Action == "password-reset" }) {
+		t.Errorf("audit: %s", auditBody.Body)
+	}
+	stored, _ := s.Deps.Settings.(interface {
+		ListAudit(context.Context, string, audit.Query) (audit.Page, error)
+	}).ListAudit(context.Background(), "acme", audit.Query{Limit: 100})
+	storedJSON, _ := json.Marshal(stored)
+	mu.Lock()
+	logged := logs.String()
+	mu.Unlock()
+	_, _, key, _ := agents.ParseHash(c.PasswordHash)
+	for name, hay := range map[string]string{"audit answer": string(auditBody.Body), "stored audit": string(storedJSON), "logs": logged} {
+		for _, secret := range []string{password, c.PasswordHash, base64.RawStdEncoding.EncodeToString(key)} {
+			if strings.Contains(hay, secret) {
+				t.Errorf("the %s carries password material", name)
+			}
+		}
+	}
 }
