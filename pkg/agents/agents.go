@@ -10,7 +10,11 @@
 // representation cannot carry them.
 //
 // It must not import package app (even indirectly, as the settings areas' packages do):
-// app.Deps will hold this package's ports. The org's password policy therefore reaches it
+// app.Deps holds this package's Store port, so every function links this package, and
+// it must stay small: the parsers whose data is large (phone numbers, language tags) are
+// passed in as Parsers by the agents function, from pkg/agents/phone and
+// pkg/agents/langtag, and no package here keeps init-time tables (package html's
+// entities included; `make sizes` shows every function unchanged by it). The org's password policy therefore reaches it
 // as a Policy value the caller builds from passwordpolicy.Settings.
 package agents
 
@@ -106,8 +110,8 @@ type CreateRequest struct {
 }
 
 // Validate checks r for the organisation orgID and returns the new agent's email and
-// profile, normalised as stored (see ParseEmail, ParseName, ParseLanguage and phone, the
-// PhoneParser: pkg/agents/phone.Parse).
+// profile, normalised as stored (see ParseEmail, ParseName and parse, the Parsers of phone
+// numbers and language tags).
 // email, name, role, language, businessUnitId and sendCredentialsEmail are required;
 // landline and mobile are optional (absent, null or empty: none). The role and the
 // business unit must exist (refs), checked only when they are well-formed ids.
@@ -115,7 +119,7 @@ type CreateRequest struct {
 // It returns a problem.Invalid error listing every failing field, or the error refs
 // returned. Whether the email is already taken (by any organisation) is the store's to
 // tell, atomically with the create.
-func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References, phone PhoneParser) (string, Profile, error) {
+func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References, parse Parsers) (string, Profile, error) {
 	var f problem.Fields
 	var p Profile
 	var email string
@@ -148,7 +152,7 @@ func (r CreateRequest) Validate(ctx context.Context, orgID string, refs Referenc
 	if unit != "" {
 		p.BusinessUnitIDs = []string{unit}
 	}
-	roleOK := p.check(&f, phone, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
+	roleOK := p.check(&f, parse, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
 	if err := refsCheck(ctx, refs, orgID, &f, roleOK, p.Role, p.BusinessUnitIDs, "businessUnitId"); err != nil {
 		return "", Profile{}, err
 	}
@@ -168,7 +172,7 @@ var checkAll = checks{name: true, role: true, language: true, landline: true, mo
 // check normalises p's fields that c names in place and records what fails. given*
 // say whether name, role and language were present at all (a missing field is
 // "required"). It returns whether the role is a well-formed id worth looking up.
-func (p *Profile) check(f *problem.Fields, parsePhone PhoneParser, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
+func (p *Profile) check(f *problem.Fields, parse Parsers, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
 	if c.name {
 		if !givenName {
 			f.Add("name", msgRequired)
@@ -191,7 +195,7 @@ func (p *Profile) check(f *problem.Fields, parsePhone PhoneParser, c checks, giv
 	if c.language {
 		if !givenLang {
 			f.Add("language", msgRequired)
-		} else if v, msg := ParseLanguage(p.Language); msg != "" {
+		} else if v, msg := parse.Language(p.Language); msg != "" {
 			f.Add("language", "%s", msg)
 		} else {
 			p.Language = v
@@ -204,7 +208,7 @@ func (p *Profile) check(f *problem.Fields, parsePhone PhoneParser, c checks, giv
 		if *v == nil {
 			return
 		}
-		e164, msg := parsePhone(**v)
+		e164, msg := parse.Phone(**v)
 		switch {
 		case msg != "":
 			f.Add(field, "%s", msg)
@@ -314,8 +318,8 @@ var readOnly = map[string]string{
 // language, businessUnitIds, maxChats, landline, mobile), to a and returns the agent it
 // describes, normalised; version, updatedAt and the audit are the caller's. null
 // removes maxChats (the organisation's default), landline or mobile; null for another
-// field is "required". Values are checked as by CreateRequest.Validate (phone parses
-// landline and mobile), and
+// field is "required". Values are checked as by CreateRequest.Validate (parse reads
+// landline, mobile and language), and
 // businessUnitIds must list 1-MaxBusinessUnits existing units, each once; references
 // are looked up only when they change.
 //
@@ -324,7 +328,7 @@ var readOnly = map[string]string{
 // problem.Invalid listing every failing field, a field of the agent that is not in the
 // profile included (email: "cannot be changed", id, status, ...: "is read-only"); or the
 // error refs returned.
-func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References, phone PhoneParser) (Agent, error) {
+func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References, parse Parsers) (Agent, error) {
 	doc, err := json.Marshal(a.Profile)
 	if err != nil {
 		return Agent{}, err
@@ -361,7 +365,7 @@ func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs Refere
 	_, langGiven := keys["language"]
 	_, unitsGiven := keys["businessUnitIds"]
 	c := checks{name: nameGiven, role: roleGiven, language: langGiven, maxChats: true, landline: hasKey(keys, "landline"), mobile: hasKey(keys, "mobile")}
-	roleOK := p.check(&f, phone, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
+	roleOK := p.check(&f, parse, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
 	var units []string
 	if unitsGiven {
 		units = p.checkUnits(&f)

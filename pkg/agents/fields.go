@@ -7,8 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/language"
-
 	"github.com/convrs/admin/pkg/freetext"
 )
 
@@ -21,10 +19,6 @@ const (
 	MaxLocalPart = 64
 	// MinName and MaxName bound a name in characters (free text).
 	MinName, MaxName = 1, 100
-	// MaxLanguage is the longest language tag accepted, in characters: RFC 5646 4.4.1's
-	// 35, which holds language-extlang-script-region-variant; longer tags only add
-	// extensions an agent's language has no use for.
-	MaxLanguage = 35
 	// MinMaxChats and MaxMaxChats bound an agent's maxChats override (as chat-handling's
 	// maxChatsPerAgent).
 	MinMaxChats, MaxMaxChats = 1, 9
@@ -34,7 +28,6 @@ const (
 const (
 	msgRequired = "required"
 	msgEmail    = "must be an email address such as name@example.com"
-	msgLanguage = "must be one BCP 47 language tag such as en or pt-BR"
 )
 
 // hidden reports whether r is a character that hides or disguises text: control
@@ -169,40 +162,17 @@ func ParseName(s string) (string, string) {
 	return s, ""
 }
 
-// ParseLanguage returns s, one BCP 47 language tag, in canonical form (golang.org/x/text/
-// language: "pt-br" is "pt-BR", "EN" is "en", deprecated codes become their replacements,
-// "iw" is "he"), and a field message when it is not one: after trimming white space it
-// must be 1-MaxLanguage characters of ASCII letters, digits and hyphens (no list, no
-// "en_US"), well-formed, made of registered subtags, and name a language ("und" and
-// private-use tags such as "x-klingon" name none).
-func ParseLanguage(s string) (string, string) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	if s == "" {
-		return "", msgRequired
-	}
-	if len(s) > MaxLanguage {
-		return "", "must be at most " + strconv.Itoa(MaxLanguage) + " characters"
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '-' {
-			return "", msgLanguage
-		}
-	}
-	tag, err := language.Parse(s)
-	if err != nil {
-		return "", msgLanguage
-	}
-	if _, conf := tag.Base(); conf != language.Exact {
-		return "", "must name a language (und and private-use tags name none), such as en or pt-BR"
-	}
-	return tag.String(), ""
+// Parsers read the fields whose rules need large data, which must stay out of every
+// binary that links this package only for its types and its store port (package app
+// links it into every function, and each Lambda bootstrap must stay under 10 MiB): phone
+// numbers (pkg/agents/phone.Parse: github.com/nyaruka/phonenumbers embeds about 5.7 MB,
+// and its protobuf runtime keeps more) and language tags (pkg/agents/langtag.Parse:
+// golang.org/x/text/language builds about 190 KB of tables at init). Each returns the
+// value as stored, "" for none, or "" and a field message. Only the agents function,
+// which validates requests, links them.
+type Parsers struct {
+	// Phone returns an E.164 number, "" for none (empty or white space), or a message.
+	Phone func(s string) (e164, msg string)
+	// Language returns a canonical BCP 47 tag or a message ("required" for none).
+	Language func(s string) (tag, msg string)
 }
-
-// PhoneParser reads a phone number as typed: it returns it in E.164, "" for no number
-// (s empty or only white space), or "" and a field message when it is not a number.
-// The parser is pkg/agents/phone's Parse; it is passed in rather than called here
-// because its numbering-plan data (github.com/nyaruka/phonenumbers, about 5.7 MB
-// embedded) must stay out of every binary that links this package only for its types
-// and its store port (package app links it into every function): only the agents
-// function, which validates requests, links the parser.
-type PhoneParser func(s string) (e164, msg string)

@@ -1,7 +1,7 @@
 // Package agentsfn serves the agents of organisations (API.md "Agents"): functions/agents.
 //
 // It is the only function that validates agents' profiles, so it alone links
-// pkg/agents/phone and its numbering-plan data (see that package).
+// pkg/agents/phone and pkg/agents/langtag and their data (see agents.Parsers).
 package agentsfn
 
 import (
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/langtag"
 	"github.com/convrs/admin/pkg/agents/phone"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
@@ -65,6 +66,9 @@ type List struct {
 	Items      []agents.Agent `json:"items"`
 	NextCursor string         `json:"nextCursor,omitempty"`
 }
+
+// parsers read phone numbers and language tags (their data lives only in this function).
+var parsers = agents.Parsers{Phone: phone.Parse, Language: langtag.Parse}
 
 // maxTries bounds the retries of a write without If-Match that lost a race.
 const maxTries = 5
@@ -261,7 +265,7 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	email, profile, err := req.Validate(ctx, org, s.refs, phone.Parse)
+	email, profile, err := req.Validate(ctx, org, s.refs, parsers)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
@@ -372,7 +376,7 @@ func (s *service) patch(w http.ResponseWriter, r *http.Request) {
 	}
 	org := r.PathValue("orgId")
 	s.write(w, r, "patch", func(cur agents.Agent) (agents.Agent, bool, error) {
-		next, err := cur.Patch(r.Context(), org, body, s.refs, phone.Parse)
+		next, err := cur.Patch(r.Context(), org, body, s.refs, parsers)
 		if err != nil {
 			return agents.Agent{}, false, err
 		}

@@ -332,3 +332,10 @@ func (r *Agents) Invitation(ctx context.Context, tokenHash string) (ref agents.I
 	})
 	return ref, found, err
 }
+
+// SetCountForTest sets an organisation's agent counter (the contract suite's limit test).
+func (r *Agents) SetCountForTest(orgID string, n int) error {
+	return r.s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketAgentCounts).Put([]byte(orgID), []byte(strconv.Itoa(n)))
+	})
+}

@@ -22,5 +22,11 @@ func TestAgentsContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agentstest.Run(t, func(*testing.T) agentstest.Env { return agentstest.Env{Store: a, Roles: r, Audit: s} })
+	agentstest.Run(t, func(*testing.T) agentstest.Env {
+		return agentstest.Env{Store: a, Roles: r, Audit: s, SetCount: func(t *testing.T, org string, n int) {
+			if err := a.SetCountForTest(org, n); err != nil {
+				t.Fatal(err)
+			}
+		}}
+	})
 }

@@ -32,6 +32,9 @@ type Env struct {
 	Store agents.Store
 	Roles roles.Store
 	Audit Lister
+	// SetCount sets the organisation's agent counter (creating MaxAgents agents would
+	// take too long).
+	SetCount func(t *testing.T, orgID string, n int)
 }
 
 // Run runs the contract suite against the stores newEnv returns (they may be shared
@@ -53,6 +56,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"CredentialsAndInvitations", testCredentials},
 		{"WritesAreAudited", testAudited},
 		{"MalformedIDs", testMalformed},
+		{"Limit", testLimit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -534,4 +538,17 @@ func testMalformed(t *testing.T, e Env) {
 	if _, err := e.Store.Search(ctx, "org1", agents.Query{After: "bad id"}); problem.CodeOf(err) != problem.Invalid {
 		t.Errorf("Search after a malformed id: %v, want Invalid", err)
 	}
+}
+
+func testLimit(t *testing.T, e Env) {
+	org := newOrg()
+	create(t, e, org, agent("First", newEmail("first"), "agent"))
+	e.SetCount(t, org, agents.MaxAgents-1)
+	create(t, e, org, agent("Last", newEmail("last"), "agent"))
+	email := newEmail("over")
+	if err := e.Store.Create(context.Background(), org, agent("Over", email, "agent"), agents.Credentials{}, entry(org, "create")); !errors.Is(err, agents.ErrTooMany) {
+		t.Errorf("create over the limit: %v, want ErrTooMany", err)
+	}
+	// The refused create claimed nothing: the email is free elsewhere.
+	create(t, e, newOrg(), agent("Over", email, "agent"))
 }

@@ -4,7 +4,7 @@
 // 5.7 MB of numbering-plan, carrier and geocoding data: package agents is linked by every
 // function (app.Deps holds its store port) and each Lambda bootstrap must stay under
 // 10 MiB, so only the function that validates agents' profiles imports this package and
-// hands Parse to agents.CreateRequest.Validate and agents.Agent.Patch.
+// hands Parse to agents.CreateRequest.Validate and agents.Agent.Patch (agents.Parsers).
 package phone
 
 import (
@@ -13,8 +13,6 @@ import (
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/convrs/admin/pkg/agents"
 )
 
 // MaxLen is the longest phone number accepted as typed, in bytes: 15 digits (E.164),
@@ -22,9 +20,6 @@ import (
 const MaxLen = 32
 
 const msgPhone = "must be a phone number in international format: + and the country code, then the number (+44 20 7946 0958)"
-
-// Parse is an agents.PhoneParser.
-var _ agents.PhoneParser = Parse
 
 // Parse returns s, a phone number, in E.164 (+442079460958), "" for no number
 // (s empty or only white space), and a field message when it is not a number.
