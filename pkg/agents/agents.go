@@ -300,18 +300,33 @@ func New(id, email string, p Profile, now time.Time) Agent {
 	return Agent{ID: id, Email: email, Profile: p, Status: StatusActive, CreatedAt: now, UpdatedAt: now, Version: 1}
 }
 
-// readOnly are the agent's fields a merge patch may not name, with what to do instead.
-var readOnly = map[string]string{
-	"email":              "cannot be changed: an agent's email is fixed; create an agent with the new address (and disable this one) instead",
-	"id":                 "is read-only",
-	"status":             "is read-only: use POST .../agents/{agentId}/disable or .../enable",
-	"createdAt":          "is read-only",
-	"updatedAt":          "is read-only",
-	"lastLoginAt":        "is read-only",
-	"passwordChangedAt":  "is read-only: use POST .../agents/{agentId}/password",
-	"passwordExpiresAt":  "is read-only: it follows from passwordChangedAt and the password policy",
-	"mustChangePassword": "is read-only: use POST .../agents/{agentId}/force-password-change",
-	"version":            "is read-only: send the ETag in If-Match",
+// readOnly returns what to do instead for a field of the agent that a merge patch may
+// not name, and whether k is one. (A switch, not a map: a map would be built at init in
+// every function, since every function links this package.)
+func readOnly(k string) (string, bool) {
+	switch k {
+	case "email":
+		return "cannot be changed: an agent's email is fixed; create an agent with the new address (and disable this one) instead", true
+	case "id":
+		return "is read-only", true
+	case "status":
+		return "is read-only: use POST .../agents/{agentId}/disable or .../enable", true
+	case "createdAt":
+		return "is read-only", true
+	case "updatedAt":
+		return "is read-only", true
+	case "lastLoginAt":
+		return "is read-only", true
+	case "passwordChangedAt":
+		return "is read-only: use POST .../agents/{agentId}/password", true
+	case "passwordExpiresAt":
+		return "is read-only: it follows from passwordChangedAt and the password policy", true
+	case "mustChangePassword":
+		return "is read-only: use POST .../agents/{agentId}/force-password-change", true
+	case "version":
+		return "is read-only: send the ETag in If-Match", true
+	}
+	return "", false
 }
 
 // Patch applies body, an RFC 7396 merge patch of the agent's profile (name, role,
@@ -343,7 +358,7 @@ func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs Refere
 	}
 	var f problem.Fields
 	for k := range keys {
-		if msg, ok := readOnly[k]; ok {
+		if msg, ok := readOnly(k); ok {
 			f.Add(k, "%s", msg)
 			delete(keys, k)
 		}

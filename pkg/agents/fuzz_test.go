@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -70,15 +71,15 @@ func FuzzParseHash(f *testing.F) {
 	f.Add("$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		p, salt, key, err := agents.ParseHash(s)
+		p, salt, key, err := passwords.ParseHash(s)
 		if err != nil {
-			if salt != nil || key != nil || p != (agents.Params{}) {
+			if salt != nil || key != nil || p != (passwords.Params{}) {
 				t.Fatalf("ParseHash(%q) failed but returned values", s)
 			}
 			return
 		}
-		if p.Memory > agents.MaxMemory || p.Time < 1 || p.Time > agents.MaxTime || p.Threads < 1 || p.Threads > agents.MaxThreads ||
-			len(salt) < agents.MinSaltLen || len(salt) > agents.MaxSaltLen || len(key) < agents.MinKeyLen || len(key) > agents.MaxKeyLen {
+		if p.Memory > passwords.MaxMemory || p.Time < 1 || p.Time > passwords.MaxTime || p.Threads < 1 || p.Threads > passwords.MaxThreads ||
+			len(salt) < passwords.MinSaltLen || len(salt) > passwords.MaxSaltLen || len(key) < passwords.MinKeyLen || len(key) > passwords.MaxKeyLen {
 			t.Fatalf("ParseHash(%q) = %+v, salt %d, key %d bytes: out of bounds", s, p, len(salt), len(key))
 		}
 		again := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Time, p.Threads, b.EncodeToString(salt), b.EncodeToString(key))

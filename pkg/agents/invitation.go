@@ -12,6 +12,7 @@ import (
 
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/mail"
+	"github.com/convrs/admin/pkg/problem"
 )
 
 // InvitationTTL is how long a set-password link is valid.
@@ -176,9 +177,17 @@ func oneLine(s string) string {
 	}, s))
 }
 
-// htmlEscaper escapes exactly what html.EscapeString escapes, the same way. Package
-// html is not used because its entity table (about 64 KB) would then be in every
-// function: this package is linked by all of them (app.Deps holds its store port).
-var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;")
+// escapeHTML escapes exactly what html.EscapeString escapes, the same way. Package html
+// is not used because its entity table (about 64 KB) would then be in every function:
+// this package is linked by all of them (app.Deps holds its store port). The replacer is
+// built per call, not at init, for the same reason (an email is rare).
+func escapeHTML(s string) string {
+	return strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;").Replace(s)
+}
 
-func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+// invalid returns a problem.Invalid error on field with message.
+func invalid(field, message string) error {
+	var f problem.Fields
+	f.Add(field, "%s", message)
+	return f.Err()
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/agents/langtag"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/agents/phone"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
@@ -484,7 +485,7 @@ func (s *service) resetPassword(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		now := s.Now().UTC().Truncate(time.Millisecond)
-		next, nextCreds, err := agents.ResetPassword(cur, creds, *in.Password, pol, now)
+		next, nextCreds, err := passwords.ResetPassword(cur, creds, *in.Password, pol, now)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
@@ -430,7 +430,7 @@ func TestPasswordReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _, err := agents.VerifyPassword(c.PasswordHash, password); !ok || err != nil {
+	if ok, _, err := passwords.VerifyPassword(c.PasswordHash, password); !ok || err != nil {
 		t.Errorf("the stored hash does not verify the password: %v", err)
 	}
 	if c.Invitation != nil {
@@ -462,7 +462,7 @@ func TestPasswordReset(t *testing.T) {
 	mu.Lock()
 	logged := logs.String()
 	mu.Unlock()
-	_, _, key, _ := agents.ParseHash(c.PasswordHash)
+	_, _, key, _ := passwords.ParseHash(c.PasswordHash)
 	for name, hay := range map[string]string{"audit answer": string(auditBody.Body), "stored audit": string(storedJSON), "logs": logged} {
 		for _, secret := range []string{password, c.PasswordHash, base64.RawStdEncoding.EncodeToString(key)} {
 			if strings.Contains(hay, secret) {

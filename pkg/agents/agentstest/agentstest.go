@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
@@ -435,7 +436,7 @@ func testCredentials(t *testing.T, e Env) {
 	if err != nil || !found || c.Invitation == nil || c.Invitation.TokenHash != inv.TokenHash || c.PasswordHash != "" {
 		t.Fatalf("credentials %v, %v (invitation %v)", found, err, c.Invitation)
 	}
-	hash, err := agents.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash("correct horse battery")
+	hash, err := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash("correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
