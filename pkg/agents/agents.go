@@ -1,21 +1,22 @@
 // Package agents is the domain of the people who answer chats (API.md "Agents"): the
 // agent and the rules of its fields, the create request and the merge patch that edits
-// an agent, status changes, passwords (argon2id hashes in the PHC string format, the
-// bounded password history that the reuse rule reads, expiry) and invitations (a
-// single-use set-password token and the email that carries its link).
+// an agent, status changes, the credentials (the password hash, the bounded history the
+// reuse rule reads, expiry: hashing and the password rules are in pkg/agents/passwords),
+// invitations (a single-use set-password token and the email that carries its link),
+// and the Store port of agents (store.go, with its item layout), adapted by package
+// dynamo and package bolt, both passing the contract suite in pkg/agents/agentstest.
 //
-// It has no storage and no HTTP routes: the functions that keep agents and serve them
-// build on it. Secrets (password hashes, the history, the invitation's token hash) are
-// kept apart from the Agent type, in Credentials and Invitation, so that the agent's
-// representation cannot carry them.
+// Secrets (password hashes, the history, the invitation's token hash) are kept apart
+// from the Agent type, in Credentials and Invitation, so that the agent's representation
+// cannot carry them.
 //
 // It must not import package app (even indirectly, as the settings areas' packages do):
-// app.Deps holds this package's Store port, so every function links this package, and
-// it must stay small: the parsers whose data is large (phone numbers, language tags) are
-// passed in as Parsers by the agents function, from pkg/agents/phone and
-// pkg/agents/langtag, and no package here keeps init-time tables (package html's
-// entities included; `make sizes` shows every function unchanged by it). The org's password policy therefore reaches it
-// as a Policy value the caller builds from passwordpolicy.Settings.
+// the org's password policy reaches it as a Policy value the caller builds from
+// passwordpolicy.Settings. app.Deps holds this package's Store port, so every function
+// links this package, and it must stay small: what needs large data or init-time work
+// lives in sub-packages that only the agents function imports: phone numbers
+// (pkg/agents/phone) and language tags (pkg/agents/langtag), passed in as Parsers, and
+// argon2id (pkg/agents/passwords). No package-level map or table here is built at init.
 package agents
 
 import (
