@@ -1,17 +1,22 @@
 // Package agents is the domain of the people who answer chats (API.md "Agents"): the
 // agent and the rules of its fields, the create request and the merge patch that edits
-// an agent, status changes, passwords (argon2id hashes in the PHC string format, the
-// bounded password history that the reuse rule reads, expiry) and invitations (a
-// single-use set-password token and the email that carries its link).
+// an agent, status changes, the credentials (the password hash, the bounded history the
+// reuse rule reads, expiry: hashing and the password rules are in pkg/agents/passwords),
+// invitations (a single-use set-password token and the email that carries its link),
+// and the Store port of agents (store.go, with its item layout), adapted by package
+// dynamo and package bolt, both passing the contract suite in pkg/agents/agentstest.
 //
-// It has no storage and no HTTP routes: the functions that keep agents and serve them
-// build on it. Secrets (password hashes, the history, the invitation's token hash) are
-// kept apart from the Agent type, in Credentials and Invitation, so that the agent's
-// representation cannot carry them.
+// Secrets (password hashes, the history, the invitation's token hash) are kept apart
+// from the Agent type, in Credentials and Invitation, so that the agent's representation
+// cannot carry them.
 //
 // It must not import package app (even indirectly, as the settings areas' packages do):
-// app.Deps will hold this package's ports. The org's password policy therefore reaches it
-// as a Policy value the caller builds from passwordpolicy.Settings.
+// the org's password policy reaches it as a Policy value the caller builds from
+// passwordpolicy.Settings. app.Deps holds this package's Store port, so every function
+// links this package, and it must stay small: what needs large data or init-time work
+// lives in sub-packages that only the agents function imports: phone numbers
+// (pkg/agents/phone) and language tags (pkg/agents/langtag), passed in as Parsers, and
+// argon2id (pkg/agents/passwords). No package-level map or table here is built at init.
 package agents
 
 import (
@@ -106,7 +111,8 @@ type CreateRequest struct {
 }
 
 // Validate checks r for the organisation orgID and returns the new agent's email and
-// profile, normalised as stored (see ParseEmail, ParseName, ParseLanguage, ParsePhone).
+// profile, normalised as stored (see ParseEmail, ParseName and parse, the Parsers of phone
+// numbers and language tags).
 // email, name, role, language, businessUnitId and sendCredentialsEmail are required;
 // landline and mobile are optional (absent, null or empty: none). The role and the
 // business unit must exist (refs), checked only when they are well-formed ids.
@@ -114,7 +120,7 @@ type CreateRequest struct {
 // It returns a problem.Invalid error listing every failing field, or the error refs
 // returned. Whether the email is already taken (by any organisation) is the store's to
 // tell, atomically with the create.
-func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References) (string, Profile, error) {
+func (r CreateRequest) Validate(ctx context.Context, orgID string, refs References, parse Parsers) (string, Profile, error) {
 	var f problem.Fields
 	var p Profile
 	var email string
@@ -147,7 +153,7 @@ func (r CreateRequest) Validate(ctx context.Context, orgID string, refs Referenc
 	if unit != "" {
 		p.BusinessUnitIDs = []string{unit}
 	}
-	roleOK := p.check(&f, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
+	roleOK := p.check(&f, parse, checkAll, r.Name != nil, r.Role != nil, r.Language != nil)
 	if err := refsCheck(ctx, refs, orgID, &f, roleOK, p.Role, p.BusinessUnitIDs, "businessUnitId"); err != nil {
 		return "", Profile{}, err
 	}
@@ -167,7 +173,7 @@ var checkAll = checks{name: true, role: true, language: true, landline: true, mo
 // check normalises p's fields that c names in place and records what fails. given*
 // say whether name, role and language were present at all (a missing field is
 // "required"). It returns whether the role is a well-formed id worth looking up.
-func (p *Profile) check(f *problem.Fields, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
+func (p *Profile) check(f *problem.Fields, parse Parsers, c checks, givenName, givenRole, givenLang bool) (roleOK bool) {
 	if c.name {
 		if !givenName {
 			f.Add("name", msgRequired)
@@ -190,7 +196,7 @@ func (p *Profile) check(f *problem.Fields, c checks, givenName, givenRole, given
 	if c.language {
 		if !givenLang {
 			f.Add("language", msgRequired)
-		} else if v, msg := ParseLanguage(p.Language); msg != "" {
+		} else if v, msg := parse.Language(p.Language); msg != "" {
 			f.Add("language", "%s", msg)
 		} else {
 			p.Language = v
@@ -203,7 +209,7 @@ func (p *Profile) check(f *problem.Fields, c checks, givenName, givenRole, given
 		if *v == nil {
 			return
 		}
-		e164, msg := ParsePhone(**v)
+		e164, msg := parse.Phone(**v)
 		switch {
 		case msg != "":
 			f.Add(field, "%s", msg)
@@ -295,25 +301,41 @@ func New(id, email string, p Profile, now time.Time) Agent {
 	return Agent{ID: id, Email: email, Profile: p, Status: StatusActive, CreatedAt: now, UpdatedAt: now, Version: 1}
 }
 
-// readOnly are the agent's fields a merge patch may not name, with what to do instead.
-var readOnly = map[string]string{
-	"email":              "cannot be changed: an agent's email is fixed; create an agent with the new address (and disable this one) instead",
-	"id":                 "is read-only",
-	"status":             "is read-only: use POST .../agents/{agentId}/disable or .../enable",
-	"createdAt":          "is read-only",
-	"updatedAt":          "is read-only",
-	"lastLoginAt":        "is read-only",
-	"passwordChangedAt":  "is read-only: use POST .../agents/{agentId}/password",
-	"passwordExpiresAt":  "is read-only: it follows from passwordChangedAt and the password policy",
-	"mustChangePassword": "is read-only: use POST .../agents/{agentId}/force-password-change",
-	"version":            "is read-only: send the ETag in If-Match",
+// readOnly returns what to do instead for a field of the agent that a merge patch may
+// not name, and whether k is one. (A switch, not a map: a map would be built at init in
+// every function, since every function links this package.)
+func readOnly(k string) (string, bool) {
+	switch k {
+	case "email":
+		return "cannot be changed: an agent's email is fixed; create an agent with the new address (and disable this one) instead", true
+	case "id":
+		return "is read-only", true
+	case "status":
+		return "is read-only: use POST .../agents/{agentId}/disable or .../enable", true
+	case "createdAt":
+		return "is read-only", true
+	case "updatedAt":
+		return "is read-only", true
+	case "lastLoginAt":
+		return "is read-only", true
+	case "passwordChangedAt":
+		return "is read-only: use POST .../agents/{agentId}/password", true
+	case "passwordExpiresAt":
+		return "is read-only: it follows from passwordChangedAt and the password policy", true
+	case "mustChangePassword":
+		return "is read-only: use POST .../agents/{agentId}/force-password-change", true
+	case "version":
+		return "is read-only: send the ETag in If-Match", true
+	}
+	return "", false
 }
 
 // Patch applies body, an RFC 7396 merge patch of the agent's profile (name, role,
 // language, businessUnitIds, maxChats, landline, mobile), to a and returns the agent it
 // describes, normalised; version, updatedAt and the audit are the caller's. null
 // removes maxChats (the organisation's default), landline or mobile; null for another
-// field is "required". Values are checked as by CreateRequest.Validate, and
+// field is "required". Values are checked as by CreateRequest.Validate (parse reads
+// landline, mobile and language), and
 // businessUnitIds must list 1-MaxBusinessUnits existing units, each once; references
 // are looked up only when they change.
 //
@@ -322,7 +344,7 @@ var readOnly = map[string]string{
 // problem.Invalid listing every failing field, a field of the agent that is not in the
 // profile included (email: "cannot be changed", id, status, ...: "is read-only"); or the
 // error refs returned.
-func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References) (Agent, error) {
+func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs References, parse Parsers) (Agent, error) {
 	doc, err := json.Marshal(a.Profile)
 	if err != nil {
 		return Agent{}, err
@@ -337,7 +359,7 @@ func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs Refere
 	}
 	var f problem.Fields
 	for k := range keys {
-		if msg, ok := readOnly[k]; ok {
+		if msg, ok := readOnly(k); ok {
 			f.Add(k, "%s", msg)
 			delete(keys, k)
 		}
@@ -359,7 +381,7 @@ func (a Agent) Patch(ctx context.Context, orgID string, body []byte, refs Refere
 	_, langGiven := keys["language"]
 	_, unitsGiven := keys["businessUnitIds"]
 	c := checks{name: nameGiven, role: roleGiven, language: langGiven, maxChats: true, landline: hasKey(keys, "landline"), mobile: hasKey(keys, "mobile")}
-	roleOK := p.check(&f, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
+	roleOK := p.check(&f, parse, c, string(keys["name"]) != "null", string(keys["role"]) != "null", string(keys["language"]) != "null")
 	var units []string
 	if unitsGiven {
 		units = p.checkUnits(&f)

@@ -80,7 +80,7 @@ func validCreate() agents.CreateRequest {
 func TestCreateValid(t *testing.T) {
 	t.Parallel()
 	r := newRefs()
-	email, p, err := validCreate().Validate(context.Background(), "org1", r)
+	email, p, err := validCreate().Validate(context.Background(), "org1", r, parsers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestCreateEveryFieldAtOnce(t *testing.T) {
 	t.Parallel()
 	t.Run("missing", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := agents.CreateRequest{}.Validate(context.Background(), "org1", newRefs())
+		_, _, err := agents.CreateRequest{}.Validate(context.Background(), "org1", newRefs(), parsers)
 		got := fieldsOf(t, err, problem.Invalid)
 		want := []string{
 			"businessUnitId: required",
@@ -118,7 +118,7 @@ func TestCreateEveryFieldAtOnce(t *testing.T) {
 			Email: ptr("Ana <ana@example.com>"), Name: ptr("\u200b"), Role: ptr("no such/role"), Language: ptr("xx-!!"),
 			BusinessUnitID: ptr("#1"), Landline: ptr("020 7946 0958"), Mobile: ptr("+44 7946"), SendCredentialsEmail: ptr(false),
 		}
-		_, _, err := req.Validate(context.Background(), "org1", r)
+		_, _, err := req.Validate(context.Background(), "org1", r, parsers)
 		got := fieldsOf(t, err, problem.Invalid)
 		want := []string{
 			"businessUnitId: must be a business unit id (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit)",
@@ -140,7 +140,7 @@ func TestCreateEveryFieldAtOnce(t *testing.T) {
 		t.Parallel()
 		req := validCreate()
 		req.Role, req.BusinessUnitID, req.Name = ptr("role_gone"), ptr("bu_gone"), ptr(strings.Repeat("n", 101))
-		_, _, err := req.Validate(context.Background(), "org1", newRefs())
+		_, _, err := req.Validate(context.Background(), "org1", newRefs(), parsers)
 		got := fieldsOf(t, err, problem.Invalid)
 		want := []string{
 			"businessUnitId: no such business unit",
@@ -157,7 +157,7 @@ func TestCreateStoreErrorIsNotValidation(t *testing.T) {
 	t.Parallel()
 	r := newRefs()
 	r.err = problem.New(problem.Throttled, "slow down")
-	_, _, err := validCreate().Validate(context.Background(), "org1", r)
+	_, _, err := validCreate().Validate(context.Background(), "org1", r, parsers)
 	if !problem.Is(err, problem.Throttled) {
 		t.Errorf("error %v; want the references' throttling error", err)
 	}
@@ -225,7 +225,7 @@ func TestPatch(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := newRefs()
-			got, err := base.Patch(context.Background(), "org1", []byte(c.body), r)
+			got, err := base.Patch(context.Background(), "org1", []byte(c.body), r, parsers)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +287,7 @@ func TestPatchInvalid(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := base.Patch(context.Background(), "org1", []byte(c.body), newRefs())
+			_, err := base.Patch(context.Background(), "org1", []byte(c.body), newRefs(), parsers)
 			got := fieldsOf(t, err, problem.Invalid)
 			if !slices.Equal(got, c.want) {
 				t.Errorf("fields\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
@@ -309,7 +309,7 @@ func TestPatchMalformed(t *testing.T) {
 	} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
-			_, err := base.Patch(context.Background(), "org1", []byte(body), newRefs())
+			_, err := base.Patch(context.Background(), "org1", []byte(body), newRefs(), parsers)
 			if !problem.Is(err, problem.BadRequest) {
 				t.Errorf("Patch(%q) error %v; want a bad request", body, err)
 			}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 )
 
 // Password hashing against its floor (BENCHMARKS.md, "Agents: password hashing"):
@@ -32,7 +33,7 @@ const benchPassword = "Tr0ub4dor&3x"
 func BenchmarkHashPassword(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := agents.HashPassword(benchPassword); err != nil {
+		if _, err := passwords.HashPassword(benchPassword); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,7 +43,7 @@ func BenchmarkVerifyPassword(b *testing.B) {
 	h := mustHash(b, benchPassword)
 	b.ReportAllocs()
 	for b.Loop() {
-		if ok, _, err := agents.VerifyPassword(h, benchPassword); !ok || err != nil {
+		if ok, _, err := passwords.VerifyPassword(h, benchPassword); !ok || err != nil {
 			b.Fatal("no match")
 		}
 	}
@@ -50,7 +51,7 @@ func BenchmarkVerifyPassword(b *testing.B) {
 
 // BenchmarkFloor is argon2.IDKey alone under DefaultParams.
 func BenchmarkFloor(b *testing.B) {
-	p := agents.DefaultParams
+	p := passwords.DefaultParams
 	salt := make([]byte, p.SaltLen)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -63,18 +64,18 @@ func BenchmarkFloor(b *testing.B) {
 // the machine is shared and its speed drifts, so figures measured side by side are the
 // ones to compare (go test -run '^$' -bench HashRatio -benchtime 40x ./pkg/agents/).
 func BenchmarkHashRatio(b *testing.B) {
-	p := agents.DefaultParams
+	p := passwords.DefaultParams
 	salt := make([]byte, p.SaltLen)
 	h := mustHash(b, benchPassword)
 	runs := [3]func(){
 		func() { argon2.IDKey([]byte(benchPassword), salt, p.Time, p.Memory, p.Threads, p.KeyLen) },
 		func() {
-			if _, err := agents.HashPassword(benchPassword); err != nil {
+			if _, err := passwords.HashPassword(benchPassword); err != nil {
 				b.Fatal(err)
 			}
 		},
 		func() {
-			if ok, _, _ := agents.VerifyPassword(h, benchPassword); !ok {
+			if ok, _, _ := passwords.VerifyPassword(h, benchPassword); !ok {
 				b.Fatal("no match")
 			}
 		},
@@ -128,7 +129,7 @@ func BenchmarkReusedWorstCase(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if reused, err := agents.Reused("brand new", current, h); reused || err != nil {
+		if reused, err := passwords.Reused("brand new", current, h); reused || err != nil {
 			b.Fatal("reused")
 		}
 	}
@@ -164,11 +165,11 @@ func TestPeakMemoryChild(t *testing.T) {
 	}
 	before := vmHWM(t)
 	for range 5 {
-		h, err := agents.HashPassword(benchPassword)
+		h, err := passwords.HashPassword(benchPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, _, _ := agents.VerifyPassword(h, benchPassword); !ok {
+		if ok, _, _ := passwords.VerifyPassword(h, benchPassword); !ok {
 			t.Fatal("no match")
 		}
 	}

@@ -7,9 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
-	"golang.org/x/text/language"
-
 	"github.com/convrs/admin/pkg/freetext"
 )
 
@@ -22,13 +19,6 @@ const (
 	MaxLocalPart = 64
 	// MinName and MaxName bound a name in characters (free text).
 	MinName, MaxName = 1, 100
-	// MaxLanguage is the longest language tag accepted, in characters: RFC 5646 4.4.1's
-	// 35, which holds language-extlang-script-region-variant; longer tags only add
-	// extensions an agent's language has no use for.
-	MaxLanguage = 35
-	// MaxPhone is the longest phone number accepted as typed, in bytes: 15 digits (E.164),
-	// the +, and room for spaces, dots, hyphens and parentheses between them.
-	MaxPhone = 32
 	// MinMaxChats and MaxMaxChats bound an agent's maxChats override (as chat-handling's
 	// maxChatsPerAgent).
 	MinMaxChats, MaxMaxChats = 1, 9
@@ -38,8 +28,6 @@ const (
 const (
 	msgRequired = "required"
 	msgEmail    = "must be an email address such as name@example.com"
-	msgLanguage = "must be one BCP 47 language tag such as en or pt-BR"
-	msgPhone    = "must be a phone number in international format: + and the country code, then the number (+44 20 7946 0958)"
 )
 
 // hidden reports whether r is a character that hides or disguises text: control
@@ -174,87 +162,17 @@ func ParseName(s string) (string, string) {
 	return s, ""
 }
 
-// ParseLanguage returns s, one BCP 47 language tag, in canonical form (golang.org/x/text/
-// language: "pt-br" is "pt-BR", "EN" is "en", deprecated codes become their replacements,
-// "iw" is "he"), and a field message when it is not one: after trimming white space it
-// must be 1-MaxLanguage characters of ASCII letters, digits and hyphens (no list, no
-// "en_US"), well-formed, made of registered subtags, and name a language ("und" and
-// private-use tags such as "x-klingon" name none).
-func ParseLanguage(s string) (string, string) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	if s == "" {
-		return "", msgRequired
-	}
-	if len(s) > MaxLanguage {
-		return "", "must be at most " + strconv.Itoa(MaxLanguage) + " characters"
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '-' {
-			return "", msgLanguage
-		}
-	}
-	tag, err := language.Parse(s)
-	if err != nil {
-		return "", msgLanguage
-	}
-	if _, conf := tag.Base(); conf != language.Exact {
-		return "", "must name a language (und and private-use tags name none), such as en or pt-BR"
-	}
-	return tag.String(), ""
+// Parsers read the fields whose rules need large data, which must stay out of every
+// binary that links this package only for its types and its store port (package app
+// links it into every function, and each Lambda bootstrap must stay under 10 MiB): phone
+// numbers (pkg/agents/phone.Parse: github.com/nyaruka/phonenumbers embeds about 5.7 MB,
+// and its protobuf runtime keeps more) and language tags (pkg/agents/langtag.Parse:
+// golang.org/x/text/language builds about 190 KB of tables at init). Each returns the
+// value as stored, "" for none, or "" and a field message. Only the agents function,
+// which validates requests, links them.
+type Parsers struct {
+	// Phone returns an E.164 number, "" for none (empty or white space), or a message.
+	Phone func(s string) (e164, msg string)
+	// Language returns a canonical BCP 47 tag or a message ("required" for none).
+	Language func(s string) (tag, msg string)
 }
-
-// ParsePhone returns s, a phone number, in E.164 (+442079460958), "" for no number
-// (s empty or only white space), and a field message when it is not a number.
-//
-// Numbers must be in international format, + and the country code first: agents of one
-// organisation work from several countries and the organisation has no country setting
-// to read a national number ("020 7946 0958") against, so guessing one would store
-// someone else's number. Between the digits only spaces, dots, hyphens and parentheses
-// are accepted: letters (vanity numbers, "tel:" URIs, "ext." and "x" extensions, which
-// E.164 cannot hold and the library would silently drop or translate), full-width digits
-// and invisible characters are refused rather than reinterpreted. The number must be a
-// valid number of its country's numbering plan as github.com/nyaruka/phonenumbers
-// (Google's libphonenumber metadata) knows it, not merely of a possible length: a digit
-// too few or too many is caught. A range opened after the library's metadata was built
-// is refused until the library is upgraded.
-func ParsePhone(s string) (string, string) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	switch {
-	case s == "":
-		return "", ""
-	case len(s) > MaxPhone:
-		return "", "must be at most " + strconv.Itoa(MaxPhone) + " characters"
-	case s[0] != '+':
-		return "", "must be in international format, starting with + and the country code (+44 20 7946 0958)"
-	}
-	digits := 0
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			digits++
-		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
-		default:
-			return "", "must hold only digits, spaces and . - ( ) after the + (no letters or extensions)"
-		}
-	}
-	if digits == 0 {
-		return "", msgPhone
-	}
-	n, err := phonenumbers.Parse(s, "ZZ")
-	if err != nil {
-		return "", msgPhone
-	}
-	if !phonenumbers.IsValidNumber(n) {
-		return "", "is not a valid number for country code +" + strconv.Itoa(int(n.GetCountryCode())) + ": check the digits"
-	}
-	e164 := phonenumbers.Format(n, phonenumbers.E164)
-	if len(e164) > 1+maxE164Digits {
-		// libphonenumber knows German numbers longer than E.164 allows; they cannot be
-		// stored as E.164.
-		return "", "must have at most 15 digits, the country code included (E.164)"
-	}
-	return e164, ""
-}
-
-// maxE164Digits is the most digits an E.164 number has, the country code included.
-const maxE164Digits = 15

@@ -9,10 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -57,62 +57,6 @@ func FuzzParseEmail(f *testing.F) {
 	})
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-
-// FuzzParsePhone: a number accepted is E.164 (+, then at most 15 digits, the first not
-// 0) and stays itself when read again.
-func FuzzParsePhone(f *testing.F) {
-	for _, s := range []string{
-		"+44 20 7946 0958", "+1 (650) 253-0000", "+33.1.42.68.53.00", "020 7946 0958", "+1 800 FLOWERS", "+44\u200b2079460958",
-		"+４４２０", "+", "", " ", "++44", "+44 20 7946 0958 ext. 12", "+999 1234", "+800 1234 5678", "+49 30 123456789012",
-		"+0 123", "+1 555 0100", "+86 10 1234 5678", "+(44)(20)", "+44 0 20 7946 0958",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, msg := agents.ParsePhone(s)
-		if got != "" && msg != "" {
-			t.Fatalf("ParsePhone(%q) = %q, %q: both a value and a message", s, got, msg)
-		}
-		if got == "" {
-			if msg == "" && strings.TrimFunc(s, unicode.IsSpace) != "" {
-				t.Fatalf("ParsePhone(%q): neither a number nor a message", s)
-			}
-			return
-		}
-		if !e164.MatchString(got) {
-			t.Errorf("ParsePhone(%q) = %q: not E.164", s, got)
-		}
-		if again, msg := agents.ParsePhone(got); again != got || msg != "" {
-			t.Errorf("ParsePhone(%q) = %q, but ParsePhone of that is %q, %q", s, got, again, msg)
-		}
-	})
-}
-
-// FuzzParseLanguage: a tag accepted is canonical (reading it again gives it back) and
-// short.
-func FuzzParseLanguage(f *testing.F) {
-	for _, s := range []string{"en", "pt-br", "EN", "zh-hant-tw", "iw", "und", "x-klingon", "xx-!!", "en_US", "en, pt", "sh",
-		"i-klingon", "en-GB-oed", "de-DE-1996", "en-a-bbb-x-a-ccc", "es-419", "en-u-co-phonebk", "qaa", "en\x00", "root"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, msg := agents.ParseLanguage(s)
-		if (got == "") == (msg == "") {
-			t.Fatalf("ParseLanguage(%q) = %q, %q: exactly one of value and message", s, got, msg)
-		}
-		if msg != "" {
-			return
-		}
-		if again, msg := agents.ParseLanguage(got); again != got || msg != "" {
-			t.Errorf("ParseLanguage(%q) = %q, but ParseLanguage of that is %q, %q", s, got, again, msg)
-		}
-		if len(got) > 2*agents.MaxLanguage {
-			t.Errorf("ParseLanguage(%q) = %q: canonical form too long", s, got)
-		}
-	})
-}
-
 // FuzzParseHash: a stored hash accepted has exactly one spelling (re-encoding what was
 // read gives it back) and parameters within the ceilings, so verifying it is bounded.
 func FuzzParseHash(f *testing.F) {
@@ -127,15 +71,15 @@ func FuzzParseHash(f *testing.F) {
 	f.Add("$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		p, salt, key, err := agents.ParseHash(s)
+		p, salt, key, err := passwords.ParseHash(s)
 		if err != nil {
-			if salt != nil || key != nil || p != (agents.Params{}) {
+			if salt != nil || key != nil || p != (passwords.Params{}) {
 				t.Fatalf("ParseHash(%q) failed but returned values", s)
 			}
 			return
 		}
-		if p.Memory > agents.MaxMemory || p.Time < 1 || p.Time > agents.MaxTime || p.Threads < 1 || p.Threads > agents.MaxThreads ||
-			len(salt) < agents.MinSaltLen || len(salt) > agents.MaxSaltLen || len(key) < agents.MinKeyLen || len(key) > agents.MaxKeyLen {
+		if p.Memory > passwords.MaxMemory || p.Time < 1 || p.Time > passwords.MaxTime || p.Threads < 1 || p.Threads > passwords.MaxThreads ||
+			len(salt) < passwords.MinSaltLen || len(salt) > passwords.MaxSaltLen || len(key) < passwords.MinKeyLen || len(key) > passwords.MaxKeyLen {
 			t.Fatalf("ParseHash(%q) = %+v, salt %d, key %d bytes: out of bounds", s, p, len(salt), len(key))
 		}
 		again := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Time, p.Threads, b.EncodeToString(salt), b.EncodeToString(key))
@@ -182,7 +126,7 @@ func FuzzPatch(f *testing.F) {
 	}
 	base := sampleAgent()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := base.Patch(context.Background(), "org1", body, newRefs())
+		got, err := base.Patch(context.Background(), "org1", body, newRefs(), parsers)
 		if err != nil {
 			if c := problem.CodeOf(err); c != problem.BadRequest && c != problem.Invalid {
 				t.Fatalf("Patch(%q): %v; want a 400 or 422", body, err)
@@ -192,7 +136,7 @@ func FuzzPatch(f *testing.F) {
 		if got.Email != base.Email || got.ID != base.ID || got.Status != base.Status || got.Version != base.Version {
 			t.Errorf("Patch(%q) changed a read-only field: %+v", body, got)
 		}
-		again, err := got.Patch(context.Background(), "org1", []byte(`{}`), newRefs())
+		again, err := got.Patch(context.Background(), "org1", []byte(`{}`), newRefs(), parsers)
 		if err != nil || !reflect.DeepEqual(again, got) {
 			t.Errorf("Patch(%q) gave %+v, which {} changes to %+v (%v)", body, got, again, err)
 		}

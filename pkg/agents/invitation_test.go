@@ -1,6 +1,7 @@
 package agents_test
 
 import (
+	"html"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -167,4 +168,16 @@ func TestDependencies(t *testing.T) {
 			t.Errorf("pkg/agents depends on %s", dep)
 		}
 	}
+}
+
+// escapeHTML is html.EscapeString.
+func FuzzEscapeHTML(f *testing.F) {
+	for _, s := range []string{"", "<a href=\"x\">O'Neil & co</a>", "\xff<", "&amp;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := agents.EscapeHTMLForTest(s), html.EscapeString(s); got != want {
+			t.Fatalf("escapeHTML(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

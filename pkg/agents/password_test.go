@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 )
@@ -40,7 +41,7 @@ func enforced(preventReuse bool) agents.Policy {
 
 func mustHash(t testing.TB, password string) string {
 	t.Helper()
-	h, err := agents.HashPassword(password)
+	h, err := passwords.HashPassword(password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestHashRoundTrip(t *testing.T) {
 		{"", false},
 		{strings.Repeat("x", 10_000), false},
 	} {
-		ok, rehash, err := agents.VerifyPassword(h1, c.password)
+		ok, rehash, err := passwords.VerifyPassword(h1, c.password)
 		if err != nil || ok != c.ok || rehash {
 			t.Errorf("verify %.20q: %v %v %v; want %v, no rehash", c.password, ok, rehash, err, c.ok)
 		}
@@ -81,26 +82,26 @@ func TestHashRoundTrip(t *testing.T) {
 func TestHashNFC(t *testing.T) {
 	t.Parallel()
 	h := mustHash(t, "Crème brûlée")
-	if ok, _, _ := agents.VerifyPassword(h, "Cre\u0300me bru\u0302le\u0301e"); !ok {
+	if ok, _, _ := passwords.VerifyPassword(h, "Cre\u0300me bru\u0302le\u0301e"); !ok {
 		t.Error("the decomposed spelling does not verify")
 	}
 }
 
 func TestVerifyRehash(t *testing.T) {
 	t.Parallel()
-	old := agents.Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	old := passwords.Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 	h, err := old.Hash("s3cret!")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, rehash, err := agents.VerifyPassword(h, "s3cret!"); !ok || !rehash || err != nil {
+	if ok, rehash, err := passwords.VerifyPassword(h, "s3cret!"); !ok || !rehash || err != nil {
 		t.Errorf("verify under old parameters: %v %v %v; want ok and rehash", ok, rehash, err)
 	}
-	if ok, rehash, _ := agents.VerifyPassword(h, "wrong"); ok || rehash {
+	if ok, rehash, _ := passwords.VerifyPassword(h, "wrong"); ok || rehash {
 		t.Errorf("a wrong password: ok %v rehash %v; want neither", ok, rehash)
 	}
-	for _, p := range []agents.Params{
-		{Memory: agents.MaxMemory + 1, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+	for _, p := range []passwords.Params{
+		{Memory: passwords.MaxMemory + 1, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 		{Memory: 1024, Time: 0, Threads: 1, SaltLen: 16, KeyLen: 32},
 		{Memory: 1024, Time: 1, Threads: 5, SaltLen: 16, KeyLen: 32},
 		{Memory: 1024, Time: 1, Threads: 1, SaltLen: 4, KeyLen: 32},
@@ -110,7 +111,7 @@ func TestVerifyRehash(t *testing.T) {
 			t.Errorf("Hash under %+v succeeded; want parameters out of bounds", p)
 		}
 	}
-	if _, err := agents.HashPassword(strings.Repeat("x", agents.MaxPasswordBytes+1)); err == nil {
+	if _, err := passwords.HashPassword(strings.Repeat("x", agents.MaxPasswordBytes+1)); err == nil {
 		t.Error("a password over MaxPasswordBytes was hashed")
 	}
 }
@@ -123,7 +124,7 @@ func TestParseHashTampered(t *testing.T) {
 	with := func(p string) string { return "$argon2id$v=19$" + p + "$" + salt + "$" + key }
 	flip := []byte(good)
 	flip[len(good)-len(key)] = "AB"[min(1, strings.IndexByte("A", key[0])+1)] // another first character of the key
-	if ok, _, err := agents.VerifyPassword(string(flip), "Tr0ub4dor&3x"); ok || err != nil {
+	if ok, _, err := passwords.VerifyPassword(string(flip), "Tr0ub4dor&3x"); ok || err != nil {
 		t.Errorf("a changed key: ok %v, %v; want no match", ok, err)
 	}
 	for name, h := range map[string]string{
@@ -169,12 +170,12 @@ func TestParseHashTampered(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if _, _, _, err := agents.ParseHash(h); !errors.Is(err, agents.ErrMalformedHash) {
+			if _, _, _, err := passwords.ParseHash(h); !errors.Is(err, passwords.ErrMalformedHash) {
 				t.Errorf("ParseHash: %v; want ErrMalformedHash", err)
 			}
 			start := time.Now()
-			ok, _, err := agents.VerifyPassword(h, "Tr0ub4dor&3x")
-			if ok || !errors.Is(err, agents.ErrMalformedHash) {
+			ok, _, err := passwords.VerifyPassword(h, "Tr0ub4dor&3x")
+			if ok || !errors.Is(err, passwords.ErrMalformedHash) {
 				t.Errorf("VerifyPassword: %v, %v; want ErrMalformedHash", ok, err)
 			}
 			if d := time.Since(start); d > 10*time.Millisecond {
@@ -186,15 +187,15 @@ func TestParseHashTampered(t *testing.T) {
 		})
 	}
 	// The ceilings themselves parse, and the longest hash within them fits MaxHashLen.
-	if p, _, _, err := agents.ParseHash(with("m=65536,t=4,p=4")); err != nil || p.Memory != 65536 || p.Time != 4 || p.Threads != 4 {
+	if p, _, _, err := passwords.ParseHash(with("m=65536,t=4,p=4")); err != nil || p.Memory != 65536 || p.Time != 4 || p.Threads != 4 {
 		t.Errorf("the ceilings: %+v %v", p, err)
 	}
 	b64 := strings.Repeat("A", 86) // 64 bytes
 	longest := "$argon2id$v=19$m=65536,t=4,p=4$" + b64 + "$" + b64
-	if p, _, _, err := agents.ParseHash(longest); err != nil || p.SaltLen != 64 || p.KeyLen != 64 || len(longest) > agents.MaxHashLen {
+	if p, _, _, err := passwords.ParseHash(longest); err != nil || p.SaltLen != 64 || p.KeyLen != 64 || len(longest) > passwords.MaxHashLen {
 		t.Errorf("the longest hash (%d bytes): %+v %v", len(longest), p, err)
 	}
-	if _, _, _, err := agents.ParseHash("$argon2id$v=19$m=65536,t=4,p=4$" + b64 + "AA$" + b64); err == nil {
+	if _, _, _, err := passwords.ParseHash("$argon2id$v=19$m=65536,t=4,p=4$" + b64 + "AA$" + b64); err == nil {
 		t.Error("a 65-byte salt parsed")
 	}
 }
@@ -224,8 +225,8 @@ func TestHistoryPush(t *testing.T) {
 func TestReused(t *testing.T) {
 	t.Parallel()
 	var c agents.Credentials
-	passwords := []string{"Pass-0", "Pass-1", "Pass-2", "Pass-3", "Pass-4", "Pass-5", "Pass-6"}
-	for _, p := range passwords {
+	used := []string{"Pass-0", "Pass-1", "Pass-2", "Pass-3", "Pass-4", "Pass-5", "Pass-6"}
+	for _, p := range used {
 		c.History = c.History.Push(c.PasswordHash)
 		c.PasswordHash = mustHash(t, p)
 	}
@@ -240,7 +241,7 @@ func TestReused(t *testing.T) {
 	} {
 		t.Run(c2.candidate, func(t *testing.T) {
 			t.Parallel()
-			got, err := agents.Reused(c2.candidate, c.PasswordHash, c.History)
+			got, err := passwords.Reused(c2.candidate, c.PasswordHash, c.History)
 			if err != nil || got != c2.want {
 				t.Errorf("Reused(%q) = %v, %v; want %v", c2.candidate, got, err, c2.want)
 			}
@@ -249,20 +250,20 @@ func TestReused(t *testing.T) {
 	t.Run("damaged history entry skipped", func(t *testing.T) {
 		t.Parallel()
 		h := agents.History{"$argon2id$v=19$m=4194304,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", c.History[0]}
-		if got, err := agents.Reused("Pass-5", "", h); !got || err != nil {
+		if got, err := passwords.Reused("Pass-5", "", h); !got || err != nil {
 			t.Errorf("got %v, %v; want the good entry to match", got, err)
 		}
 	})
 	t.Run("damaged current hash", func(t *testing.T) {
 		t.Parallel()
-		if _, err := agents.Reused("x", "$argon2id$garbage", nil); !errors.Is(err, agents.ErrMalformedHash) {
+		if _, err := passwords.Reused("x", "$argon2id$garbage", nil); !errors.Is(err, passwords.ErrMalformedHash) {
 			t.Errorf("got %v; want ErrMalformedHash", err)
 		}
 	})
 	t.Run("longer history read only to the bound", func(t *testing.T) {
 		t.Parallel()
 		long := agents.History{"1", "2", "3", "4", "5", c.PasswordHash} // the sixth is past HistorySize
-		if got, _ := agents.Reused("Pass-6", "", long); got {
+		if got, _ := passwords.Reused("Pass-6", "", long); got {
 			t.Error("an entry past HistorySize was verified")
 		}
 	})
@@ -279,13 +280,13 @@ func TestResetPassword(t *testing.T) {
 		{strings.Repeat("😀", 129), "must be between 1 and 128 characters"},
 		{strings.Repeat("a", 1<<20), "must be between 1 and 128 characters"},
 	} {
-		_, _, err := agents.ResetPassword(a, c, bad.password, enforced(true), now)
+		_, _, err := passwords.ResetPassword(a, c, bad.password, enforced(true), now)
 		if got := fieldsOf(t, err, problem.Invalid); !slices.Equal(got, []string{"password: " + bad.msg}) {
 			t.Errorf("reset to %d bytes: %q; want %q", len(bad.password), got, bad.msg)
 		}
 	}
 	// Not subject to the policy: one character, reused, no digit.
-	a2, c2, err := agents.ResetPassword(a, c, "old", enforced(true), now)
+	a2, c2, err := passwords.ResetPassword(a, c, "old", enforced(true), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,11 +296,11 @@ func TestResetPassword(t *testing.T) {
 	if c2.Invitation != nil || len(c2.History) != 1 || c2.History[0] != c.PasswordHash || c2.PasswordHash == c.PasswordHash {
 		t.Errorf("credentials after reset: %d history entries, invitation %v", len(c2.History), c2.Invitation)
 	}
-	if ok, _, _ := agents.VerifyPassword(c2.PasswordHash, "old"); !ok {
+	if ok, _, _ := passwords.VerifyPassword(c2.PasswordHash, "old"); !ok {
 		t.Error("the new hash does not verify")
 	}
 	// 128 characters that NFC composes from 256 code points are 128 characters.
-	if _, _, err := agents.ResetPassword(a, c, strings.Repeat("e\u0301", 128), enforced(false), now); err != nil {
+	if _, _, err := passwords.ResetPassword(a, c, strings.Repeat("e\u0301", 128), enforced(false), now); err != nil {
 		t.Errorf("128 decomposed characters: %v", err)
 	}
 }
@@ -312,21 +313,21 @@ func TestChangePassword(t *testing.T) {
 
 	t.Run("wrong current", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := agents.ChangePassword(a, c, "current-1", "Brand-new-9", enforced(true), now)
+		_, _, err := passwords.ChangePassword(a, c, "current-1", "Brand-new-9", enforced(true), now)
 		if !problem.Is(err, problem.Forbidden) || !strings.Contains(err.Error(), "the current password is wrong") {
 			t.Errorf("got %v; want 403", err)
 		}
 	})
 	t.Run("no password yet", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := agents.ChangePassword(a, agents.Credentials{}, "", "Brand-new-9", enforced(true), now)
+		_, _, err := passwords.ChangePassword(a, agents.Credentials{}, "", "Brand-new-9", enforced(true), now)
 		if !problem.Is(err, problem.Forbidden) {
 			t.Errorf("got %v; want 403", err)
 		}
 	})
 	t.Run("every violation listed", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := agents.ChangePassword(a, c, "Current-1", "earlier", enforced(true), now)
+		_, _, err := passwords.ChangePassword(a, c, "Current-1", "earlier", enforced(true), now)
 		want := []string{
 			"new: must be at least 8 characters long",
 			"new: must contain at least 1 upper-case letter",
@@ -343,7 +344,7 @@ func TestChangePassword(t *testing.T) {
 	for _, reused := range []string{"Current-1", "Earlier-1"} {
 		t.Run("reuse of "+reused, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := agents.ChangePassword(a, c, "Current-1", reused, enforced(true), now)
+			_, _, err := passwords.ChangePassword(a, c, "Current-1", reused, enforced(true), now)
 			if got := fieldsOf(t, err, problem.Invalid); !slices.Equal(got, []string{"new: must not be a password this agent has used before"}) {
 				t.Errorf("fields %q", got)
 			}
@@ -351,7 +352,7 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("violations %v", v)
 			}
 			// Without preventReuse, or without enforcement, it is allowed.
-			if _, _, err := agents.ChangePassword(a, c, "Current-1", reused, enforced(false), now); err != nil {
+			if _, _, err := passwords.ChangePassword(a, c, "Current-1", reused, enforced(false), now); err != nil {
 				t.Errorf("without preventReuse: %v", err)
 			}
 		})
@@ -360,21 +361,21 @@ func TestChangePassword(t *testing.T) {
 		t.Parallel()
 		pol := enforced(true)
 		pol.Enforce = false
-		if _, _, err := agents.ChangePassword(a, c, "Current-1", "x", pol, now); err != nil {
+		if _, _, err := passwords.ChangePassword(a, c, "Current-1", "x", pol, now); err != nil {
 			t.Errorf("one character: %v", err)
 		}
-		_, _, err := agents.ChangePassword(a, c, "Current-1", "", pol, now)
+		_, _, err := passwords.ChangePassword(a, c, "Current-1", "", pol, now)
 		if got := fieldsOf(t, err, problem.Invalid); !slices.Equal(got, []string{"new: required"}) {
 			t.Errorf("empty: %q", got)
 		}
-		a2, _, err := agents.ChangePassword(a, c, "Current-1", "y", pol, now)
+		a2, _, err := passwords.ChangePassword(a, c, "Current-1", "y", pol, now)
 		if err != nil || a2.PasswordExpiresAt != nil {
 			t.Errorf("expiry while not enforced: %v, %v; want none", a2.PasswordExpiresAt, err)
 		}
 	})
 	t.Run("success", func(t *testing.T) {
 		t.Parallel()
-		a2, c2, err := agents.ChangePassword(a, c, "Current-1", "Brand-new-9", enforced(true), now)
+		a2, c2, err := passwords.ChangePassword(a, c, "Current-1", "Brand-new-9", enforced(true), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +385,7 @@ func TestChangePassword(t *testing.T) {
 		if !slices.Equal(c2.History, agents.History{c.PasswordHash, c.History[0]}) {
 			t.Error("the replaced hash did not join the history first")
 		}
-		if ok, _, _ := agents.VerifyPassword(c2.PasswordHash, "Brand-new-9"); !ok {
+		if ok, _, _ := passwords.VerifyPassword(c2.PasswordHash, "Brand-new-9"); !ok {
 			t.Error("the new password does not verify")
 		}
 	})
@@ -394,11 +395,11 @@ func TestAcceptPassword(t *testing.T) {
 	t.Parallel()
 	a := sampleAgent()
 	c := agents.Credentials{PasswordHash: mustHash(t, "Admin-set-1"), Invitation: &agents.Invitation{TokenHash: "x"}}
-	_, _, err := agents.AcceptPassword(a, c, "Admin-set-1", enforced(true), now)
+	_, _, err := passwords.AcceptPassword(a, c, "Admin-set-1", enforced(true), now)
 	if got := fieldsOf(t, err, problem.Invalid); !slices.Equal(got, []string{"password: must not be a password this agent has used before"}) {
 		t.Errorf("reuse of the current password: %q", got)
 	}
-	a2, c2, err := agents.AcceptPassword(a, agents.Credentials{Invitation: c.Invitation}, "First-pass-1", enforced(true), now)
+	a2, c2, err := passwords.AcceptPassword(a, agents.Credentials{Invitation: c.Invitation}, "First-pass-1", enforced(true), now)
 	if err != nil || c2.Invitation != nil || a2.MustChangePassword || len(c2.History) != 0 || a2.PasswordChangedAt == nil {
 		t.Errorf("first password: %v, invitation %v, history %d", err, c2.Invitation, len(c2.History))
 	}
@@ -448,18 +449,18 @@ func TestNoSecretInErrors(t *testing.T) {
 	a := sampleAgent()
 	var errs []error
 	add := func(_ agents.Agent, _ agents.Credentials, err error) { errs = append(errs, err) }
-	add(agents.ChangePassword(a, c, secret+"x", secret, enforced(true), now))
-	add(agents.ChangePassword(a, c, secret, secret, enforced(true), now))
-	add(agents.ChangePassword(a, c, secret, "short", enforced(true), now))
-	add(agents.ChangePassword(a, c, secret, strings.Repeat(secret, 100), enforced(false), now))
-	add(agents.ChangePassword(a, agents.Credentials{PasswordHash: hash[:len(hash)-3]}, secret, secret, enforced(true), now))
-	add(agents.ResetPassword(a, c, strings.Repeat(secret, 10), enforced(true), now))
-	add(agents.AcceptPassword(a, c, secret, enforced(true), now))
-	_, _, err := agents.VerifyPassword(hash+"$", secret)
+	add(passwords.ChangePassword(a, c, secret+"x", secret, enforced(true), now))
+	add(passwords.ChangePassword(a, c, secret, secret, enforced(true), now))
+	add(passwords.ChangePassword(a, c, secret, "short", enforced(true), now))
+	add(passwords.ChangePassword(a, c, secret, strings.Repeat(secret, 100), enforced(false), now))
+	add(passwords.ChangePassword(a, agents.Credentials{PasswordHash: hash[:len(hash)-3]}, secret, secret, enforced(true), now))
+	add(passwords.ResetPassword(a, c, strings.Repeat(secret, 10), enforced(true), now))
+	add(passwords.AcceptPassword(a, c, secret, enforced(true), now))
+	_, _, err := passwords.VerifyPassword(hash+"$", secret)
 	errs = append(errs, err)
-	_, err = agents.HashPassword(strings.Repeat(secret, 100))
+	_, err = passwords.HashPassword(strings.Repeat(secret, 100))
 	errs = append(errs, err)
-	_, err = agents.Reused(secret, "$argon2id$v=19$"+secret, nil)
+	_, err = passwords.Reused(secret, "$argon2id$v=19$"+secret, nil)
 	errs = append(errs, err)
 	_, err = agents.ParseToken(token + "A")
 	errs = append(errs, err)
@@ -517,6 +518,6 @@ func TestReuseMessageMatchesPolicy(t *testing.T) {
 
 func TestVerifyNothing(t *testing.T) {
 	t.Parallel()
-	agents.VerifyNothing("")
-	agents.VerifyNothing("anything") // matches nothing and does not fail
+	passwords.VerifyNothing("")
+	passwords.VerifyNothing("anything") // matches nothing and does not fail
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/convrs/admin/pkg/webchat/revision"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/bus"
@@ -52,6 +53,8 @@ type Deps struct {
 	Tags tags.Store
 	// Sticky keeps which agent each user is stuck to ("User Sticky Changed").
 	Sticky sticky.Store
+	// Agents keeps the organisations' agents: profiles, credentials, invitations.
+	Agents agents.Store
 	// Bus publishes the product's events (source convrs.admin).
 	Bus bus.Publisher
 	// Mail sends email from MailFrom, the configured, verified sender.
@@ -96,6 +99,10 @@ type Needs struct {
 	Roles Access
 	// Sticky is how the function uses sticky users: Write (chat-events keeps them) or Read.
 	Sticky Access
+	// Agents is how the function uses agents: Read (profiles: get and search) or Write
+	// (the agents routes: creates, edits, status changes, credentials, invitations; and
+	// the custom roles' holders counts).
+	Agents Access
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -121,7 +128,7 @@ const (
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
 	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
-		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess
+		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -157,6 +164,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.Tags != NoAccess && d.Tags == nil {
 		out = append(out, "tag store")
+	}
+	if n.Agents != NoAccess && d.Agents == nil {
+		out = append(out, "agent store")
 	}
 	if n.Events && d.Bus == nil {
 		out = append(out, "event bus")

@@ -834,6 +834,31 @@ func (c *Chats) Awaiting(ctx context.Context, orgID, agentID string, limit int) 
 	return out, nil
 }
 
+// OpenChats implements chats.Store: the agent's open chat keys, at most limit.
+func (c *Chats) OpenChats(ctx context.Context, orgID, agentID string, limit int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkOrgAgent(orgID, agentID); err != nil {
+		return nil, err
+	}
+	if err := checkLimit(limit, MaxPage); err != nil {
+		return nil, err
+	}
+	out := []string{}
+	prefix := join(orgID, agentID, "")
+	err := c.db.View(func(tx *bbolt.Tx) error {
+		return c.walk(ctx, tx, bucketChatsActive, prefix, prefix, func(k []byte) (bool, error) {
+			out = append(out, lastPart(k))
+			return len(out) < limit, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActiveChats implements chats.Store: it counts the agent's open chat keys, at most limit.
 func (c *Chats) ActiveChats(ctx context.Context, orgID, agentID string, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {

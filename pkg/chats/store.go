@@ -88,6 +88,9 @@ type Store interface {
 	Awaiting(ctx context.Context, orgID, agentID string, limit int) ([]Chat, error)
 	// ActiveChats counts the open chats allocated to the agent, counting at most limit.
 	ActiveChats(ctx context.Context, orgID, agentID string, limit int) (int, error)
+	// OpenChats returns the ids of up to limit open chats allocated to the agent (the
+	// chats that stop an agent from being disabled), in no promised order.
+	OpenChats(ctx context.Context, orgID, agentID string, limit int) ([]string, error)
 	// Online returns up to limit agents of the organisation whose status is online, by
 	// agent id.
 	Online(ctx context.Context, orgID string, limit int) ([]Agent, error)

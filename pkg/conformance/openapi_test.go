@@ -83,7 +83,9 @@ func TestOpenAPIMatchesServedRoutes(t *testing.T) {
 			}
 			open := at(op.Value, "security") != nil && len(at(op.Value, "security").Content) == 0
 			switch {
-			case !ok2xx:
+			case !ok2xx && at(op.Value, "responses", "405") == nil:
+				// A route served only to refuse (DELETE of an agent: 405 with a problem
+				// saying what to do instead) has a 405 and no 2xx.
 				t.Errorf("%s: want a 2xx response", r)
 			case public[r] && !open:
 				t.Errorf("%s is public in the code (auth.Public): the operation needs `security: []`", r)

@@ -904,6 +904,31 @@ func (s *Chats) Awaiting(ctx context.Context, orgID, agentID string, limit int) 
 	return cs, err
 }
 
+// OpenChats implements chats.Store with one Query of gsi3 (OPEN#<org>#<agent>).
+func (s *Chats) OpenChats(ctx context.Context, orgID, agentID string, limit int) ([]string, error) {
+	if err := checkOrgAgent(orgID, agentID); err != nil {
+		return nil, err
+	}
+	if err := checkLimit(limit, MaxChatPage); err != nil {
+		return nil, err
+	}
+	op := "open chats of " + orgID + "/" + agentID
+	items, err := s.query(ctx, op, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI3),
+		KeyConditionExpression:    aws.String("g3pk = :p"),
+		ExpressionAttributeValues: values(":p", openPK(orgID, agentID)),
+	}, limit)
+	if err != nil {
+		return nil, err
+	}
+	cs, _, err := s.chatPage(op, "", "", items, limit)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ChatID
+	}
+	return out, err
+}
+
 // ActiveChats implements chats.Store with one Query of gsi3 (OPEN#<org>#<agent>) that
 // counts (Select COUNT) at most limit items.
 func (s *Chats) ActiveChats(ctx context.Context, orgID, agentID string, limit int) (int, error) {

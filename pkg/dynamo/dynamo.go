@@ -1,8 +1,10 @@
 // Package dynamo is the Amazon DynamoDB adapter of the single table, built on
 // aws-sdk-go-v2: the settings.Store (here), the WebChat key-set revisions (webchat.go),
-// the chats.Store (Chats, chats.go, which documents its items and indexes), the
-// businessunits.Store (BusinessUnits, businessunits.go: partition BU#<orgId>) and the
-// tags.Store (Tags, tags.go: partition TAGS#<orgId>), each file documenting its items.
+// the chats.Store (Chats, chats.go, which documents its items and indexes), the custom
+// roles (Roles, roles.go; items in package roles), the agents (Agents, agents.go: PEOPLE#,
+// EMAIL#, CREDS# and INVITE# items, described in package agents; no index), sticky users
+// (Sticky, sticky.go), the businessunits.Store (BusinessUnits, businessunits.go: partition
+// BU#<orgId>) and the tags.Store (Tags, tags.go: partition TAGS#<orgId>).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
 // billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
@@ -413,5 +415,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.Sticky = NewSticky(db, cfg.TableName)
 	d.BusinessUnits = NewBusinessUnits(db, cfg.TableName)
 	d.Tags = NewTags(db, cfg.TableName)
+	d.Agents = NewAgents(db, cfg.TableName)
 	return nil
 }

@@ -18,8 +18,7 @@ import (
 const StickyKeys = "STICKY#*"
 
 const (
-	attrAgentID = "agentId"
-	attrAtMs    = "atMs"
+	attrAtMs = "atMs"
 	// stickyTries bounds the read-and-write rounds of one Apply that lost races.
 	stickyTries = 8
 )

@@ -158,6 +158,32 @@ func Grants(n app.Needs) []Grant {
 			)
 		}
 	}
+	if n.Agents != app.NoAccess {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.PeopleKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.PeopleKeys}, // search
+		)
+	}
+	if n.Agents == app.Write {
+		out = append(out,
+			// Create, Update and SetCredentials are TransactWriteItems (IAM checks each
+			// item as its own action): the profile and the organisation's counter, the
+			// email claim, the credentials, the invitation index, the custom roles'
+			// holders, the audit entry.
+			Grant{"dynamodb:PutItem", "Table", dynamo.PeopleKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.PeopleKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.EmailKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.InviteKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.InviteKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.InviteKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.RoleKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+			// The disable rule lists the agent's open chats (chats.Store.OpenChats).
+			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},
+		)
+	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
 	}

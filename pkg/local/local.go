@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convrs/admin/pkg/agentsfn"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auditfn"
@@ -60,6 +61,7 @@ var Functions = []app.Function{
 	rolesfn.Function,
 	businessunitsfn.Function,
 	tagsfn.Function,
+	agentsfn.Function,
 	auditfn.Function,
 	discovery.Function,
 }
@@ -126,6 +128,11 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	agentStore, err := store.Agents()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	mailer, err := outbox.New(filepath.Join(dir, "outbox"))
 	if err != nil {
 		_ = store.Close()
@@ -142,8 +149,8 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		return app.Deps{}, nil, err
 	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
-		Chats: chatStore, Roles: roleStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom,
-		Now: time.Now}, store, nil
+		Chats: chatStore, Roles: roleStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
+		Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on

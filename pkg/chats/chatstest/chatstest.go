@@ -1134,6 +1134,23 @@ func testActiveChats(t *testing.T, s chats.Store) {
 			t.Errorf("ActiveChats(%s, %d) = %d, %v; want %d", tc.agent, tc.limit, n, err, tc.want)
 		}
 	}
+	open := func(agent string, limit int) []string {
+		ids, err := s.OpenChats(e.ctx(), e.org, agent, limit)
+		if err != nil {
+			t.Fatalf("OpenChats(%s): %v", agent, err)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got := open("x", 10); !slices.Equal(got, []string{"c-0", "c-1", "c-2"}) {
+		t.Errorf("OpenChats(x) = %v, want c-0 c-1 c-2", got)
+	}
+	if got := open("x", 2); len(got) != 2 {
+		t.Errorf("OpenChats(x, 2) = %v, want 2 ids", got)
+	}
+	if got, err := s.OpenChats(e.ctx(), e.org, "z", 10); err != nil || len(got) != 0 {
+		t.Errorf("OpenChats(z) = %v, %v; want none", got, err)
+	}
 	c := e.chat(e.org, "c-0")
 	c.Status = chats.StatusClosed
 	e.put(c)
@@ -1145,6 +1162,9 @@ func testActiveChats(t *testing.T, s chats.Store) {
 	}
 	if n, _ := s.ActiveChats(e.ctx(), e.org, "y", 10); n != 2 {
 		t.Errorf("ActiveChats(y) after a transfer: %d, want 2", n)
+	}
+	if got := open("y", 10); !slices.Equal(got, []string{"c-1", "c-6"}) {
+		t.Errorf("OpenChats(y) after a transfer = %v, want c-1 c-6", got)
 	}
 }
 

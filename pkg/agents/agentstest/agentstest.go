@@ -1,0 +1,555 @@
+// Package agentstest is the contract suite every agents.Store adapter must pass.
+package agentstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
+	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/roles"
+)
+
+// Lister is what the suite needs to check that writes stored their audit entry.
+type Lister interface {
+	ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error)
+}
+
+// Env is an adapter under test: the agent store, the custom-role store of the same
+// table or file (whose holders counts the agents' writes keep), and the audit log.
+type Env struct {
+	Store agents.Store
+	Roles roles.Store
+	Audit Lister
+	// SetCount sets the organisation's agent counter (creating MaxAgents agents would
+	// take too long).
+	SetCount func(t *testing.T, orgID string, n int)
+}
+
+// Run runs the contract suite against the stores newEnv returns (they may be shared
+// between subtests: each uses its own organisation ids and emails).
+func Run(t *testing.T, newEnv func(t *testing.T) Env) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, e Env)
+	}{
+		{"CreateGet", testCreateGet},
+		{"EmailIsUniqueAcrossOrganisations", testEmailUnique},
+		{"ConcurrentCreatesOfOneEmail", testConcurrentOneEmail},
+		{"ConcurrentCreatesInOneOrganisation", testConcurrentOneOrg},
+		{"UpdateIsConditional", testUpdate},
+		{"RoleHolders", testHolders},
+		{"Search", testSearch},
+		{"SearchPages", testSearchPages},
+		{"CredentialsAndInvitations", testCredentials},
+		{"WritesAreAudited", testAudited},
+		{"MalformedIDs", testMalformed},
+		{"Limit", testLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newEnv(t))
+		})
+	}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newOrg() string { return "org-" + randHex(6) }
+
+// newEmail is an address no other test (or earlier run on a shared table) uses.
+func newEmail(name string) string { return name + "." + randHex(6) + "@example.com" }
+
+var base = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func entry(org, action string) audit.Entry {
+	return audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin@" + org, Area: agents.AuditArea,
+		Action: action, RequestID: "req-" + action, Changes: []audit.Change{}}
+}
+
+func agent(name, email, role string) agents.Agent {
+	return agents.New(ids.New(agents.IDPrefix), email, agents.Profile{Name: name, Role: role, Language: "en",
+		BusinessUnitIDs: []string{"bu_main"}}, base)
+}
+
+func create(t *testing.T, e Env, org string, a agents.Agent) agents.Agent {
+	t.Helper()
+	if err := e.Store.Create(context.Background(), org, a, agents.Credentials{}, entry(org, "create")); err != nil {
+		t.Fatalf("create %s: %v", a.Email, err)
+	}
+	return a
+}
+
+func get(t *testing.T, e Env, org, id string) (agents.Agent, bool) {
+	t.Helper()
+	a, found, err := e.Store.Get(context.Background(), org, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, found
+}
+
+func testCreateGet(t *testing.T, e Env) {
+	org := newOrg()
+	a := agent("Ana Silva", newEmail("ana"), "agent")
+	a.MaxChats = new(3)
+	a.Mobile = new("+442079460958")
+	create(t, e, org, a)
+	got, found := get(t, e, org, a.ID)
+	a.Version = 1
+	if !found || jsonOf(t, got) != jsonOf(t, a) || !got.CreatedAt.Equal(base) || *got.MaxChats != 3 || *got.Mobile != "+442079460958" {
+		t.Errorf("got %+v, found %v; want %+v", got, found, a)
+	}
+	if _, found := get(t, e, org, "agent_missing"); found {
+		t.Error("found an agent never created")
+	}
+	if _, found := get(t, e, newOrg(), a.ID); found {
+		t.Error("another organisation sees the agent")
+	}
+	if _, found, err := e.Store.Credentials(context.Background(), newOrg(), a.ID); found || err != nil {
+		t.Errorf("another organisation reads the credentials: %v, %v", found, err)
+	}
+	// The same id again is a conflict, whatever the email.
+	again := a
+	again.Email = newEmail("other")
+	if err := e.Store.Create(context.Background(), org, again, agents.Credentials{}, entry(org, "create")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("create of a taken id: %v, want ErrConflict", err)
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func testEmailUnique(t *testing.T, e Env) {
+	org, other := newOrg(), newOrg()
+	email := newEmail("bo")
+	create(t, e, org, agent("Bo", email, "agent"))
+	for _, o := range []string{org, other} {
+		err := e.Store.Create(context.Background(), o, agent("Bo again", email, "agent"), agents.Credentials{}, entry(o, "create"))
+		if !errors.Is(err, agents.ErrEmailTaken) {
+			t.Errorf("second create of %s in %s: %v, want ErrEmailTaken", email, o, err)
+		}
+	}
+	// The refused creates stored nothing: the other organisation has no agent.
+	if page, err := e.Store.Search(context.Background(), other, agents.Query{}); err != nil || len(page.Agents) != 0 {
+		t.Errorf("after a refused create the organisation lists %d agents, %v", len(page.Agents), err)
+	}
+}
+
+func testConcurrentOneEmail(t *testing.T, e Env) {
+	orgs := []string{newOrg(), newOrg()}
+	email := newEmail("race")
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			org := orgs[i%2]
+			errs[i] = e.Store.Create(context.Background(), org, agent(fmt.Sprint("Racer ", i), email, "agent"), agents.Credentials{}, entry(org, "create"))
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, agents.ErrEmailTaken):
+			t.Errorf("create %d: %v, want nil or ErrEmailTaken", i, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d creates of one email succeeded, want 1", won)
+	}
+	total := 0
+	for _, org := range orgs {
+		page, err := e.Store.Search(context.Background(), org, agents.Query{Limit: agents.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(page.Agents)
+	}
+	if total != 1 {
+		t.Errorf("%d agents stored, want 1", total)
+	}
+}
+
+func testConcurrentOneOrg(t *testing.T, e Env) {
+	org := newOrg()
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = e.Store.Create(context.Background(), org, agent("Crowd", newEmail("crowd"), "agent"), agents.Credentials{}, entry(org, "create"))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("create %d of distinct emails at once: %v", i, err)
+		}
+	}
+	if page, err := e.Store.Search(context.Background(), org, agents.Query{Limit: agents.MaxLimit}); err != nil || len(page.Agents) != n {
+		t.Errorf("%d agents listed, %v; want %d", len(page.Agents), err, n)
+	}
+}
+
+func testUpdate(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	a := create(t, e, org, agent("Cy", newEmail("cy"), "agent"))
+	a.Version = 1
+	next := a
+	next.Name, next.Version, next.UpdatedAt = "Cy Twain", 2, base.Add(time.Hour)
+	if err := e.Store.Update(ctx, org, next, a.Role, entry(org, "update")); err != nil {
+		t.Fatal(err)
+	}
+	// A write based on version 1 again is refused.
+	stale := a
+	stale.Name, stale.Version = "Stale", 2
+	if err := e.Store.Update(ctx, org, stale, a.Role, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("stale update: %v, want ErrConflict", err)
+	}
+	disabled := next
+	disabled.Status, disabled.Version = agents.StatusDisabled, 3
+	if err := e.Store.Update(ctx, org, disabled, a.Role, entry(org, "disable")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := get(t, e, org, a.ID)
+	if got.Name != "Cy Twain" || got.Version != 3 || got.Status != agents.StatusDisabled || !got.UpdatedAt.Equal(base.Add(time.Hour)) {
+		t.Errorf("got %+v", got)
+	}
+	// An agent never created cannot be updated.
+	ghost := agent("Ghost", newEmail("ghost"), "agent")
+	ghost.Version = 2
+	if err := e.Store.Update(ctx, org, ghost, "agent", entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("update of a missing agent: %v, want ErrConflict", err)
+	}
+	// Another organisation's agent of that id is not this one.
+	moved := next
+	moved.Version = 4
+	if err := e.Store.Update(ctx, newOrg(), moved, a.Role, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("update through another organisation: %v, want ErrConflict", err)
+	}
+}
+
+func newRole(t *testing.T, e Env, org, name string) string {
+	t.Helper()
+	r := roles.Role{OrgID: org, ID: ids.New(roles.IDPrefix), Name: name, Permissions: []string{}, CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin"}
+	en := audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin", Area: roles.AuditArea, Action: "create", Changes: []audit.Change{}}
+	if err := e.Roles.Create(context.Background(), r, en); err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+func holders(t *testing.T, e Env, org, roleID string) int {
+	t.Helper()
+	r, found, err := e.Roles.Get(context.Background(), org, roleID)
+	if err != nil || !found {
+		t.Fatalf("role %s: %v, %v", roleID, found, err)
+	}
+	return r.Holders
+}
+
+func testHolders(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	sup, aud := newRole(t, e, org, "Supervisors"), newRole(t, e, org, "Auditors")
+	a := create(t, e, org, agent("Di", newEmail("di"), sup))
+	create(t, e, org, agent("Ed", newEmail("ed"), sup))
+	if h := holders(t, e, org, sup); h != 2 {
+		t.Errorf("after two creates the role has %d holders, want 2", h)
+	}
+	// A custom role that does not exist: refused, and nothing is stored (the email is free).
+	email := newEmail("fay")
+	err := e.Store.Create(ctx, org, agent("Fay", email, "role_missing"), agents.Credentials{}, entry(org, "create"))
+	if !errors.Is(err, agents.ErrNoSuchRole) {
+		t.Errorf("create with a missing role: %v, want ErrNoSuchRole", err)
+	}
+	if _, found, _ := e.Roles.Get(ctx, org, "role_missing"); found {
+		t.Error("the refused create made a role item")
+	}
+	create(t, e, org, agent("Fay", email, "agent"))
+	// A role change moves the count; a change to a predefined role only takes one.
+	a.Version = 1
+	steps := []string{aud, "agent_manager", sup}
+	want := [][2]int{{1, 1}, {1, 0}, {2, 0}}
+	prev := a.Role
+	for i, role := range steps {
+		a.Role, a.Version = role, a.Version+1
+		if err := e.Store.Update(ctx, org, a, prev, entry(org, "update")); err != nil {
+			t.Fatalf("role change to %s: %v", role, err)
+		}
+		prev = role
+		if got := [2]int{holders(t, e, org, sup), holders(t, e, org, aud)}; got != want[i] {
+			t.Errorf("after the change to %s: holders %v, want %v", role, got, want[i])
+		}
+	}
+	// A change to a missing custom role is refused and changes no count.
+	a.Role, a.Version = "role_gone", a.Version+1
+	if err := e.Store.Update(ctx, org, a, prev, entry(org, "update")); !errors.Is(err, agents.ErrNoSuchRole) {
+		t.Errorf("change to a missing role: %v, want ErrNoSuchRole", err)
+	}
+	if got := holders(t, e, org, sup); got != 2 {
+		t.Errorf("after a refused change: holders %d, want 2", got)
+	}
+	// A role held cannot be deleted (roles.ErrInUse): the count is the one roles reads.
+	r, _, _ := e.Roles.Get(ctx, org, sup)
+	en := audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin", Area: roles.AuditArea, Action: "delete", Changes: []audit.Change{}}
+	if err := e.Roles.Delete(ctx, org, sup, r.Version, r.Name, en); !errors.Is(err, roles.ErrInUse) {
+		t.Errorf("delete of a held role: %v, want ErrInUse", err)
+	}
+}
+
+func ids_(as []agents.Agent) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Name
+	}
+	return out
+}
+
+func testSearch(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	tag := randHex(3)
+	ana := create(t, e, org, agent("Ana Souza", "ana."+tag+"@acme.example", "agent"))
+	create(t, e, org, agent("Bruno Anaya", "bruno."+tag+"@acme.example", "agent"))
+	create(t, e, org, agent("Célia", "celia."+tag+"@other.example", "admin"))
+	ana.Status, ana.Version = agents.StatusDisabled, 2
+	if err := e.Store.Update(ctx, org, ana, "agent", entry(org, "disable")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    agents.Query
+		want []string
+	}{
+		{agents.Query{}, []string{"Ana Souza", "Bruno Anaya", "Célia"}},
+		{agents.Query{Text: "ANA"}, []string{"Ana Souza", "Bruno Anaya"}},
+		{agents.Query{Text: "  other.EXAMPLE "}, []string{"Célia"}},
+		{agents.Query{Text: "célia"}, []string{"Célia"}},
+		{agents.Query{Text: "ana", Status: agents.StatusActive}, []string{"Bruno Anaya"}},
+		{agents.Query{Status: agents.StatusDisabled}, []string{"Ana Souza"}},
+		{agents.Query{Text: "nobody"}, nil},
+		// The separator of name and email matches no query.
+		{agents.Query{Text: "souza ana"}, nil},
+	} {
+		page, err := e.Store.Search(ctx, org, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ids_(page.Agents)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) || page.Next != "" {
+			t.Errorf("search %+v: %v next %q, want %v", c.q, got, page.Next, c.want)
+		}
+	}
+	if _, err := e.Store.Search(ctx, org, agents.Query{Text: strings.Repeat("a", agents.MaxQuery+1)}); problem.CodeOf(err) != problem.Invalid {
+		t.Errorf("search text too long: %v, want Invalid", err)
+	}
+	if page, err := e.Store.Search(ctx, newOrg(), agents.Query{Text: "ana"}); err != nil || len(page.Agents) != 0 {
+		t.Errorf("another organisation finds %d agents, %v", len(page.Agents), err)
+	}
+}
+
+func testSearchPages(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	var want []string
+	for i := range 7 {
+		name := "Member"
+		if i%2 == 0 {
+			name = "Zed"
+		}
+		a := create(t, e, org, agent(name, newEmail("p"), "agent"))
+		if name == "Zed" {
+			want = append(want, a.ID)
+		}
+	}
+	slices.Sort(want)
+	for _, q := range []agents.Query{{Text: "zed", Limit: 1}, {Text: "zed", Limit: 3}, {Limit: 2, Status: agents.StatusActive, Text: "zed"}} {
+		var got []string
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("the pages do not end")
+			}
+			page, err := e.Store.Search(ctx, org, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Agents) > q.Limit {
+				t.Errorf("a page of %d agents, limit %d", len(page.Agents), q.Limit)
+			}
+			for _, a := range page.Agents {
+				got = append(got, a.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("paging by %d: %v, want %v (in id order)", q.Limit, got, want)
+		}
+	}
+}
+
+func testCredentials(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	a := agent("Gil", newEmail("gil"), "agent")
+	token, inv := agents.NewInvitation(base)
+	_ = token
+	if err := e.Store.Create(ctx, org, a, agents.Credentials{Invitation: &inv}, entry(org, "create")); err != nil {
+		t.Fatal(err)
+	}
+	ref, found, err := e.Store.Invitation(ctx, inv.TokenHash)
+	if err != nil || !found || ref.OrgID != org || ref.AgentID != a.ID || !ref.ExpiresAt.Equal(inv.ExpiresAt) {
+		t.Fatalf("invitation %+v, %v, %v", ref, found, err)
+	}
+	c, found, err := e.Store.Credentials(ctx, org, a.ID)
+	if err != nil || !found || c.Invitation == nil || c.Invitation.TokenHash != inv.TokenHash || c.PasswordHash != "" {
+		t.Fatalf("credentials %v, %v (invitation %v)", found, err, c.Invitation)
+	}
+	hash, err := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Accepting the invitation: a password, no invitation; the index entry goes.
+	a.Version = 1
+	set := a
+	set.Version, set.PasswordChangedAt = 2, new(base)
+	next := agents.Credentials{PasswordHash: hash}
+	if err := e.Store.SetCredentials(ctx, org, set, next, c, entry(org, "password")); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := e.Store.Invitation(ctx, inv.TokenHash); found || err != nil {
+		t.Errorf("a used invitation is still found: %v, %v", found, err)
+	}
+	got, _, _ := e.Store.Credentials(ctx, org, a.ID)
+	if got.PasswordHash != hash || got.Invitation != nil {
+		t.Errorf("credentials after set: hash kept %v, invitation %v", got.PasswordHash == hash, got.Invitation)
+	}
+	// A stale write (credentials read at version 1) is refused and changes nothing.
+	if err := e.Store.SetCredentials(ctx, org, set, agents.Credentials{}, c, entry(org, "password")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("stale credentials write: %v, want ErrConflict", err)
+	}
+	if got, _, _ := e.Store.Credentials(ctx, org, a.ID); got.PasswordHash != hash {
+		t.Error("a refused write changed the credentials")
+	}
+	// A new invitation is indexed.
+	_, inv2 := agents.NewInvitation(base)
+	set2 := set
+	set2.Version = 3
+	if err := e.Store.SetCredentials(ctx, org, set2, agents.Credentials{PasswordHash: hash, Invitation: &inv2}, next, entry(org, "invite")); err != nil {
+		t.Fatal(err)
+	}
+	if ref, found, err := e.Store.Invitation(ctx, inv2.TokenHash); !found || err != nil || ref.AgentID != a.ID {
+		t.Errorf("new invitation: %+v, %v, %v", ref, found, err)
+	}
+	// The profile never carries secrets: the agent's JSON names none.
+	p, _ := get(t, e, org, a.ID)
+	for _, secret := range []string{hash, inv.TokenHash, inv2.TokenHash} {
+		if strings.Contains(fmt.Sprintf("%+v", p), secret) {
+			t.Error("the profile read carries a secret")
+		}
+	}
+	if _, found, err := e.Store.Invitation(ctx, "not a hash"); found || err != nil {
+		t.Errorf("malformed token hash: %v, %v", found, err)
+	}
+}
+
+func testAudited(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg()
+	a := create(t, e, org, agent("Hal", newEmail("hal"), "agent"))
+	a.Version, a.Name = 2, "Hal B"
+	if err := e.Store.Update(ctx, org, a, "agent", entry(org, "update")); err != nil {
+		t.Fatal(err)
+	}
+	// A refused write stores no entry.
+	_ = e.Store.Update(ctx, org, a, "agent", entry(org, "refused"))
+	_ = e.Store.Create(ctx, org, agent("Hal again", a.Email, "agent"), agents.Credentials{}, entry(org, "refused-create"))
+	page, err := e.Audit.ListAudit(ctx, org, audit.Query{Area: agents.AuditArea, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, en := range page.Items {
+		actions = append(actions, en.Action)
+	}
+	if !slices.Equal(actions, []string{"update", "create"}) {
+		t.Errorf("audit actions %v, want update, create", actions)
+	}
+	// An entry of another area is refused, and so is the write.
+	bad := entry(org, "create")
+	bad.Area = "general"
+	b := agent("Ivy", newEmail("ivy"), "agent")
+	if err := e.Store.Create(ctx, org, b, agents.Credentials{}, bad); err == nil {
+		t.Error("a create with an entry of another area was accepted")
+	}
+	if _, found := get(t, e, org, b.ID); found {
+		t.Error("the refused create stored the agent")
+	}
+}
+
+func testMalformed(t *testing.T, e Env) {
+	ctx := context.Background()
+	for _, c := range []struct{ org, id string }{{"", "agent_a"}, {"bad org", "agent_a"}, {"org1", "bad id"}, {"org1", strings.Repeat("a", 65)}} {
+		if _, _, err := e.Store.Get(ctx, c.org, c.id); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("Get(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+		if _, _, err := e.Store.Credentials(ctx, c.org, c.id); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("Credentials(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+		a := agent("X", newEmail("x"), "agent")
+		a.ID = c.id
+		if err := e.Store.Create(ctx, c.org, a, agents.Credentials{}, entry("org1", "create")); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("Create(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+	}
+	if _, err := e.Store.Search(ctx, "bad org", agents.Query{}); problem.CodeOf(err) != problem.NotFound {
+		t.Errorf("Search of a malformed org: %v, want NotFound", err)
+	}
+	if _, err := e.Store.Search(ctx, "org1", agents.Query{After: "bad id"}); problem.CodeOf(err) != problem.Invalid {
+		t.Errorf("Search after a malformed id: %v, want Invalid", err)
+	}
+}
+
+func testLimit(t *testing.T, e Env) {
+	org := newOrg()
+	create(t, e, org, agent("First", newEmail("first"), "agent"))
+	e.SetCount(t, org, agents.MaxAgents-1)
+	create(t, e, org, agent("Last", newEmail("last"), "agent"))
+	email := newEmail("over")
+	if err := e.Store.Create(context.Background(), org, agent("Over", email, "agent"), agents.Credentials{}, entry(org, "create")); !errors.Is(err, agents.ErrTooMany) {
+		t.Errorf("create over the limit: %v, want ErrTooMany", err)
+	}
+	// The refused create claimed nothing: the email is free elsewhere.
+	create(t, e, newOrg(), agent("Over", email, "agent"))
+}

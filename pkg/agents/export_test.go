@@ -1,0 +1,4 @@
+package agents
+
+// EscapeHTMLForTest exposes escapeHTML to the external tests.
+var EscapeHTMLForTest = escapeHTML

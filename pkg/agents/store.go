@@ -1,0 +1,184 @@
+package agents
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/problem"
+)
+
+// The store of agents. Item layout in the single table (see package dynamo):
+//
+//	agent profile   pk=PEOPLE#<orgId>         sk=AGENT#<agentId>   data (the Agent, JSON), version,
+//	                                                                searchKey, status, role
+//	agent counter   pk=PEOPLE#<orgId>         sk=COUNT             agents (never decreases:
+//	                                                                agents are never deleted)
+//	email claim     pk=EMAIL#<email>          sk=EMAIL             orgId, agentId
+//	credentials     pk=CREDS#<orgId>          sk=<agentId>         data (Credentials, JSON)
+//	invitation      pk=INVITE#<token sha256>  sk=INVITE            orgId, agentId, expiresAt
+//	                                                                (epoch seconds: the table's TTL)
+//
+// An email signs in to one agent in the whole product: its claim is written in the
+// create's transaction on condition that it does not exist, so two creates of one email
+// at once, in one organisation or two, give one agent and one ErrEmailTaken. Emails
+// never change, and agents are never deleted, so a claim is never removed.
+//
+// Credentials are apart from the profile so that no read of profiles (Get, Search) can
+// return a password hash, the history or an invitation's token hash, and so that IAM can
+// grant reading profiles without reading credentials.
+//
+// A custom role counts its holders (package roles): a create adds 1 to its role's
+// holders on condition that the role exists (ErrNoSuchRole otherwise: deleted since the
+// request was validated), and an update that changes the role moves the count, all in
+// the write's transaction with the audit entry. Predefined roles have no item and no count.
+const (
+	// AuditArea is the audit log area of agent changes.
+	AuditArea = "agents"
+	// IDPrefix starts every agent id.
+	IDPrefix = "agent"
+	// MaxAgents bounds an organisation's agents (an exact limit: the counter item is
+	// written on condition in the create's transaction). Searching reads the whole
+	// partition (see Store.Search): about 0.5 KB per agent, so 5,000 agents are 2.5 MB,
+	// three Query pages of 1 MB, about 310 read units eventually consistent. A product
+	// with larger organisations would index the search key elsewhere (OpenSearch) rather
+	// than scan.
+	MaxAgents = 5000
+	// MaxQuery is the longest search text, in bytes; MaxLimit the largest page.
+	MaxQuery     = 100
+	MaxLimit     = 100
+	DefaultLimit = 25
+)
+
+// Errors of the Store.
+var (
+	// ErrEmailTaken: an agent of some organisation already has the email.
+	ErrEmailTaken = errors.New("agents: the email is taken")
+	// ErrConflict: the agent changed since the version the caller read, is gone, or (on
+	// create) the id is taken.
+	ErrConflict = errors.New("agents: the agent changed")
+	// ErrNoSuchRole: the custom role given to the agent does not exist (any more).
+	ErrNoSuchRole = errors.New("agents: no such role")
+	// ErrTooMany: the organisation has MaxAgents agents.
+	ErrTooMany = errors.New("agents: too many agents")
+)
+
+// Query selects a page of an organisation's agents, in agent id order.
+type Query struct {
+	// Text, when not empty, keeps the agents whose name or email contains it, compared
+	// in lower case (Normalize lower-cases it).
+	Text string
+	// Status, when not empty, keeps the agents of that status.
+	Status Status
+	// Limit is the page size, 1-MaxLimit.
+	Limit int
+	// After is the id of the last agent of the previous page ("" for the first). Clients
+	// hold it sealed in an opaque cursor (audit.Cursors).
+	After string
+}
+
+// Page is a page of agents; Next is the After of the next page, "" when there is none.
+type Page struct {
+	Agents []Agent
+	Next   string
+}
+
+// InvitationRef is what the invitation index tells of a token: whose it is and until when.
+type InvitationRef struct {
+	OrgID     string
+	AgentID   string
+	ExpiresAt time.Time
+}
+
+// Store is the port of agents. Writes store their audit entry (area AuditArea, which
+// must name no password material) in the same transaction. Every method refuses an
+// organisation or agent id that is not valid (package ids) with a problem.NotFound error.
+type Store interface {
+	// Get returns an agent's profile, strongly consistent.
+	Get(ctx context.Context, orgID, agentID string) (Agent, bool, error)
+	// Credentials returns an agent's secrets, strongly consistent.
+	Credentials(ctx context.Context, orgID, agentID string) (Credentials, bool, error)
+	// Search returns a page of the agents q selects (q normalised: see Normalize).
+	Search(ctx context.Context, orgID string, q Query) (Page, error)
+	// Create stores a new agent (Version 1), its email claim, its credentials (and the
+	// invitation's index entry when c has one), adds 1 to a custom role's holders, and
+	// counts the agent. ErrEmailTaken, ErrNoSuchRole, ErrTooMany or ErrConflict (the id
+	// is taken).
+	Create(ctx context.Context, orgID string, a Agent, c Credentials, entry audit.Entry) error
+	// Update replaces the agent stored at version a.Version-1 with a (derived by the
+	// caller from the agent it read: the email never changes; the credentials are
+	// kept), moving one holder from prevRole to a.Role when they differ. ErrConflict when the stored version differs, ErrNoSuchRole when
+	// the new custom role does not exist.
+	Update(ctx context.Context, orgID string, a Agent, prevRole string, entry audit.Entry) error
+	// SetCredentials is Update (the role is kept) that also replaces the credentials,
+	// prev being those read at version a.Version-1: the invitation index follows
+	// (prev's entry removed, c's written).
+	SetCredentials(ctx context.Context, orgID string, a Agent, c, prev Credentials, entry audit.Entry) error
+	// Invitation looks an invitation up by its token hash (ParseToken). An entry past its
+	// ExpiresAt may still be found (TTL deletes it within days): the caller compares.
+	Invitation(ctx context.Context, tokenHash string) (InvitationRef, bool, error)
+}
+
+// CheckIDs refuses ids that cannot be stored (problem.NotFound: a path naming no agent).
+func CheckIDs(orgID, agentID string) error {
+	if !ids.Valid(orgID) {
+		return problem.New(problem.NotFound, "organisation not found")
+	}
+	if agentID != "" && !ids.Valid(agentID) {
+		return problem.New(problem.NotFound, "agent not found")
+	}
+	return nil
+}
+
+// CustomRole reports whether role is not a predefined role: a custom role, whose item
+// counts its holders.
+func CustomRole(role string) bool {
+	_, predefined := auth.PredefinedPermissions(role)
+	return !predefined && role != ""
+}
+
+// SearchKey is what Search matches text against: the name and the email, lower-cased,
+// separated by a line feed (which no normalised query holds, so no match spans both).
+func SearchKey(a Agent) string {
+	return strings.ToLower(a.Name) + "\n" + a.Email
+}
+
+// Normalize checks q and lower-cases its text: the text is trimmed and must be at most
+// MaxQuery bytes without control or invisible characters; Status "", active or
+// disabled; Limit 0 (DefaultLimit) or 1-MaxLimit; After "" or an agent id. Errors are
+// problem.Invalid on search, status, limit or cursor.
+func Normalize(q *Query) error {
+	var f problem.Fields
+	q.Text = strings.ToLower(strings.TrimFunc(q.Text, unicode.IsSpace))
+	switch {
+	case len(q.Text) > MaxQuery:
+		f.Add("search", "must be at most %d characters", MaxQuery)
+	case strings.ContainsFunc(q.Text, hidden):
+		f.Add("search", "must not contain control, invisible or formatting characters")
+	}
+	switch q.Status {
+	case "", StatusActive, StatusDisabled:
+	default:
+		f.Add("status", "must be active or disabled")
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultLimit
+	case q.Limit < 1 || q.Limit > MaxLimit:
+		f.Add("limit", "must be between 1 and %d", MaxLimit)
+	}
+	if q.After != "" && !ids.Valid(q.After) {
+		f.Add("cursor", "is not a cursor of this listing")
+	}
+	return f.Err()
+}
+
+// Matches reports whether a is selected by q's text and status (q normalised).
+func (q Query) Matches(a Agent) bool {
+	return (q.Status == "" || a.Status == q.Status) && (q.Text == "" || strings.Contains(SearchKey(a), q.Text))
+}
