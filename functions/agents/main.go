@@ -4,8 +4,9 @@ package main
 import (
 	"github.com/convrs/admin/pkg/agentsfn"
 	"github.com/convrs/admin/pkg/dynamo"
+	"github.com/convrs/admin/pkg/ebbus"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/sesmail"
 )
 
-func main() { lambdafn.Start(agentsfn.Function, dynamo.Table, sesmail.Mail) }
+func main() { lambdafn.Start(agentsfn.Function, dynamo.Table, ebbus.Events, sesmail.Mail) }

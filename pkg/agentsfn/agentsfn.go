@@ -20,6 +20,7 @@ import (
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
@@ -27,24 +28,34 @@ import (
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/sticky"
 )
 
 // Function is the agents function.
 var Function = app.Function{Name: "agents",
-	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Sticky: app.Read, Cursors: true, Mail: true, BaseURL: true,
-		ReadSettings: []string{passwordpolicy.AreaName}},
+	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
+		ReadSettings: []string{passwordpolicy.AreaName, chathandling.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
-		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, Chats: d.Chats, Sticky: d.Sticky, Cursors: d.Cursors, Mail: d.Mail,
+		handling := settings.NewService(chathandling.Area, d.Settings, d.Now)
+		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, Chats: d.Chats, Sticky: d.Sticky, Bus: d.Bus, Cursors: d.Cursors, Mail: d.Mail,
+			Handling: func(ctx context.Context, org string) (int, error) {
+				cur, err := handling.Read(ctx, org, settings.Eventual)
+				return cur.Doc.MaxChatsPerAgent, err
+			},
 			MailFrom: d.MailFrom, BaseURL: d.BaseURL, Now: d.Now,
 			Policy: settings.NewService(passwordpolicy.Area, d.Settings, d.Now)})
 	}}
 
 // Deps are the ports the routes use.
 type Deps struct {
-	Agents   agents.Store
-	Sticky   sticky.Store
+	Agents agents.Store
+	Sticky sticky.Store
+	Bus    bus.Publisher
+	// Handling reads the organisation's maxChatsPerAgent (chat-handling), the chat limit
+	// of agents without their own.
+	Handling func(ctx context.Context, orgID string) (int, error)
 	Roles    roles.Store
 	Chats    chats.Store
 	Cursors  audit.Cursors
@@ -121,6 +132,8 @@ func Register(api *httpx.API, d Deps) {
 	api.Handle(http.MethodPost, one+"/enable", manage, s.status(agents.StatusActive))
 	api.Handle(http.MethodPost, one+"/password", manage, s.resetPassword)
 	api.Handle(http.MethodPost, one+"/force-password-change", manage, s.forcePasswordChange)
+	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/agent-status", read, s.board)
+	api.Handle(http.MethodDelete, one+"/sticky-users", auth.Permission(auth.PermChatsManage), s.unstick)
 }
 
 var errNotFound = problem.New(problem.NotFound, "agent not found")

@@ -107,10 +107,10 @@ func Grants(n app.Needs) []Grant {
 		)
 	}
 	if n.Sticky != app.NoAccess {
-		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.StickyKeys})
-	}
-	if n.Sticky == app.Read {
-		out = append(out, Grant{"dynamodb:Query", "Table", dynamo.StickyKeys})
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.StickyKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.StickyKeys}, // an agent's sticky users
+		)
 	}
 	if n.Sticky == app.Write {
 		// Apply: the user item (Put) and the agents' items (Put, Delete) in one transaction.

@@ -1,0 +1,81 @@
+package agentsfn_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/chats"
+	"github.com/convrs/admin/pkg/chatsfn"
+	"github.com/convrs/admin/pkg/membus"
+)
+
+// The disable flow of the admin guide: an agent with an open chat and a sticky user is
+// refused; the status board shows them; the admin transfers the chat to the queue and
+// unsticks the user (events out); then the disable succeeds.
+func TestStatusBoardAndDisableFlow(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	id := create(t, s, valid("ana@example.com"))["id"].(string)
+	now := s.Now.Add(-time.Hour)
+	handle := chatsfn.EventsFunction.Events.Handler(s.Deps)
+	event := func(dt string, d map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(d)
+		if err := handle(context.Background(), app.Event{ID: "e", Source: app.ChatSource, DetailType: dt, Detail: b}); err != nil {
+			t.Fatalf("%s: %v", dt, err)
+		}
+	}
+	ts := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+	event(chats.AgentStatusChanged, map[string]any{"orgId": "acme", "agentId": id, "status": "online", "at": ts(now)})
+	event(chats.AgentLoggedIn, map[string]any{"orgId": "acme", "agentId": id, "at": ts(now)})
+	event(chats.ChatStarted, map[string]any{"orgId": "acme", "chatId": "c1", "startedAt": ts(now), "channel": "web", "user": map[string]any{"id": "u1"}})
+	event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": id, "at": ts(now.Add(time.Second))})
+	event(chats.UserSticky, map[string]any{"orgId": "acme", "userId": "u1", "agentId": id, "at": ts(now.Add(2 * time.Second))})
+
+	r := s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+id+"/disable", nil).Expect(t, 409)
+	if !strings.Contains(string(r.Body), `"chats":["c1"]`) || !strings.Contains(string(r.Body), `"stickyUsers":["u1"]`) {
+		t.Errorf("disable: %s", r.Body)
+	}
+	board := s.As("acme", auth.RoleCompliance, http.MethodGet, "/v1/orgs/acme/agent-status", nil).Expect(t, 200).JSON(t)
+	items := board["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("board %v", board)
+	}
+	e := items[0].(map[string]any)
+	if e["agentId"] != id || e["presence"] != "online" || e["activeChats"] != 1.0 || e["stickyUsers"] != 1.0 || e["maxChats"] != 3.0 ||
+		e["busy"] != false || e["lastLoginAt"] == nil || e["status"] != "active" {
+		t.Errorf("board entry %v", e)
+	}
+	s.As("acme", auth.RoleAgent, http.MethodGet, "/v1/orgs/acme/agent-status", nil).Expect(t, 403)
+	s.As("acme", auth.RoleAgentManager, http.MethodPost, "/v1/orgs/acme/chats/c1/transfer", []byte(`{"toAgentId":null}`)).Expect(t, 200)
+	s.As("acme", auth.RoleCompliance, http.MethodDelete, "/v1/orgs/acme/agents/"+id+"/sticky-users", nil).Expect(t, 403)
+	un := s.As("acme", auth.RoleAgentManager, http.MethodDelete, "/v1/orgs/acme/agents/"+id+"/sticky-users", nil).Expect(t, 200).JSON(t)
+	if un["agentId"] != id || len(un["unstuck"].([]any)) != 1 {
+		t.Errorf("unstick %v", un)
+	}
+	found := false
+	for _, rec := range s.Deps.Bus.(*membus.Bus).Events() {
+		if rec.Event.DetailType == "Users Unstuck" && strings.Contains(string(rec.Event.Detail), `"userIds":["u1"]`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no Users Unstuck event")
+	}
+	if again := s.Admin(http.MethodDelete, "/v1/orgs/acme/agents/"+id+"/sticky-users", nil).Expect(t, 200).JSON(t); len(again["unstuck"].([]any)) != 0 {
+		t.Errorf("second unstick %v", again)
+	}
+	s.Admin(http.MethodDelete, "/v1/orgs/acme/agents/agent_nobody/sticky-users", nil).Expect(t, 404)
+	if a := s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+id+"/disable", nil).Expect(t, 200).JSON(t); a["status"] != "disabled" {
+		t.Errorf("disable after clearing: %v", a)
+	}
+	s.Admin(http.MethodGet, "/v1/orgs/acme/agent-status?limit=0", nil).Expect(t, 400)
+	s.As("globex", auth.RoleAdmin, http.MethodGet, "/v1/orgs/acme/agent-status", nil).Expect(t, 404)
+}
