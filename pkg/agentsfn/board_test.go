@@ -79,3 +79,53 @@ func TestStatusBoardAndDisableFlow(t *testing.T) {
 	s.Admin(http.MethodGet, "/v1/orgs/acme/agent-status?limit=0", nil).Expect(t, 400)
 	s.As("globex", auth.RoleAdmin, http.MethodGet, "/v1/orgs/acme/agent-status", nil).Expect(t, 404)
 }
+
+// The agents' profiles feed the chat rules: an agent's maxChats overrides the
+// organisation's limit in the busy rule, offline reallocation picks an agent of the
+// chat's business unit from the profiles, and a disabled agent gets no chat.
+func TestProfilesFeedTheChatRules(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	s.Admin(http.MethodPatch, "/v1/orgs/acme/settings/chat-handling", []byte(`{"moveToQueueWhenAgentOffline":true}`), "Content-Type", "application/merge-patch+json").Expect(t, 200)
+	mk := func(email, unit string) string {
+		req := valid(email)
+		req["businessUnitId"] = unit
+		return create(t, s, req)["id"].(string)
+	}
+	ana, bo, cy := mk("ana@example.com", "bu_sales"), mk("bo@example.com", "bu_support"), mk("cy@example.com", "bu_sales")
+	s.Admin(http.MethodPatch, "/v1/orgs/acme/agents/"+ana, []byte(`{"maxChats":1}`), "Content-Type", "application/merge-patch+json").Expect(t, 200)
+	now := s.Now.Add(-time.Hour)
+	handle := chatsfn.EventsFunction.Events.Handler(s.Deps)
+	event := func(dt string, d map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(d)
+		if err := handle(context.Background(), app.Event{ID: "e", Source: app.ChatSource, DetailType: dt, Detail: b}); err != nil {
+			t.Fatalf("%s: %v", dt, err)
+		}
+	}
+	ts := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+	for _, a := range []string{ana, bo, cy} {
+		event(chats.AgentStatusChanged, map[string]any{"orgId": "acme", "agentId": a, "status": "online", "at": ts(now)})
+	}
+	event(chats.ChatStarted, map[string]any{"orgId": "acme", "chatId": "c1", "startedAt": ts(now), "channel": "web", "businessUnitId": "bu_sales", "user": map[string]any{"id": "u1"}})
+	event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": ana, "at": ts(now.Add(time.Second))})
+	if a, _, _ := s.Deps.Chats.Agent(context.Background(), "acme", ana); !a.Busy {
+		t.Errorf("ana (maxChats 1) holds 1 chat but is not busy: %+v", a)
+	}
+	// Ana goes offline; the user writes: the chat goes to Cy (sales), not Bo (support).
+	event(chats.AgentStatusChanged, map[string]any{"orgId": "acme", "agentId": ana, "status": "offline", "at": ts(now.Add(2 * time.Second))})
+	event(chats.ChatMessage, map[string]any{"orgId": "acme", "chatId": "c1", "messageId": "m1", "sender": "user", "text": "hi", "sentAt": ts(now.Add(3 * time.Second))})
+	if c, _, _ := s.Deps.Chats.Chat(context.Background(), "acme", "c1"); c.AgentID != cy {
+		t.Errorf("reallocated to %q, want cy (same business unit)", c.AgentID)
+	}
+	// Cy is disabled (after the chat is closed): the next reallocation skips Cy, and with
+	// no other sales agent the chat is queued.
+	s.Admin(http.MethodPost, "/v1/orgs/acme/chats/c1/close", nil).Expect(t, 200)
+	s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+cy+"/disable", nil).Expect(t, 200)
+	event(chats.ChatStarted, map[string]any{"orgId": "acme", "chatId": "c2", "startedAt": ts(now.Add(4 * time.Second)), "channel": "web", "businessUnitId": "bu_sales", "user": map[string]any{"id": "u2"}})
+	event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c2", "agentId": ana, "at": ts(now.Add(5 * time.Second))})
+	event(chats.ChatMessage, map[string]any{"orgId": "acme", "chatId": "c2", "messageId": "m2", "sender": "user", "text": "hi", "sentAt": ts(now.Add(6 * time.Second))})
+	if c, _, _ := s.Deps.Chats.Chat(context.Background(), "acme", "c2"); c.Status != chats.StatusQueued {
+		t.Errorf("c2 %s with %q, want queued (cy disabled, bo in another unit)", c.Status, c.AgentID)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/chats"
@@ -19,7 +20,7 @@ const maxCandidates = 100
 // EventsFunction keeps the chat, transcript and agent records from the chat platform's
 // events and applies the busy and offline-reallocation rules.
 var EventsFunction = app.Function{Name: "chat-events",
-	Needs: app.Needs{Chats: app.Write, Sticky: app.Write, Events: true, ReadSettings: []string{chathandling.AreaName}},
+	Needs: app.Needs{Chats: app.Write, Sticky: app.Write, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}},
 	Events: &app.Consumer{Source: app.ChatSource, DetailTypes: chats.InTypes,
 		Handler: func(d app.Deps) app.EventHandler { return newService(d).handle }}}
 
@@ -156,10 +157,28 @@ func (s *service) pickAgent(ctx context.Context, c chats.Chat, rules chathandlin
 	}
 	best, bestLoad := "", 0
 	for _, a := range online {
-		if a.AgentID == c.AgentID || (c.BusinessUnitID != "" && !slices.Contains(a.BusinessUnits, c.BusinessUnitID)) {
+		if a.AgentID == c.AgentID {
 			continue
 		}
-		limit := limitOf(a, rules)
+		// The agent's profile, when the agents store has it, gives its business units,
+		// its own chat limit and whether it is disabled (a disabled agent gets no chats).
+		p, found, err := s.profile(ctx, c.OrgID, a.AgentID)
+		if err != nil {
+			return "", err
+		}
+		units, limit := a.BusinessUnits, limitOf(a, rules)
+		if found {
+			if p.Status == agents.StatusDisabled {
+				continue
+			}
+			units = p.BusinessUnitIDs
+			if p.MaxChats != nil {
+				limit = *p.MaxChats
+			}
+		}
+		if c.BusinessUnitID != "" && !slices.Contains(units, c.BusinessUnitID) {
+			continue
+		}
 		load, err := s.store.ActiveChats(ctx, c.OrgID, a.AgentID, limit)
 		if err != nil {
 			return "", err

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/chats"
@@ -38,6 +39,7 @@ type service struct {
 	store    chats.Store
 	bus      bus.Publisher
 	sticky   sticky.Store
+	agents   agents.Store
 	now      func() time.Time
 	handling *settings.Service[chathandling.Settings]
 	hours    *settings.Service[officehours.Settings]
@@ -49,6 +51,7 @@ func newService(d app.Deps) *service {
 		store:    d.Chats,
 		bus:      d.Bus,
 		sticky:   d.Sticky,
+		agents:   d.Agents,
 		now:      d.Now,
 		handling: settings.NewService(chathandling.Area, d.Settings, d.Now),
 		hours:    settings.NewService(officehours.Area, d.Settings, d.Now),
@@ -122,6 +125,28 @@ func retry(ctx context.Context, change func() error) error {
 	return err
 }
 
+// profile reads the agent's profile (its own chat limit, business units, status): found
+// false when the agents store does not know it (an agent only the chat platform reported).
+func (s *service) profile(ctx context.Context, orgID, agentID string) (agents.Agent, bool, error) {
+	if s.agents == nil {
+		return agents.Agent{}, false, nil
+	}
+	return s.agents.Get(ctx, orgID, agentID)
+}
+
+// limit is the agent's chat limit: its profile's maxChats when it has one, else the
+// organisation's maxChatsPerAgent (limitOf).
+func (s *service) limit(ctx context.Context, a chats.Agent, rules chathandling.Settings) (int, error) {
+	p, found, err := s.profile(ctx, a.OrgID, a.AgentID)
+	if err != nil {
+		return 0, err
+	}
+	if found && p.MaxChats != nil {
+		return *p.MaxChats, nil
+	}
+	return limitOf(a, rules), nil
+}
+
 // limitOf is the agent's chat limit: its own, once agents have one, else the
 // organisation's maxChatsPerAgent.
 func limitOf(a chats.Agent, rules chathandling.Settings) int {
@@ -148,7 +173,10 @@ func (s *service) updateBusy(ctx context.Context, orgID, agentID string, rules c
 		if onlyDropped && !a.Busy {
 			return nil
 		}
-		limit := limitOf(a, rules)
+		limit, err := s.limit(ctx, a, rules)
+		if err != nil {
+			return err
+		}
 		active, err := s.store.ActiveChats(ctx, orgID, agentID, limit+1)
 		if err != nil {
 			return err
