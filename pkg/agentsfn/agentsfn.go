@@ -29,6 +29,7 @@ import (
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/sticky"
 )
@@ -36,10 +37,15 @@ import (
 // Function is the agents function.
 var Function = app.Function{Name: "agents",
 	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
-		ReadSettings: []string{passwordpolicy.AreaName, chathandling.AreaName}},
+		ReadSettings: []string{passwordpolicy.AreaName, chathandling.AreaName, nativeapp.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		handling := settings.NewService(chathandling.Area, d.Settings, d.Now)
+		native := settings.NewService(nativeapp.Area, d.Settings, d.Now)
 		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, Chats: d.Chats, Sticky: d.Sticky, Bus: d.Bus, Cursors: d.Cursors, Mail: d.Mail,
+			NativeApp: func(ctx context.Context, org string) (string, error) {
+				cur, err := native.Read(ctx, org, settings.Eventual)
+				return cur.Doc.Access, err
+			},
 			Handling: func(ctx context.Context, org string) (int, error) {
 				cur, err := handling.Read(ctx, org, settings.Eventual)
 				return cur.Doc.MaxChatsPerAgent, err
@@ -53,6 +59,8 @@ type Deps struct {
 	Agents agents.Store
 	Sticky sticky.Store
 	Bus    bus.Publisher
+	// NativeApp reads the organisation's native-app access (none, everyone, permission).
+	NativeApp func(ctx context.Context, orgID string) (string, error)
 	// Handling reads the organisation's maxChatsPerAgent (chat-handling), the chat limit
 	// of agents without their own.
 	Handling func(ctx context.Context, orgID string) (int, error)
@@ -133,6 +141,7 @@ func Register(api *httpx.API, d Deps) {
 	api.Handle(http.MethodPost, one+"/password", manage, s.resetPassword)
 	api.Handle(http.MethodPost, one+"/force-password-change", manage, s.forcePasswordChange)
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/agent-status", read, s.board)
+	api.Handle(http.MethodGet, one+"/native-app-access", read, s.nativeAppAccess)
 	api.Handle(http.MethodDelete, one+"/sticky-users", auth.Permission(auth.PermChatsManage), s.unstick)
 }
 

@@ -129,3 +129,41 @@ func TestProfilesFeedTheChatRules(t *testing.T) {
 		t.Errorf("c2 %s with %q, want queued (cy disabled, bo in another unit)", c.Status, c.AgentID)
 	}
 }
+
+// Native-app access follows the setting, the role's permissions and the agent's status.
+func TestNativeAppAccess(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	agent := create(t, s, valid("ana@example.com"))["id"].(string) // role agent: has NativeApp
+	req := valid("bo@example.com")
+	req["role"] = auth.RoleCompliance // no NativeApp
+	compliance := create(t, s, req)["id"].(string)
+	access := func(id string) (bool, string) {
+		m := s.As("acme", auth.RoleCompliance, http.MethodGet, "/v1/orgs/acme/agents/"+id+"/native-app-access", nil).Expect(t, 200).JSON(t)
+		return m["allowed"].(bool), m["reason"].(string)
+	}
+	set := func(v string) {
+		s.Admin(http.MethodPut, "/v1/orgs/acme/settings/native-app", []byte(`{"access":"`+v+`"}`)).Expect(t, 200)
+	}
+	if ok, why := access(compliance); !ok || !strings.Contains(why, "everyone") {
+		t.Errorf("default everyone: %v %q", ok, why)
+	}
+	set("permission")
+	if ok, _ := access(agent); !ok {
+		t.Error("agent role (NativeApp) refused under permission")
+	}
+	if ok, why := access(compliance); ok || !strings.Contains(why, "lacks NativeApp") {
+		t.Errorf("compliance under permission: %v %q", ok, why)
+	}
+	set("none")
+	if ok, _ := access(agent); ok {
+		t.Error("allowed under none")
+	}
+	set("everyone")
+	s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+agent+"/disable", nil).Expect(t, 200)
+	if ok, why := access(agent); ok || why != "the agent is disabled" {
+		t.Errorf("disabled agent: %v %q", ok, why)
+	}
+	s.As("acme", auth.RoleAgent, http.MethodGet, "/v1/orgs/acme/agents/"+agent+"/native-app-access", nil).Expect(t, 403)
+	s.Admin(http.MethodGet, "/v1/orgs/acme/agents/agent_nobody/native-app-access", nil).Expect(t, 404)
+}
