@@ -167,3 +167,49 @@ func TestNativeAppAccess(t *testing.T) {
 	s.As("acme", auth.RoleAgent, http.MethodGet, "/v1/orgs/acme/agents/"+agent+"/native-app-access", nil).Expect(t, 403)
 	s.Admin(http.MethodGet, "/v1/orgs/acme/agents/agent_nobody/native-app-access", nil).Expect(t, 404)
 }
+
+// The signed-in agent changes its own password: a wrong current one is 403, the enforced
+// policy lists every violation and refuses an earlier password, a good one is accepted
+// and clears mustChangePassword; nothing of the passwords reaches the audit log.
+func TestChangeOwnPassword(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	id := create(t, s, valid("ana@example.com"))["id"].(string)
+	s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+id+"/password", []byte(`{"password":"first-Secret-1!"}`)).Expect(t, 200)
+	s.Admin(http.MethodPut, "/v1/orgs/acme/settings/password-policy",
+		[]byte(`{"enforce":true,"minLength":10,"maxLength":30,"minMixedCase":1,"minDigits":1,"minSpecial":1,"expiryDays":90,"preventReuse":true}`)).Expect(t, 200)
+	tok, err := s.Keys.Mint(auth.Principal{Subject: id, OrgID: "acme", Role: auth.RoleAgent}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current, next string) apitest.Response {
+		b, _ := json.Marshal(map[string]string{"current": current, "new": next})
+		return s.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/orgs/acme/agents/me/password", Token: tok, Body: b})
+	}
+	change("wrong-Secret-1!", "second-Secret-2!").Expect(t, 403)
+	weak := change("first-Secret-1!", "short").Expect(t, 422)
+	if !strings.Contains(string(weak.Body), `"field":"new"`) {
+		t.Errorf("weak password: %s", weak.Body)
+	}
+	reuse := change("first-Secret-1!", "first-Secret-1!").Expect(t, 422)
+	if !strings.Contains(string(reuse.Body), "reuse") {
+		t.Errorf("reused password: %s", reuse.Body)
+	}
+	ok := change("first-Secret-1!", "second-Secret-2!").Expect(t, 200).JSON(t)
+	if ok["mustChangePassword"] != false || ok["id"] != id {
+		t.Errorf("changed: %v", ok)
+	}
+	change("first-Secret-1!", "third-Secret-3!").Expect(t, 403)
+	// Someone who is not an agent of the organisation.
+	s.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/orgs/acme/agents/me/password", Token: s.Token("acme", auth.RoleAdmin),
+		Body: []byte(`{"current":"a","new":"b"}`)}).Expect(t, 404)
+	audit := s.Admin(http.MethodGet, "/v1/orgs/acme/audit?area=agents", nil).Expect(t, 200)
+	for _, secret := range []string{"first-Secret-1!", "second-Secret-2!", "$argon2id$"} {
+		if strings.Contains(string(audit.Body), secret) {
+			t.Errorf("the audit log holds %q", secret)
+		}
+	}
+	if !strings.Contains(string(audit.Body), `"action":"password-change"`) {
+		t.Errorf("no password-change entry: %s", audit.Body)
+	}
+}

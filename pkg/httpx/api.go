@@ -34,7 +34,6 @@ type API struct {
 	roles  auth.Roles // custom roles; nil: predefined roles only
 	log    *slog.Logger
 	routes []Route
-	paths  map[string]bool // patterns with a 405 handler for their other methods
 }
 
 // New returns an API that authenticates with authn and logs with logger (nil: default).
@@ -42,10 +41,18 @@ func New(authn auth.Authenticator, logger *slog.Logger) *API {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	a := &API{mux: http.NewServeMux(), authn: authn, log: logger, paths: map[string]bool{}}
-	// Every request is routed once: a path no route matches falls to "/", a path served
-	// for other methods to its method-less pattern (see Handle).
+	a := &API{mux: http.NewServeMux(), authn: authn, log: logger}
+	// Every request is routed once: a method and path no route serves fall to "/", which
+	// answers 405 with the Allow list when routes serve the path for other methods, else
+	// 404. (Method-less patterns per path would do the same, but ServeMux refuses them
+	// beside a more specific path served for one method, such as POST .../agents/me/password
+	// beside POST .../agents/{agentId}/password.)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := a.allowed(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			WriteError(w, r, problem.New(problem.MethodNotAllowed, "method %s is not allowed here", r.Method))
+			return
+		}
 		WriteError(w, r, problem.New(problem.NotFound, "no such route"))
 	})
 	return a
@@ -66,24 +73,21 @@ func (a *API) Handle(method, pattern string, pol auth.Policy, h http.HandlerFunc
 	rt := Route{Method: method, Pattern: pattern, Policy: pol, Handler: h}
 	a.routes = append(a.routes, rt)
 	a.mux.Handle(method+" "+pattern, a.guard(rt))
-	if !a.paths[pattern] {
-		// The method-less pattern matches the path for every method no route serves
-		// (ServeMux prefers a pattern with a method): a 405 with the Allow list.
-		a.paths[pattern] = true
-		a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", a.allow(pattern))
-			WriteError(w, r, problem.New(problem.MethodNotAllowed, "method %s is not allowed here", r.Method))
-		})
-	}
 }
 
-// allow lists the methods served for pattern (HEAD with GET, as ServeMux serves it).
-func (a *API) allow(pattern string) string {
+// routedMethods are the methods routes use.
+var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowed lists the methods some route serves for r's path (HEAD with GET, as ServeMux
+// serves it), "" when none: the mux is asked, per method, which pattern it would route
+// the path to.
+func (a *API) allowed(r *http.Request) string {
 	var methods []string
-	for _, rt := range a.routes {
-		if rt.Pattern == pattern {
-			methods = append(methods, rt.Method)
-			if rt.Method == http.MethodGet {
+	for _, m := range routedMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := a.mux.Handler(probe); pattern != "" && pattern != "/" {
+			methods = append(methods, m)
+			if m == http.MethodGet {
 				methods = append(methods, http.MethodHead)
 			}
 		}
