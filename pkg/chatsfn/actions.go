@@ -108,13 +108,18 @@ func (s *service) act(w http.ResponseWriter, r *http.Request, change func(c chat
 		httpx.WriteError(w, r, notFound)
 		return
 	}
+	visible, err := visibleTo(ctx, s.agents, org)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
 	var before, after chats.Chat
-	err := retry(ctx, func() error {
+	err = retry(ctx, func() error {
 		c, found, err := s.store.Chat(ctx, org, id)
 		if err != nil {
 			return err
 		}
-		if !found || !shown(c) {
+		if !found || !shown(c) || !visible(c) {
 			return notFound
 		}
 		next, ev, err := change(c, p.Subject)

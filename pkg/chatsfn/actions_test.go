@@ -34,12 +34,12 @@ func TestAdminClose(t *testing.T) {
 	r.start("acme", "c1", t0)
 	r.event(chats.AgentStatusChanged, map[string]any{"orgId": "acme", "agentId": "a1", "status": "online", "at": ts(t0)})
 	r.event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": "a1", "at": ts(t0.Add(time.Minute))})
-	resp := r.srv.As("acme", auth.RoleAgentManager, http.MethodPost, "/v1/orgs/acme/chats/c1/close", nil).Expect(t, 200).JSON(t)
+	resp := r.srv.As("acme", auth.RoleAdmin, http.MethodPost, "/v1/orgs/acme/chats/c1/close", nil).Expect(t, 200).JSON(t)
 	if resp["status"] != "closed" || resp["closeReason"] != chats.CloseReasonAdmin || resp["agentId"] != "a1" {
 		t.Errorf("closed chat %v", resp)
 	}
 	evs := publishedBy(t, r, chats.ChatClosedByAdmin)
-	if len(evs) != 1 || evs[0]["agentId"] != "a1" || evs[0]["by"] != "agent_manager@acme" || evs[0]["chatId"] != "c1" {
+	if len(evs) != 1 || evs[0]["agentId"] != "a1" || evs[0]["by"] != "admin@acme" || evs[0]["chatId"] != "c1" {
 		t.Errorf("events %v", evs)
 	}
 	r.srv.As("acme", auth.RoleAdmin, http.MethodPost, "/v1/orgs/acme/chats/c1/close", nil).Expect(t, 409)

@@ -1,11 +1,13 @@
 package chatsfn
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
@@ -27,7 +29,7 @@ const DefaultLimit = 25
 var ReadFunction = app.Function{Name: "chats",
 	Needs: app.Needs{Chats: app.Write, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Cursors: true, Roles: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) {
-		RegisterRead(api, d.Chats, d.Cursors)
+		RegisterRead(api, d.Chats, d.Cursors, d.Agents)
 		RegisterActions(api, d)
 	}}
 
@@ -83,7 +85,7 @@ func summary(c chats.Chat) Summary {
 }
 
 // RegisterRead serves the read routes from store, with cursors authenticated by cursors.
-func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
+func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors, profiles agents.Store) {
 	list := func(w http.ResponseWriter, r *http.Request, status string) {
 		org := r.PathValue("orgId")
 		limit, err := parseLimit(r)
@@ -96,13 +98,17 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 			return
 		}
 		page, err := store.List(r.Context(), org, q)
+		var visible func(chats.Chat) bool
+		if err == nil {
+			visible, err = visibleTo(r.Context(), profiles, org)
+		}
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
 		out := List{Items: make([]Summary, 0, len(page.Chats))}
 		for _, c := range page.Chats {
-			if shown(c) {
+			if shown(c) && visible(c) {
 				out.Items = append(out.Items, summary(c))
 			}
 		}
@@ -134,7 +140,11 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 			return
 		}
 		c, found, err := store.Chat(r.Context(), org, id)
-		if err == nil && (!found || !shown(c)) {
+		var visible func(chats.Chat) bool
+		if err == nil {
+			visible, err = visibleTo(r.Context(), profiles, org)
+		}
+		if err == nil && (!found || !shown(c) || !visible(c)) {
 			err = notFound
 		}
 		if err != nil {
@@ -151,6 +161,29 @@ func RegisterRead(api *httpx.API, store chats.Store, cursors audit.Cursors) {
 		}
 		httpx.WriteJSON(w, r, http.StatusOK, Detail{Summary: summary(c), Transcript: msgs, TranscriptTruncated: more})
 	})
+}
+
+// visibleTo returns which chats the caller may see (API.md "Permissions and roles"):
+// every chat of the organisation, except for an agent_manager, who sees the chats of the
+// business units they belong to (their agent profile: the token's sub is their agent id;
+// none when they have no profile). Lists leave the others out; a chat's detail and the
+// admin actions answer 404 for them.
+func visibleTo(ctx context.Context, profiles agents.Store, org string) (func(chats.Chat) bool, error) {
+	p, _ := auth.FromContext(ctx)
+	if p.Role != auth.RoleAgentManager || profiles == nil {
+		return func(chats.Chat) bool { return true }, nil
+	}
+	none := func(chats.Chat) bool { return false }
+	if !ids.Valid(p.Subject) {
+		return none, nil
+	}
+	a, found, err := profiles.Get(ctx, org, p.Subject)
+	if err != nil || !found {
+		return none, err
+	}
+	return func(c chats.Chat) bool {
+		return c.BusinessUnitID != "" && slices.Contains(a.BusinessUnitIDs, c.BusinessUnitID)
+	}, nil
 }
 
 // shown reports whether the read API shows c: once its "Chat Started" has arrived. A chat

@@ -192,8 +192,14 @@ func TestReadAuthorisation(t *testing.T) {
 	r := newReadEnv(t)
 	r.start("acme", "c1", t0)
 	for _, path := range []string{"/v1/orgs/acme/chats", "/v1/orgs/acme/chats/c1", "/v1/orgs/acme/queue"} {
+		// An agent manager without an agent profile belongs to no business unit: lists
+		// answer (empty), the chat is a 404 (TestAgentManagerSeesTheirUnits).
+		managerDetail := 200
+		if path == "/v1/orgs/acme/chats/c1" {
+			managerDetail = 404
+		}
 		for role, want := range map[string]int{
-			auth.RoleAdmin: 200, auth.RoleAgentManager: 200, auth.RoleClientManager: 200, auth.RoleMarketing: 200,
+			auth.RoleAdmin: 200, auth.RoleAgentManager: managerDetail, auth.RoleClientManager: 200, auth.RoleMarketing: 200,
 			auth.RoleCompliance: 200, auth.RoleAgent: 403,
 		} {
 			if code, body := r.get("acme", role, path); code != want {
@@ -230,5 +236,39 @@ func TestReadChatStartedLate(t *testing.T) {
 	}
 	if _, page := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/chats?status=open"); len(ids(page)) != 2 {
 		t.Errorf("open list after c1's start: %v", page)
+	}
+}
+
+// An agent manager sees the chats of the business units their agent profile lists, and no
+// others (nor chats without a unit); the admin actions follow the same rule.
+func TestAgentManagerSeesTheirUnits(t *testing.T) {
+	t.Parallel()
+	r := newReadEnv(t)
+	created := r.srv.Admin(http.MethodPost, "/v1/orgs/acme/agents", []byte(`{"email":"mia@example.com","name":"Mia","role":"agent_manager","language":"en","businessUnitId":"bu_sales","sendCredentialsEmail":false}`)).Expect(t, 201).JSON(t)
+	tok, err := r.srv.Keys.Mint(auth.Principal{Subject: created["id"].(string), OrgID: "acme", Role: auth.RoleAgentManager}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, unit string }{{"s1", "bu_sales"}, {"p1", "bu_support"}, {"n1", ""}} {
+		r.event(chats.ChatStarted, map[string]any{"orgId": "acme", "chatId": c.id, "startedAt": ts(t0), "channel": "web", "businessUnitId": c.unit,
+			"user": map[string]any{"id": "u-" + c.id}})
+	}
+	get := func(method, path string) apitest.Response {
+		return r.srv.Do(apitest.Request{Method: method, Path: path, Token: tok})
+	}
+	var page map[string]any
+	_ = json.Unmarshal(get(http.MethodGet, "/v1/orgs/acme/queue").Expect(t, 200).Body, &page)
+	if got := ids(page); !slices.Equal(got, []string{"s1"}) {
+		t.Errorf("the manager's queue: %v, want [s1]", got)
+	}
+	get(http.MethodGet, "/v1/orgs/acme/chats/s1").Expect(t, 200)
+	get(http.MethodGet, "/v1/orgs/acme/chats/p1").Expect(t, 404)
+	get(http.MethodGet, "/v1/orgs/acme/chats/n1").Expect(t, 404)
+	get(http.MethodPost, "/v1/orgs/acme/chats/p1/close").Expect(t, 404)
+	get(http.MethodPost, "/v1/orgs/acme/chats/s1/close").Expect(t, 200)
+	// The admin sees them all.
+	_, all := r.get("acme", auth.RoleAdmin, "/v1/orgs/acme/queue")
+	if len(ids(all)) != 2 {
+		t.Errorf("the admin's queue: %v", ids(all))
 	}
 }
