@@ -54,7 +54,7 @@ func TestStatusBoardAndDisableFlow(t *testing.T) {
 		t.Errorf("board entry %v", e)
 	}
 	s.As("acme", auth.RoleAgent, http.MethodGet, "/v1/orgs/acme/agent-status", nil).Expect(t, 403)
-	s.As("acme", auth.RoleAgentManager, http.MethodPost, "/v1/orgs/acme/chats/c1/transfer", []byte(`{"toAgentId":null}`)).Expect(t, 200)
+	s.Admin(http.MethodPost, "/v1/orgs/acme/chats/c1/transfer", []byte(`{"toAgentId":null}`)).Expect(t, 200)
 	s.As("acme", auth.RoleCompliance, http.MethodDelete, "/v1/orgs/acme/agents/"+id+"/sticky-users", nil).Expect(t, 403)
 	un := s.As("acme", auth.RoleAgentManager, http.MethodDelete, "/v1/orgs/acme/agents/"+id+"/sticky-users", nil).Expect(t, 200).JSON(t)
 	if un["agentId"] != id || len(un["unstuck"].([]any)) != 1 {
