@@ -77,7 +77,7 @@ const (
 	MaxPage = 1000
 	// MaxEvents bounds the events of one change (DynamoDB's transaction holds at most 100
 	// items and 4 MB; both adapters keep the same bound).
-	MaxEvents = 50
+	MaxEvents = chats.MaxChangeEvents
 )
 
 // Chats is the chats.Store of a bolt Store. It is safe for concurrent use; writes are
@@ -164,57 +164,6 @@ const (
 	maxPosition   = 4096
 	maxReportText = 1024
 )
-
-func checkChange(ch chats.Change) error {
-	if c := ch.Chat; c != nil {
-		if err := checkOrgChat(c.OrgID, c.ChatID); err != nil {
-			return err
-		}
-		if c.AgentID != "" {
-			if err := checkID("agent", c.AgentID); err != nil {
-				return err
-			}
-		}
-		if c.Status != "" && !slices.Contains(chats.Statuses, c.Status) {
-			return fmt.Errorf("bolt: chat %s/%s: unknown status %q", c.OrgID, c.ChatID, c.Status)
-		}
-	}
-	if m := ch.Message; m != nil {
-		if ch.Chat == nil {
-			return errors.New("bolt: a change with a message needs its chat")
-		}
-		if (m.OrgID != "" && m.OrgID != ch.Chat.OrgID) || (m.ChatID != "" && m.ChatID != ch.Chat.ChatID) {
-			return fmt.Errorf("bolt: message %q of %s/%s saved with chat %s/%s", m.MessageID, m.OrgID, m.ChatID, ch.Chat.OrgID, ch.Chat.ChatID)
-		}
-		if !ids.Valid(m.MessageID) {
-			return problem.New(problem.Invalid, "malformed message id")
-		}
-	}
-	if a := ch.Agent; a != nil {
-		if err := checkOrgAgent(a.OrgID, a.AgentID); err != nil {
-			return err
-		}
-		switch a.Status {
-		case "", chats.AgentOnline, chats.AgentAway, chats.AgentOffline:
-		default:
-			return fmt.Errorf("bolt: agent %s/%s: unknown status %q", a.OrgID, a.AgentID, a.Status)
-		}
-	}
-	if len(ch.Events) > MaxEvents {
-		return fmt.Errorf("bolt: a change may keep at most %d events, not %d", MaxEvents, len(ch.Events))
-	}
-	seen := make(map[string]bool, len(ch.Events))
-	for _, e := range ch.Events {
-		if !checkText(e.ID, maxEventID) || !checkText(e.DetailType, maxDetailType) || len(e.Detail) > bus.MaxDetailSize || !utf8.Valid(e.Detail) {
-			return fmt.Errorf("bolt: malformed event %.40q (%.40q, %d bytes)", e.ID, e.DetailType, len(e.Detail))
-		}
-		if seen[e.ID] {
-			return fmt.Errorf("bolt: two events of one change have the id %q", e.ID)
-		}
-		seen[e.ID] = true
-	}
-	return nil
-}
 
 // ---------------------------------------------------------------- keys
 
@@ -517,7 +466,7 @@ func (c *Chats) Save(ctx context.Context, ch chats.Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkChange(ch); err != nil {
+	if err := chats.CheckChange(ch); err != nil {
 		return err
 	}
 	if ch.Chat == nil && ch.Agent == nil && len(ch.Events) == 0 {
@@ -588,7 +537,7 @@ func (c *Chats) Save(ctx context.Context, ch chats.Change) error {
 // fast; it checks ids and statuses but no versions, and keeps no messages or events.
 func (c *Chats) LoadForBenchmark(ctx context.Context, cs []chats.Chat) error {
 	for i := range cs {
-		if err := checkChange(chats.Change{Chat: &cs[i]}); err != nil {
+		if err := chats.CheckChange(chats.Change{Chat: &cs[i]}); err != nil {
 			return err
 		}
 	}

@@ -122,7 +122,7 @@ const (
 	MaxChatPage = 1000
 	// MaxChangeEvents bounds the events of one change: a transaction holds at most 100
 	// items and 4 MB, and an event's detail may be 64 KiB.
-	MaxChangeEvents = 50
+	MaxChangeEvents = chats.MaxChangeEvents
 )
 
 // Attribute names of chat items.
@@ -230,57 +230,6 @@ func checkText(s string, maxLen int) bool {
 		}
 	}
 	return true
-}
-
-func checkChange(ch chats.Change) error {
-	if c := ch.Chat; c != nil {
-		if err := checkOrgChat(c.OrgID, c.ChatID); err != nil {
-			return err
-		}
-		if c.AgentID != "" {
-			if err := checkChatID("agent", c.AgentID); err != nil {
-				return err
-			}
-		}
-		if c.Status != "" && !slices.Contains(chats.Statuses, c.Status) {
-			return fmt.Errorf("dynamo: chat %s/%s: unknown status %q", c.OrgID, c.ChatID, c.Status)
-		}
-	}
-	if m := ch.Message; m != nil {
-		if ch.Chat == nil {
-			return errors.New("dynamo: a change with a message needs its chat")
-		}
-		if (m.OrgID != "" && m.OrgID != ch.Chat.OrgID) || (m.ChatID != "" && m.ChatID != ch.Chat.ChatID) {
-			return fmt.Errorf("dynamo: message %q of %s/%s saved with chat %s/%s", m.MessageID, m.OrgID, m.ChatID, ch.Chat.OrgID, ch.Chat.ChatID)
-		}
-		if !ids.Valid(m.MessageID) {
-			return problem.New(problem.Invalid, "malformed message id")
-		}
-	}
-	if a := ch.Agent; a != nil {
-		if err := checkOrgAgent(a.OrgID, a.AgentID); err != nil {
-			return err
-		}
-		switch a.Status {
-		case "", chats.AgentOnline, chats.AgentAway, chats.AgentOffline:
-		default:
-			return fmt.Errorf("dynamo: agent %s/%s: unknown status %q", a.OrgID, a.AgentID, a.Status)
-		}
-	}
-	if len(ch.Events) > MaxChangeEvents {
-		return fmt.Errorf("dynamo: a change may keep at most %d events, not %d", MaxChangeEvents, len(ch.Events))
-	}
-	seen := make(map[string]bool, len(ch.Events))
-	for _, e := range ch.Events {
-		if !checkText(e.ID, maxEventID) || !checkText(e.DetailType, maxDetailType) || len(e.Detail) > bus.MaxDetailSize || !utf8.Valid(e.Detail) {
-			return fmt.Errorf("dynamo: malformed event %.40q (%.40q, %d bytes)", e.ID, e.DetailType, len(e.Detail))
-		}
-		if seen[e.ID] {
-			return fmt.Errorf("dynamo: two events of one change have the id %q", e.ID)
-		}
-		seen[e.ID] = true
-	}
-	return nil
 }
 
 // ---------------------------------------------------------------- keys
@@ -596,7 +545,7 @@ func (s *Chats) Save(ctx context.Context, ch chats.Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkChange(ch); err != nil {
+	if err := chats.CheckChange(ch); err != nil {
 		return err
 	}
 	if ch.Chat == nil && ch.Agent == nil && len(ch.Events) == 0 {
@@ -1140,7 +1089,7 @@ func (s *Chats) LoadForBenchmark(ctx context.Context, cs []chats.Chat) error {
 	var reqs []types.WriteRequest
 	orgs := map[string]bool{}
 	for i := range cs {
-		if err := checkChange(chats.Change{Chat: &cs[i]}); err != nil {
+		if err := chats.CheckChange(chats.Change{Chat: &cs[i]}); err != nil {
 			return err
 		}
 		item, err := chatItem(cs[i], 1)
