@@ -40,11 +40,14 @@ const (
 	StatusDisabled Status = "disabled"
 )
 
-// MaxBusinessUnits bounds the business units of one agent: the list lives in the
-// agent's record and an agent manager's chat filter (a DynamoDB IN list takes at most
-// 100 values); an agent in more than 50 units is a sign that units are used for
-// something else.
-const MaxBusinessUnits = 50
+// MaxBusinessUnits bounds the business units of one agent. Each unit counts its members,
+// and the agent's write updates the count of every unit it joins or leaves in the same
+// DynamoDB transaction, which takes at most 100 items: replacing 40 units by 40 others is
+// 80 of them, leaving room for the profile, two roles' holders and the audit entry. The
+// list is also an agent manager's chat filter (a DynamoDB IN list takes at most 100
+// values). An agent in more than 40 units is a sign that units are used for something
+// else.
+const MaxBusinessUnits = 40
 
 // Profile is what an admin edits of an agent: every field a merge patch may name.
 type Profile struct {

@@ -276,8 +276,8 @@ func TestPatchInvalid(t *testing.T) {
 			"role: required",
 		}},
 		{"no units", `{"businessUnitIds": []}`, []string{"businessUnitIds: must list at least one business unit"}},
-		{"too many units", `{"businessUnitIds": [` + strings.TrimSuffix(strings.Repeat(`"bu_sales",`, 51), ",") + `]}`, []string{
-			"businessUnitIds: must list at most 50 business units"}},
+		{"too many units", `{"businessUnitIds": [` + strings.TrimSuffix(strings.Repeat(`"bu_sales",`, 41), ",") + `]}`, []string{
+			"businessUnitIds: must list at most 40 business units"}},
 		{"maxChats 10", `{"maxChats": 10}`, []string{"maxChats: must be between 1 and 9, or null for the organisation's maxChatsPerAgent"}},
 		{"unknown role", `{"role": "role_gone"}`, []string{
 			"role: no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation"}},

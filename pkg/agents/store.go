@@ -3,12 +3,14 @@ package agents
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 )
@@ -16,7 +18,7 @@ import (
 // The store of agents. Item layout in the single table (see package dynamo):
 //
 //	agent profile   pk=PEOPLE#<orgId>         sk=AGENT#<agentId>   data (the Agent, JSON), version,
-//	                                                                searchKey, status, role
+//	                                                                searchKey, status, role, units (string set)
 //	agent counter   pk=PEOPLE#<orgId>         sk=COUNT             agents (never decreases:
 //	                                                                agents are never deleted)
 //	email claim     pk=EMAIL#<email>          sk=EMAIL             orgId, agentId
@@ -37,6 +39,10 @@ import (
 // holders on condition that the role exists (ErrNoSuchRole otherwise: deleted since the
 // request was validated), and an update that changes the role moves the count, all in
 // the write's transaction with the audit entry. Predefined roles have no item and no count.
+// A business unit counts its members the same way (the member contract of package
+// businessunits): a create counts the agent in each of its units, on condition that each
+// exists (ErrNoSuchBusinessUnit otherwise), and an update counts it in the units it joins
+// and out of those it leaves, so a unit that agents belong to cannot be deleted.
 const (
 	// AuditArea is the audit log area of agent changes.
 	AuditArea = "agents"
@@ -66,6 +72,9 @@ var (
 	ErrNoSuchRole = errors.New("agents: no such role")
 	// ErrTooMany: the organisation has MaxAgents agents.
 	ErrTooMany = errors.New("agents: too many agents")
+	// ErrNoSuchBusinessUnit: a business unit the agent is to join does not exist (any
+	// more): the member contract of package businessunits.
+	ErrNoSuchBusinessUnit = businessunits.ErrNoSuchUnit
 )
 
 // Query selects a page of an organisation's agents, in agent id order.
@@ -75,6 +84,8 @@ type Query struct {
 	Text string
 	// Status, when not empty, keeps the agents of that status.
 	Status Status
+	// BusinessUnitID, when not empty, keeps the agents who belong to that unit.
+	BusinessUnitID string
 	// Limit is the page size, 1-MaxLimit.
 	Limit int
 	// After is the id of the last agent of the previous page ("" for the first). Clients
@@ -106,15 +117,17 @@ type Store interface {
 	// Search returns a page of the agents q selects (q normalised: see Normalize).
 	Search(ctx context.Context, orgID string, q Query) (Page, error)
 	// Create stores a new agent (Version 1), its email claim, its credentials (and the
-	// invitation's index entry when c has one), adds 1 to a custom role's holders, and
-	// counts the agent. ErrEmailTaken, ErrNoSuchRole, ErrTooMany or ErrConflict (the id
-	// is taken).
+	// invitation's index entry when c has one), adds 1 to a custom role's holders, counts
+	// the agent in the organisation and in each of its business units. ErrEmailTaken,
+	// ErrNoSuchRole, ErrNoSuchBusinessUnit, ErrTooMany or ErrConflict (the id is taken).
 	Create(ctx context.Context, orgID string, a Agent, c Credentials, entry audit.Entry) error
-	// Update replaces the agent stored at version a.Version-1 with a (derived by the
-	// caller from the agent it read: the email never changes; the credentials are
-	// kept), moving one holder from prevRole to a.Role when they differ. ErrConflict when the stored version differs, ErrNoSuchRole when
-	// the new custom role does not exist.
-	Update(ctx context.Context, orgID string, a Agent, prevRole string, entry audit.Entry) error
+	// Update replaces prev, the agent stored at version a.Version-1, with a (derived by
+	// the caller from prev: the email never changes; the credentials are kept), moving
+	// one holder from prev's role to a's when they differ and counting a in the business
+	// units it joins and out of those it leaves (UnitMoves). ErrConflict when the stored
+	// version differs, ErrNoSuchRole when the new custom role does not exist,
+	// ErrNoSuchBusinessUnit when a unit it joins does not.
+	Update(ctx context.Context, orgID string, a, prev Agent, entry audit.Entry) error
 	// SetCredentials is Update (the role is kept) that also replaces the credentials,
 	// prev being those read at version a.Version-1: the invitation index follows
 	// (prev's entry removed, c's written).
@@ -150,8 +163,8 @@ func SearchKey(a Agent) string {
 
 // Normalize checks q and lower-cases its text: the text is trimmed and must be at most
 // MaxQuery bytes without control or invisible characters; Status "", active or
-// disabled; Limit 0 (DefaultLimit) or 1-MaxLimit; After "" or an agent id. Errors are
-// problem.Invalid on search, status, limit or cursor.
+// disabled; BusinessUnitID "" or an id; Limit 0 (DefaultLimit) or 1-MaxLimit; After "" or an agent id. Errors are
+// problem.Invalid on search, status, businessUnitId, limit or cursor.
 func Normalize(q *Query) error {
 	var f problem.Fields
 	q.Text = strings.ToLower(strings.TrimFunc(q.Text, unicode.IsSpace))
@@ -172,6 +185,9 @@ func Normalize(q *Query) error {
 	case q.Limit < 1 || q.Limit > MaxLimit:
 		f.Add("limit", "must be between 1 and %d", MaxLimit)
 	}
+	if q.BusinessUnitID != "" && !ids.Valid(q.BusinessUnitID) {
+		f.Add("businessUnitId", "must be a business unit id")
+	}
 	if q.After != "" && !ids.Valid(q.After) {
 		f.Add("cursor", "is not a cursor of this listing")
 	}
@@ -180,5 +196,51 @@ func Normalize(q *Query) error {
 
 // Matches reports whether a is selected by q's text and status (q normalised).
 func (q Query) Matches(a Agent) bool {
-	return (q.Status == "" || a.Status == q.Status) && (q.Text == "" || strings.Contains(SearchKey(a), q.Text))
+	return (q.Status == "" || a.Status == q.Status) && (q.Text == "" || strings.Contains(SearchKey(a), q.Text)) &&
+		(q.BusinessUnitID == "" || slices.Contains(a.BusinessUnitIDs, q.BusinessUnitID))
+}
+
+// UnitMoves returns the business units a joins that prev did not list, and those prev
+// listed that a leaves: the units whose members counts an update moves.
+func UnitMoves(a, prev Agent) (joined, left []string) {
+	for _, u := range a.BusinessUnitIDs {
+		if !slices.Contains(prev.BusinessUnitIDs, u) {
+			joined = append(joined, u)
+		}
+	}
+	for _, u := range prev.BusinessUnitIDs {
+		if !slices.Contains(a.BusinessUnitIDs, u) {
+			left = append(left, u)
+		}
+	}
+	return joined, left
+}
+
+// Members lists the agents of a business unit from a Store (businessunits.Members, for
+// the refusal to delete a unit that agents belong to): it searches the organisation's
+// agents for the unit's, page after page, so it reads the organisation's agents once
+// at most (MaxAgents/MaxLimit pages).
+type Members struct{ Store Store }
+
+var _ businessunits.Members = Members{}
+
+// BusinessUnitMembers implements businessunits.Members: the ids of up to limit agents
+// of the unit, in id order, disabled agents included (they keep their units).
+func (m Members) BusinessUnitMembers(ctx context.Context, orgID, unitID string, limit int) ([]string, error) {
+	var out []string
+	q := Query{BusinessUnitID: unitID, Limit: min(limit, MaxLimit)}
+	for range MaxAgents/MaxLimit + 1 {
+		page, err := m.Store.Search(ctx, orgID, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Agents {
+			out = append(out, a.ID)
+		}
+		if page.Next == "" || len(out) >= limit {
+			break
+		}
+		q.After, q.Limit = page.Next, min(limit-len(out), MaxLimit)
+	}
+	return out, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bus"
+	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/chats"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
@@ -36,12 +37,12 @@ import (
 
 // Function is the agents function.
 var Function = app.Function{Name: "agents",
-	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Chats: app.Read, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
+	Needs: app.Needs{Agents: app.Write, Roles: app.Read, BusinessUnits: app.Read, Chats: app.Read, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
 		ReadSettings: []string{passwordpolicy.AreaName, chathandling.AreaName, nativeapp.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		handling := settings.NewService(chathandling.Area, d.Settings, d.Now)
 		native := settings.NewService(nativeapp.Area, d.Settings, d.Now)
-		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, Chats: d.Chats, Sticky: d.Sticky, Bus: d.Bus, Cursors: d.Cursors, Mail: d.Mail,
+		Register(api, Deps{Agents: d.Agents, Roles: d.Roles, BusinessUnits: d.BusinessUnits, Chats: d.Chats, Sticky: d.Sticky, Bus: d.Bus, Cursors: d.Cursors, Mail: d.Mail,
 			NativeApp: func(ctx context.Context, org string) (string, error) {
 				cur, err := native.Read(ctx, org, settings.Eventual)
 				return cur.Doc.Access, err
@@ -65,12 +66,14 @@ type Deps struct {
 	// of agents without their own.
 	Handling func(ctx context.Context, orgID string) (int, error)
 	Roles    roles.Store
-	Chats    chats.Store
-	Cursors  audit.Cursors
-	Mail     mail.Mailer
-	MailFrom string
-	BaseURL  string
-	Now      func() time.Time
+	// BusinessUnits answers whether the units an agent is to join exist.
+	BusinessUnits businessunits.Store
+	Chats         chats.Store
+	Cursors       audit.Cursors
+	Mail          mail.Mailer
+	MailFrom      string
+	BaseURL       string
+	Now           func() time.Time
 	// Policy reads the organisation's password policy (it dates password expiry).
 	Policy *settings.Service[passwordpolicy.Settings]
 }
@@ -100,8 +103,11 @@ type service struct {
 	refs refs
 }
 
-// refs answers agents.References from the role store.
-type refs struct{ roles roles.Store }
+// refs answers agents.References from the role and business-unit stores.
+type refs struct {
+	roles roles.Store
+	units businessunits.Store
+}
 
 // RoleExists implements agents.References: a predefined role, or a custom role of orgID.
 func (r refs) RoleExists(ctx context.Context, orgID, role string) (bool, error) {
@@ -115,17 +121,30 @@ func (r refs) RoleExists(ctx context.Context, orgID, role string) (bool, error) 
 	return found, err
 }
 
-// MissingBusinessUnits implements agents.References. Business units are being built
-// apart (issue 10, another branch); until their store is in main every well-formed
-// unit id is accepted. When it lands, this asks it (one BatchGetItem of at most
-// agents.MaxBusinessUnits keys).
-func (refs) MissingBusinessUnits(context.Context, string, []string) ([]string, error) {
-	return nil, nil
+// MissingBusinessUnits implements agents.References with one read: the organisation's
+// units (one Query of at most businessunits.MaxUnits small items), whatever the number
+// asked. The store's write checks again (a unit deleted meanwhile fails the transaction).
+func (r refs) MissingBusinessUnits(ctx context.Context, orgID string, unitIDs []string) ([]string, error) {
+	units, err := r.units.List(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(units))
+	for _, u := range units {
+		known[u.ID] = true
+	}
+	var missing []string
+	for _, id := range unitIDs {
+		if !known[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
 }
 
 // Register serves the routes on api.
 func Register(api *httpx.API, d Deps) {
-	s := &service{Deps: d, refs: refs{roles: d.Roles}}
+	s := &service{Deps: d, refs: refs{roles: d.Roles, units: d.BusinessUnits}}
 	read, manage := auth.Permission(auth.PermAgentsRead), auth.Permission(auth.PermAgentsManage)
 	const one = "/v1/orgs/{orgId}/agents/{agentId}"
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/agents", read, s.list)
@@ -217,8 +236,8 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 func (s *service) list(w http.ResponseWriter, r *http.Request) {
 	org := r.PathValue("orgId")
 	v := r.URL.Query()
-	q := agents.Query{Text: v.Get("search"), Status: agents.Status(v.Get("status"))}
-	for _, k := range []string{"search", "status", "limit", "cursor"} {
+	q := agents.Query{Text: v.Get("search"), Status: agents.Status(v.Get("status")), BusinessUnitID: v.Get("businessUnitId")}
+	for _, k := range []string{"search", "status", "businessUnitId", "limit", "cursor"} {
 		if len(v[k]) > 1 {
 			httpx.WriteError(w, r, &problem.Error{Code: problem.BadRequest, Message: "invalid query",
 				Fields: []problem.FieldError{{Field: k, Message: "must be given at most once"}}})
@@ -241,7 +260,7 @@ func (s *service) list(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	scope := "agents/" + string(q.Status) + "\n" + q.Text
+	scope := "agents/" + string(q.Status) + "/" + q.BusinessUnitID + "\n" + q.Text
 	if v.Has("cursor") {
 		after, err := s.Cursors.Open(org, scope, v.Get("cursor"))
 		if err != nil {
@@ -268,6 +287,12 @@ func (s *service) list(w http.ResponseWriter, r *http.Request) {
 func emailTaken() error {
 	return &problem.Error{Code: problem.Conflict, Message: "an agent may need a different email for each dashboard: this email already signs in to an agent (of this or another organisation)",
 		Fields: []problem.FieldError{{Field: "email", Message: "is taken"}}}
+}
+
+// unitGone is the 422 of a write whose business unit was deleted after the check.
+func unitGone(field string) error {
+	return &problem.Error{Code: problem.Invalid, Message: "one or more fields are invalid",
+		Fields: []problem.FieldError{{Field: field, Message: "no such business unit (it was deleted meanwhile)"}}}
 }
 
 func roleGone() error {
@@ -312,6 +337,8 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, agents.ErrEmailTaken):
 		err = emailTaken()
+	case errors.Is(err, agents.ErrNoSuchBusinessUnit):
+		err = unitGone("businessUnitId")
 	case errors.Is(err, agents.ErrNoSuchRole):
 		err = roleGone()
 	case errors.Is(err, agents.ErrTooMany):
@@ -374,7 +401,7 @@ func (s *service) write(w http.ResponseWriter, r *http.Request, action string, c
 		next.Version, next.UpdatedAt = cur.Version+1, now
 		entry, err := s.entry(ctx, org, action, &cur, &next, now)
 		if err == nil {
-			err = s.Agents.Update(ctx, org, next, cur.Role, entry)
+			err = s.Agents.Update(ctx, org, next, cur, entry)
 		}
 		switch {
 		case err == nil:
@@ -382,6 +409,10 @@ func (s *service) write(w http.ResponseWriter, r *http.Request, action string, c
 			return
 		case errors.Is(err, agents.ErrNoSuchRole):
 			err = roleGone()
+		case errors.Is(err, agents.ErrNoSuchBusinessUnit) && try < maxTries:
+			continue // a unit was deleted after the check: the next try's check names it
+		case errors.Is(err, agents.ErrNoSuchBusinessUnit):
+			err = unitGone("businessUnitIds")
 		case errors.Is(err, agents.ErrConflict) && ifMatch != "":
 			err = problem.New(problem.PreconditionFailed, "the agent changed after If-Match %s was read", ifMatch)
 		case errors.Is(err, agents.ErrConflict) && try < maxTries:

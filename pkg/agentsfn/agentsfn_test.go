@@ -53,7 +53,7 @@ func create(t *testing.T, s *apitest.Server, req map[string]any) map[string]any 
 // Create, read, search, patch, disable, enable an agent; DELETE is refused.
 func TestAgentLifecycle(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	req := valid("  Ana.Silva@Example.COM ")
 	req["landline"], req["mobile"], req["language"] = "+44 20 7946 0958", "", "pt-br"
 	created := s.Admin(http.MethodPost, "/v1/orgs/acme/agents", body(req)).Expect(t, 201)
@@ -140,7 +140,7 @@ func TestAgentLifecycle(t *testing.T) {
 // Every failing field of a create is named with its message, all at once.
 func TestCreateValidation(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	for _, c := range []struct {
 		name  string
 		edit  func(m map[string]any)
@@ -156,6 +156,7 @@ func TestCreateValidation(t *testing.T) {
 		{"role malformed", func(m map[string]any) { m["role"] = "Chief Boss!" }, "role", "must be a role id"},
 		{"language", func(m map[string]any) { m["language"] = "en_US" }, "language", "must be one BCP 47 language tag"},
 		{"business unit malformed", func(m map[string]any) { m["businessUnitId"] = "bu 1" }, "businessUnitId", "must be a business unit id"},
+		{"business unit missing", func(m map[string]any) { m["businessUnitId"] = "bu_gone" }, "businessUnitId", "no such business unit"},
 		{"send flag missing", func(m map[string]any) { delete(m, "sendCredentialsEmail") }, "sendCredentialsEmail", "required"},
 		{"landline national", func(m map[string]any) { m["landline"] = "020 7946 0958" }, "landline", "must be in international format"},
 		{"mobile letters", func(m map[string]any) { m["mobile"] = "+1 800 FLOWERS" }, "mobile", "must hold only digits"},
@@ -190,7 +191,8 @@ func TestCreateValidation(t *testing.T) {
 // Two creates of one email at once, in two organisations: one 201, one 409.
 func TestRacingCreatesOfOneEmail(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
+	s.BusinessUnits("other", "bu_support")
 	const n = 6
 	codes := make([]int, n)
 	bodies := make([]string, n)
@@ -225,7 +227,7 @@ func TestRacingCreatesOfOneEmail(t *testing.T) {
 // Another organisation's agent is 404; malformed ids too.
 func TestOtherOrganisation(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	for _, r := range []struct{ method, path string }{
 		{http.MethodGet, "/v1/orgs/other/agents/" + id},
@@ -250,7 +252,7 @@ func TestOtherOrganisation(t *testing.T) {
 // Reads need agents.read, writes agents.manage, for each predefined role.
 func TestPermissions(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	readers := map[string]bool{auth.RoleAdmin: true, auth.RoleAgentManager: true, auth.RoleClientManager: true, auth.RoleCompliance: true}
 	for _, role := range []string{auth.RoleAdmin, auth.RoleAgentManager, auth.RoleClientManager, auth.RoleMarketing, auth.RoleCompliance, auth.RoleAgent} {
@@ -273,7 +275,7 @@ func TestPermissions(t *testing.T) {
 // Disable is refused while the agent has open chats, listing them.
 func TestDisableWithOpenChats(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct{ id, status string }{{"chat-1", chats.StatusOpen}, {"chat-2", chats.StatusOpen}, {"chat-3", chats.StatusClosed}} {
@@ -304,7 +306,7 @@ func TestDisableWithOpenChats(t *testing.T) {
 // unstuck ("User Sticky Changed" with agentId null), and the chats closed, it succeeds.
 func TestDisableWithStickyUsers(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for _, u := range []string{"u2", "u1"} {
@@ -340,6 +342,7 @@ func TestInvitationSecretsStayOut(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	s := apitest.NewWithLogger(t, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	s.BusinessUnits("acme", "bu_support", "bu_sales")
 	req := valid("ana@example.com")
 	req["sendCredentialsEmail"] = true
 	a := create(t, s, req)
@@ -398,7 +401,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // Search pages with a signed cursor bound to the query; bad queries are 400 or 422.
 func TestSearchPaging(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	for i := range 5 {
 		create(t, s, valid(fmt.Sprintf("p%d@example.com", i)))
 	}
@@ -440,6 +443,7 @@ func TestPasswordReset(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	s := apitest.NewWithLogger(t, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	s.BusinessUnits("acme", "bu_support", "bu_sales")
 	req := valid("ana@example.com")
 	req["sendCredentialsEmail"] = true
 	id := create(t, s, req)["id"].(string)
@@ -503,4 +507,89 @@ func TestPasswordReset(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newServer is the local API with acme's business units bu_support and bu_sales, which
+// the tests' agents belong to.
+func newServer(t *testing.T) *apitest.Server {
+	t.Helper()
+	s := apitest.New(t)
+	s.BusinessUnits("acme", "bu_support", "bu_sales")
+	return s
+}
+
+// Agents belong to business units that exist; a unit counts them, lists them, and cannot
+// be deleted while they belong; the agent list filters by unit.
+func TestBusinessUnitMembership(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	unit := func(name string) string {
+		return s.Admin(http.MethodPost, "/v1/orgs/acme/business-units", body(map[string]any{"name": name})).Expect(t, 201).JSON(t)["id"].(string)
+	}
+	sales, vip := unit("Sales"), unit("VIP")
+	m := valid("ana@example.com")
+	m["businessUnitId"] = sales
+	ana := create(t, s, m)["id"].(string)
+	m = valid("bo@example.com")
+	m["businessUnitId"] = sales
+	bo := create(t, s, m)["id"].(string)
+	// Another organisation's unit is no unit of acme's.
+	other := s.As("other", auth.RoleAdmin, http.MethodPost, "/v1/orgs/other/business-units", body(map[string]any{"name": "Elsewhere"})).Expect(t, 201).JSON(t)["id"].(string)
+	m = valid("cy@example.com")
+	m["businessUnitId"] = other
+	if r := s.Admin(http.MethodPost, "/v1/orgs/acme/agents", body(m)).Expect(t, 422); fields(t, r)["businessUnitId"] != "no such business unit" {
+		t.Errorf("another organisation's unit: %s", r.Body)
+	}
+	count := func(id string) float64 {
+		return s.Admin(http.MethodGet, "/v1/orgs/acme/business-units/"+id, nil).Expect(t, 200).JSON(t)["agentCount"].(float64)
+	}
+	if count(sales) != 2 || count(vip) != 0 {
+		t.Errorf("agentCount sales %v vip %v, want 2 and 0", count(sales), count(vip))
+	}
+	// PATCH names each missing unit by its index and changes nothing.
+	r := s.Admin(http.MethodPatch, "/v1/orgs/acme/agents/"+ana, []byte(`{"businessUnitIds":["`+vip+`","bu_gone"]}`), "Content-Type", "application/merge-patch+json").Expect(t, 422)
+	if fields(t, r)["businessUnitIds[1]"] != "no such business unit" {
+		t.Errorf("patch to a missing unit: %s", r.Body)
+	}
+	// The delete of a unit with agents is refused with their ids.
+	r = s.Admin(http.MethodDelete, "/v1/orgs/acme/business-units/"+sales, nil).Expect(t, 409)
+	var p struct{ Agents []string }
+	_ = json.Unmarshal(r.Body, &p)
+	if slices.Sort(p.Agents); !slices.Equal(p.Agents, sortedOf(ana, bo)) || !strings.Contains(string(r.Body), "2 agents belong") {
+		t.Errorf("refused delete: %s", r.Body)
+	}
+	// The list filters by unit.
+	list := func(q string) []string {
+		var l struct{ Items []struct{ ID string } }
+		_ = json.Unmarshal(s.Admin(http.MethodGet, "/v1/orgs/acme/agents?"+q, nil).Expect(t, 200).Body, &l)
+		var out []string
+		for _, a := range l.Items {
+			out = append(out, a.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := list("businessUnitId=" + sales); !slices.Equal(got, sortedOf(ana, bo)) {
+		t.Errorf("agents of sales: %v", got)
+	}
+	if r := s.Admin(http.MethodGet, "/v1/orgs/acme/agents?businessUnitId=bu%201", nil).Expect(t, 422); fields(t, r)["businessUnitId"] == "" {
+		t.Errorf("malformed businessUnitId: %s", r.Body)
+	}
+	s.Admin(http.MethodGet, "/v1/orgs/acme/agents?businessUnitId="+sales+"&businessUnitId="+vip, nil).Expect(t, 400)
+	// Moving both agents out lets the unit go; the counts follow every move.
+	for _, id := range []string{ana, bo} {
+		s.Admin(http.MethodPatch, "/v1/orgs/acme/agents/"+id, []byte(`{"businessUnitIds":["`+vip+`"]}`), "Content-Type", "application/merge-patch+json").Expect(t, 200)
+	}
+	if count(sales) != 0 || count(vip) != 2 {
+		t.Errorf("after the moves: agentCount sales %v vip %v, want 0 and 2", count(sales), count(vip))
+	}
+	if got := list("businessUnitId=" + vip); !slices.Equal(got, sortedOf(ana, bo)) {
+		t.Errorf("agents of vip: %v", got)
+	}
+	s.Admin(http.MethodDelete, "/v1/orgs/acme/business-units/"+sales, nil).Expect(t, 204)
+}
+
+func sortedOf(s ...string) []string {
+	slices.Sort(s)
+	return s
 }

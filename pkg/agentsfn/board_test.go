@@ -21,7 +21,7 @@ import (
 // unsticks the user (events out); then the disable succeeds.
 func TestStatusBoardAndDisableFlow(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	now := s.Now.Add(-time.Hour)
 	handle := chatsfn.EventsFunction.Events.Handler(s.Deps)
@@ -85,7 +85,7 @@ func TestStatusBoardAndDisableFlow(t *testing.T) {
 // chat's business unit from the profiles, and a disabled agent gets no chat.
 func TestProfilesFeedTheChatRules(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	s.Admin(http.MethodPatch, "/v1/orgs/acme/settings/chat-handling", []byte(`{"moveToQueueWhenAgentOffline":true}`), "Content-Type", "application/merge-patch+json").Expect(t, 200)
 	mk := func(email, unit string) string {
 		req := valid(email)
@@ -133,7 +133,7 @@ func TestProfilesFeedTheChatRules(t *testing.T) {
 // Native-app access follows the setting, the role's permissions and the agent's status.
 func TestNativeAppAccess(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	agent := create(t, s, valid("ana@example.com"))["id"].(string) // role agent: has NativeApp
 	req := valid("bo@example.com")
 	req["role"] = auth.RoleCompliance // no NativeApp
@@ -173,7 +173,7 @@ func TestNativeAppAccess(t *testing.T) {
 // and clears mustChangePassword; nothing of the passwords reaches the audit log.
 func TestChangeOwnPassword(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t)
+	s := newServer(t)
 	id := create(t, s, valid("ana@example.com"))["id"].(string)
 	s.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+id+"/password", []byte(`{"password":"first-Secret-1!"}`)).Expect(t, 200)
 	s.Admin(http.MethodPut, "/v1/orgs/acme/settings/password-policy",

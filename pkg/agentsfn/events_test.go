@@ -6,11 +6,12 @@ import (
 
 	"github.com/convrs/admin/pkg/agentsfn"
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/app"
 )
 
 func TestEventSamples(t *testing.T) {
 	t.Parallel()
-	apitest.ReplayEvents(t, agentsfn.Function, nil,
+	apitest.ReplayEvents(t, agentsfn.Function, func(t *testing.T, d app.Deps) { apitest.SeedBusinessUnits(t, d, "demo", "bu_support") },
 		apitest.EventCase{File: "create.json", Status: 201, Check: func(t *testing.T, r *apitest.EventRun) {
 			for _, want := range []string{`"email":"ana.silva@example.com"`, `"language":"pt-BR"`, `"mobile":"+16502530000"`, `"credentialsEmailSent":true`} {
 				if !strings.Contains(string(r.Body), want) {

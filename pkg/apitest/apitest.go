@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -18,9 +19,12 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bolt"
+	"github.com/convrs/admin/pkg/businessunits"
 	"github.com/convrs/admin/pkg/devkeys"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/local"
 )
@@ -222,3 +226,27 @@ func (r Response) Expect(tb testing.TB, want int) Response {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// BusinessUnits creates business units of org with the given ids (named after them), as
+// an admin would through the business-units routes, for tests that need agents in
+// them: the agents function refuses a unit that does not exist.
+func (s *Server) BusinessUnits(org string, unitIDs ...string) {
+	s.tb.Helper()
+	SeedBusinessUnits(s.tb, s.Deps, org, unitIDs...)
+}
+
+// SeedBusinessUnits creates business units of org with the given ids in d's store.
+func SeedBusinessUnits(tb testing.TB, d app.Deps, org string, unitIDs ...string) {
+	tb.Helper()
+	for _, id := range unitIDs {
+		name := "Unit " + id
+		at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		u := businessunits.Unit{OrgID: org, ID: id, Name: name, NameKey: caseless.Key(name), ChatbotIDs: []string{}, Version: 1,
+			CreatedAt: at, UpdatedAt: at, UpdatedBy: "admin@" + org}
+		entry := audit.Entry{ID: audit.NewID(at), OrgID: org, At: at, Actor: "admin@" + org, Area: businessunits.Area, Action: "create",
+			RequestID: "seed", Changes: []audit.Change{}}
+		if err := d.BusinessUnits.Create(context.Background(), u, entry); err != nil {
+			tb.Fatalf("business unit %s of %s: %v", id, org, err)
+		}
+	}
+}

@@ -44,11 +44,9 @@ type Deps struct {
 	// Roles keeps the organisations' custom roles (the HTTP front resolves callers' roles
 	// through it).
 	Roles roles.Store
-	// BusinessUnits keeps the organisations' business units; BusinessUnitMembers lists
-	// the agents of a unit when its delete is refused (package agents; nil until then:
-	// the refusal then lists no agents, and the members count still guards the delete).
-	BusinessUnits       businessunits.Store
-	BusinessUnitMembers businessunits.Members
+	// BusinessUnits keeps the organisations' business units (the agents store counts
+	// their members).
+	BusinessUnits businessunits.Store
 	// Tags keeps the organisations' tags and tag groups.
 	Tags tags.Store
 	// Sticky keeps which agent each user is stuck to ("User Sticky Changed").

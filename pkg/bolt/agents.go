@@ -214,6 +214,11 @@ func (r *Agents) Create(ctx context.Context, orgID string, a agents.Agent, c age
 				return err
 			}
 		}
+		for _, u := range a.BusinessUnitIDs {
+			if err := addBusinessUnitMember(tx, orgID, u, 1); err != nil {
+				return err
+			}
+		}
 		if err := putInvite(tx, orgID, a.ID, c.Invitation); err != nil {
 			return err
 		}
@@ -245,7 +250,7 @@ func updateAgent(tx *bbolt.Tx, orgID string, a agents.Agent) (agents.Agent, erro
 }
 
 // Update implements agents.Store.
-func (r *Agents) Update(ctx context.Context, orgID string, a agents.Agent, prevRole string, entry audit.Entry) error {
+func (r *Agents) Update(ctx context.Context, orgID string, a, _ agents.Agent, entry audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -257,12 +262,14 @@ func (r *Agents) Update(ctx context.Context, orgID string, a agents.Agent, prevR
 		return err
 	}
 	return r.s.db.Update(func(tx *bbolt.Tx) error {
-		if _, err := updateAgent(tx, orgID, a); err != nil {
+		// The stored agent, read in this transaction, says what the counts move from.
+		prev, err := updateAgent(tx, orgID, a)
+		if err != nil {
 			return err
 		}
-		if prevRole != a.Role {
-			if agents.CustomRole(prevRole) {
-				if err := addHolders(tx, orgID, prevRole, -1, agents.ErrConflict); err != nil {
+		if prev.Role != a.Role {
+			if agents.CustomRole(prev.Role) {
+				if err := addHolders(tx, orgID, prev.Role, -1, agents.ErrConflict); err != nil {
 					return err
 				}
 			}
@@ -270,6 +277,17 @@ func (r *Agents) Update(ctx context.Context, orgID string, a agents.Agent, prevR
 				if err := addHolders(tx, orgID, a.Role, 1, agents.ErrNoSuchRole); err != nil {
 					return err
 				}
+			}
+		}
+		joined, left := agents.UnitMoves(a, prev)
+		for _, u := range left {
+			if err := addBusinessUnitMember(tx, orgID, u, -1); err != nil {
+				return err
+			}
+		}
+		for _, u := range joined {
+			if err := addBusinessUnitMember(tx, orgID, u, 1); err != nil {
+				return err
 			}
 		}
 		return putAudit(tx, entry, aval)

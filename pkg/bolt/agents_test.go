@@ -22,8 +22,12 @@ func TestAgentsContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u, err := s.BusinessUnits()
+	if err != nil {
+		t.Fatal(err)
+	}
 	agentstest.Run(t, func(*testing.T) agentstest.Env {
-		return agentstest.Env{Store: a, Roles: r, Audit: s, SetCount: func(t *testing.T, org string, n int) {
+		return agentstest.Env{Store: a, Roles: r, Units: u, Audit: s, SetCount: func(t *testing.T, org string, n int) {
 			if err := a.SetCountForTest(org, n); err != nil {
 				t.Fatal(err)
 			}

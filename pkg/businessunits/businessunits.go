@@ -33,8 +33,7 @@
 //
 // The count does not change a unit's Version: an agent joining a unit is not an edit of
 // the unit. To list the agents in a refusal, the service asks a Members lister
-// (app.Deps.BusinessUnitMembers: package agents, once it exists; until then nil, and the
-// refusal lists no agents but still says how many belong). Agents that join a unit at
+// (agents.Members: a search of the organisation's agents by unit). Agents that join a unit at
 // the moment it is deleted are safe either way: one of the two transactions fails.
 package businessunits
 
@@ -129,8 +128,7 @@ type Store interface {
 }
 
 // Members lists the agents who belong to a business unit, for the refusal of a delete:
-// up to limit agent ids. Package agents implements it; app.Deps may leave it nil until
-// then.
+// up to limit agent ids. agents.Members implements it.
 type Members interface {
 	BusinessUnitMembers(ctx context.Context, orgID, unitID string, limit int) ([]string, error)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/businessunits"
@@ -20,9 +21,10 @@ import (
 var Manage = auth.Permission(auth.PermBusinessUnitsManage)
 
 // Function is the business-units Lambda function.
-var Function = app.Function{Name: "business-units", Needs: app.Needs{BusinessUnits: app.Write, Roles: app.Read},
+var Function = app.Function{Name: "business-units", Needs: app.Needs{BusinessUnits: app.Write, Roles: app.Read, Agents: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) {
-		Register(api, NewService(d.BusinessUnits, d.BusinessUnitMembers, d.Now))
+		// A refused delete lists the unit's agents (a search of the organisation's agents).
+		Register(api, NewService(d.BusinessUnits, agents.Members{Store: d.Agents}, d.Now))
 	}}
 
 // Paths of the routes.

@@ -244,6 +244,7 @@ func TestReadChatStartedLate(t *testing.T) {
 func TestAgentManagerSeesTheirUnits(t *testing.T) {
 	t.Parallel()
 	r := newReadEnv(t)
+	r.srv.BusinessUnits("acme", "bu_sales")
 	created := r.srv.Admin(http.MethodPost, "/v1/orgs/acme/agents", []byte(`{"email":"mia@example.com","name":"Mia","role":"agent_manager","language":"en","businessUnitId":"bu_sales","sendCredentialsEmail":false}`)).Expect(t, 201).JSON(t)
 	tok, err := r.srv.Keys.Mint(auth.Principal{Subject: created["id"].(string), OrgID: "acme", Role: auth.RoleAgentManager}, time.Hour)
 	if err != nil {

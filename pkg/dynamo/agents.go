@@ -31,9 +31,11 @@ const (
 	attrSearchKey = "searchKey"
 	attrStatus    = "status"
 	attrRole      = "role"
-	attrOrgID     = "orgId"
-	attrAgentID   = "agentId"
-	attrAgents    = "agents"
+	// attrUnits is the profile's business units as a string set, for the search filter.
+	attrUnits   = "units"
+	attrOrgID   = "orgId"
+	attrAgentID = "agentId"
+	attrAgents  = "agents"
 	// attrExpiresAt is the table's TTL attribute (template.yaml TimeToLiveSpecification):
 	// a number of seconds since the epoch.
 	attrExpiresAt = "expiresAt"
@@ -68,6 +70,9 @@ func agentProfileItem(orgID string, a agents.Agent) (map[string]types.AttributeV
 	item[attrSearchKey] = str(agents.SearchKey(a))
 	item[attrStatus] = str(string(a.Status))
 	item[attrRole] = str(a.Role)
+	if len(a.BusinessUnitIDs) > 0 {
+		item[attrUnits] = &types.AttributeValueMemberSS{Value: a.BusinessUnitIDs}
+	}
 	return item, nil
 }
 
@@ -153,6 +158,10 @@ func (s *Agents) Search(ctx context.Context, orgID string, q agents.Query) (agen
 	if q.Status != "" {
 		filters = append(filters, "#s = :s")
 		names["#s"], values[":s"] = attrStatus, str(string(q.Status))
+	}
+	if q.BusinessUnitID != "" {
+		filters = append(filters, "contains(#u, :u)")
+		names["#u"], values[":u"] = attrUnits, str(q.BusinessUnitID)
 	}
 	in := &dynamodb.QueryInput{TableName: aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :p AND begins_with(sk, :a)"),
@@ -241,7 +250,7 @@ func (s *Agents) invitePut(orgID, agentID string, inv *agents.Invitation) (types
 
 // Create implements agents.Store with one TransactWriteItems: the counter (on condition
 // of the limit), the profile, the email claim, the credentials, the invitation's index
-// entry, the custom role's holders, the audit entry.
+// entry, the custom role's holders, the members of each business unit, the audit entry.
 func (s *Agents) Create(ctx context.Context, orgID string, a agents.Agent, c agents.Credentials, entry audit.Entry) error {
 	if err := agents.CheckIDs(orgID, a.ID); err != nil {
 		return err
@@ -276,6 +285,10 @@ func (s *Agents) Create(ctx context.Context, orgID string, a agents.Agent, c age
 		byItem[len(items)] = agents.ErrNoSuchRole
 		items = append(items, s.holders(orgID, a.Role, 1))
 	}
+	for _, u := range a.BusinessUnitIDs {
+		byItem[len(items)] = agents.ErrNoSuchBusinessUnit
+		items = append(items, businessUnitMember(s.table, orgID, u, 1))
+	}
 	if ip, ok := s.invitePut(orgID, a.ID, c.Invitation); ok {
 		byItem[len(items)] = agents.ErrConflict
 		items = append(items, ip)
@@ -293,20 +306,25 @@ func (s *Agents) profileUpdate(orgID string, a agents.Agent) (types.TransactWrit
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(peoplePK(orgID), agentSK(a.ID)),
-		UpdateExpression:    aws.String("SET #d = :d, #v = :v, #k = :k, #s = :s, #r = :r"),
+	up := &types.Update{TableName: aws.String(s.table), Key: key(peoplePK(orgID), agentSK(a.ID)),
+		UpdateExpression:    aws.String("SET #d = :d, #v = :v, #k = :k, #s = :s, #r = :r REMOVE #u"),
 		ConditionExpression: aws.String("#v = :prev"),
 		ExpressionAttributeNames: map[string]string{"#d": attrData, "#v": attrVersion, "#k": attrSearchKey,
-			"#s": attrStatus, "#r": attrRole},
+			"#s": attrStatus, "#r": attrRole, "#u": attrUnits},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(string(data)), ":v": num(a.Version),
 			":prev": num(a.Version - 1), ":k": str(agents.SearchKey(a)), ":s": str(string(a.Status)), ":r": str(a.Role)},
-	}}, nil
+	}
+	if len(a.BusinessUnitIDs) > 0 {
+		up.UpdateExpression = aws.String("SET #d = :d, #v = :v, #k = :k, #s = :s, #r = :r, #u = :u")
+		up.ExpressionAttributeValues[":u"] = &types.AttributeValueMemberSS{Value: a.BusinessUnitIDs}
+	}
+	return types.TransactWriteItem{Update: up}, nil
 }
 
 // Update implements agents.Store with one TransactWriteItems: the profile (on condition
 // of its version), the holders of the old and new custom roles when the role changed,
-// the audit entry.
-func (s *Agents) Update(ctx context.Context, orgID string, a agents.Agent, prevRole string, entry audit.Entry) error {
+// the members of the business units the agent leaves and joins, the audit entry.
+func (s *Agents) Update(ctx context.Context, orgID string, a, prev agents.Agent, entry audit.Entry) error {
 	if err := agents.CheckIDs(orgID, a.ID); err != nil {
 		return err
 	}
@@ -320,20 +338,32 @@ func (s *Agents) Update(ctx context.Context, orgID string, a agents.Agent, prevR
 	}
 	items := []types.TransactWriteItem{up}
 	byItem := map[int]error{0: agents.ErrConflict}
-	if prevRole != a.Role {
-		if agents.CustomRole(prevRole) {
+	if prev.Role != a.Role {
+		if agents.CustomRole(prev.Role) {
 			// The old role exists while held (roles.Store.Delete needs 0 holders); if it
 			// is gone, the agent's version moved too.
 			byItem[len(items)] = agents.ErrConflict
-			items = append(items, s.holders(orgID, prevRole, -1))
+			items = append(items, s.holders(orgID, prev.Role, -1))
 		}
 		if agents.CustomRole(a.Role) {
 			byItem[len(items)] = agents.ErrNoSuchRole
 			items = append(items, s.holders(orgID, a.Role, 1))
 		}
 	}
+	joined, left := agents.UnitMoves(a, prev)
+	for _, u := range left {
+		// A unit counts its members while they belong (businessunits.Store.Delete needs 0);
+		// a count below 1 means the agent's version moved too.
+		byItem[len(items)] = agents.ErrConflict
+		items = append(items, businessUnitMember(s.table, orgID, u, -1))
+	}
+	for _, u := range joined {
+		byItem[len(items)] = agents.ErrNoSuchBusinessUnit
+		items = append(items, businessUnitMember(s.table, orgID, u, 1))
+	}
 	items = append(items, au)
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	// Agents joining one unit at once contend on its item: retried like creates.
+	err = s.transact(ctx, items, createAttempts)
 	return agentWriteError("update agent "+orgID+"/"+a.ID, err, byItem)
 }
 

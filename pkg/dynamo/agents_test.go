@@ -17,6 +17,7 @@ func TestAgentsContract(t *testing.T) {
 	needLocal(t)
 	agentstest.Run(t, func(*testing.T) agentstest.Env {
 		return agentstest.Env{Store: dynamo.NewAgents(localClient, localTable), Roles: dynamo.NewRoles(localClient, localTable),
+			Units: dynamo.NewBusinessUnits(localClient, localTable),
 			Audit: dynamo.New(localClient, localTable),
 			SetCount: func(t *testing.T, org string, n int) {
 				_, err := localClient.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(localTable),

@@ -179,6 +179,8 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:PutItem", "Table", dynamo.InviteKeys},
 			Grant{"dynamodb:DeleteItem", "Table", dynamo.InviteKeys},
 			Grant{"dynamodb:UpdateItem", "Table", dynamo.RoleKeys},
+			// The members count of the business units the agent joins and leaves.
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.BusinessUnitKeys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
 			// The disable rule lists the agent's open chats (chats.Store.OpenChats).
 			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},

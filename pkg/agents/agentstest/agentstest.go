@@ -17,6 +17,8 @@ import (
 	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/audit"
+	"github.com/convrs/admin/pkg/businessunits"
+	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
@@ -32,6 +34,9 @@ type Lister interface {
 type Env struct {
 	Store agents.Store
 	Roles roles.Store
+	// Units is the business-unit store of the same table or file, whose members counts
+	// the agents' writes keep.
+	Units businessunits.Store
 	Audit Lister
 	// SetCount sets the organisation's agent counter (creating MaxAgents agents would
 	// take too long).
@@ -52,6 +57,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"ConcurrentCreatesInOneOrganisation", testConcurrentOneOrg},
 		{"UpdateIsConditional", testUpdate},
 		{"RoleHolders", testHolders},
+		{"BusinessUnitMembers", testUnitMembers},
 		{"Search", testSearch},
 		{"SearchPages", testSearchPages},
 		{"CredentialsAndInvitations", testCredentials},
@@ -72,7 +78,39 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func newOrg() string { return "org-" + randHex(6) }
+// mainUnit is the business unit every agent of the suite belongs to (agent()).
+const mainUnit = "bu_main"
+
+// newOrg returns an organisation id no other test uses, with the business unit mainUnit.
+func newOrg(t *testing.T, e Env) string {
+	t.Helper()
+	org := "org-" + randHex(6)
+	newUnit(t, e, org, mainUnit)
+	return org
+}
+
+// newUnit creates the business unit id in org.
+func newUnit(t *testing.T, e Env, org, id string) {
+	t.Helper()
+	name := "Unit " + id
+	u := businessunits.Unit{OrgID: org, ID: id, Name: name, NameKey: caseless.Key(name), ChatbotIDs: []string{}, Version: 1,
+		CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin"}
+	en := audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin", Area: businessunits.Area, Action: "create",
+		Changes: []audit.Change{}}
+	if err := e.Units.Create(context.Background(), u, en); err != nil {
+		t.Fatalf("business unit %s: %v", id, err)
+	}
+}
+
+// members returns the members count of a business unit.
+func members(t *testing.T, e Env, org, id string) int {
+	t.Helper()
+	u, found, err := e.Units.Get(context.Background(), org, id)
+	if err != nil || !found {
+		t.Fatalf("business unit %s: %v, %v", id, found, err)
+	}
+	return u.Members
+}
 
 // newEmail is an address no other test (or earlier run on a shared table) uses.
 func newEmail(name string) string { return name + "." + randHex(6) + "@example.com" }
@@ -86,7 +124,7 @@ func entry(org, action string) audit.Entry {
 
 func agent(name, email, role string) agents.Agent {
 	return agents.New(ids.New(agents.IDPrefix), email, agents.Profile{Name: name, Role: role, Language: "en",
-		BusinessUnitIDs: []string{"bu_main"}}, base)
+		BusinessUnitIDs: []string{mainUnit}}, base)
 }
 
 func create(t *testing.T, e Env, org string, a agents.Agent) agents.Agent {
@@ -107,7 +145,7 @@ func get(t *testing.T, e Env, org, id string) (agents.Agent, bool) {
 }
 
 func testCreateGet(t *testing.T, e Env) {
-	org := newOrg()
+	org := newOrg(t, e)
 	a := agent("Ana Silva", newEmail("ana"), "agent")
 	a.MaxChats = new(3)
 	a.Mobile = new("+442079460958")
@@ -120,10 +158,10 @@ func testCreateGet(t *testing.T, e Env) {
 	if _, found := get(t, e, org, "agent_missing"); found {
 		t.Error("found an agent never created")
 	}
-	if _, found := get(t, e, newOrg(), a.ID); found {
+	if _, found := get(t, e, newOrg(t, e), a.ID); found {
 		t.Error("another organisation sees the agent")
 	}
-	if _, found, err := e.Store.Credentials(context.Background(), newOrg(), a.ID); found || err != nil {
+	if _, found, err := e.Store.Credentials(context.Background(), newOrg(t, e), a.ID); found || err != nil {
 		t.Errorf("another organisation reads the credentials: %v, %v", found, err)
 	}
 	// The same id again is a conflict, whatever the email.
@@ -144,7 +182,7 @@ func jsonOf(t *testing.T, v any) string {
 }
 
 func testEmailUnique(t *testing.T, e Env) {
-	org, other := newOrg(), newOrg()
+	org, other := newOrg(t, e), newOrg(t, e)
 	email := newEmail("bo")
 	create(t, e, org, agent("Bo", email, "agent"))
 	for _, o := range []string{org, other} {
@@ -160,7 +198,7 @@ func testEmailUnique(t *testing.T, e Env) {
 }
 
 func testConcurrentOneEmail(t *testing.T, e Env) {
-	orgs := []string{newOrg(), newOrg()}
+	orgs := []string{newOrg(t, e), newOrg(t, e)}
 	email := newEmail("race")
 	const n = 8
 	errs := make([]error, n)
@@ -198,7 +236,7 @@ func testConcurrentOneEmail(t *testing.T, e Env) {
 }
 
 func testConcurrentOneOrg(t *testing.T, e Env) {
-	org := newOrg()
+	org := newOrg(t, e)
 	const n = 6
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -220,23 +258,23 @@ func testConcurrentOneOrg(t *testing.T, e Env) {
 
 func testUpdate(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	a := create(t, e, org, agent("Cy", newEmail("cy"), "agent"))
 	a.Version = 1
 	next := a
 	next.Name, next.Version, next.UpdatedAt = "Cy Twain", 2, base.Add(time.Hour)
-	if err := e.Store.Update(ctx, org, next, a.Role, entry(org, "update")); err != nil {
+	if err := e.Store.Update(ctx, org, next, a, entry(org, "update")); err != nil {
 		t.Fatal(err)
 	}
 	// A write based on version 1 again is refused.
 	stale := a
 	stale.Name, stale.Version = "Stale", 2
-	if err := e.Store.Update(ctx, org, stale, a.Role, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+	if err := e.Store.Update(ctx, org, stale, a, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
 		t.Errorf("stale update: %v, want ErrConflict", err)
 	}
 	disabled := next
 	disabled.Status, disabled.Version = agents.StatusDisabled, 3
-	if err := e.Store.Update(ctx, org, disabled, a.Role, entry(org, "disable")); err != nil {
+	if err := e.Store.Update(ctx, org, disabled, a, entry(org, "disable")); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := get(t, e, org, a.ID)
@@ -246,13 +284,13 @@ func testUpdate(t *testing.T, e Env) {
 	// An agent never created cannot be updated.
 	ghost := agent("Ghost", newEmail("ghost"), "agent")
 	ghost.Version = 2
-	if err := e.Store.Update(ctx, org, ghost, "agent", entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+	if err := e.Store.Update(ctx, org, ghost, ghost, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
 		t.Errorf("update of a missing agent: %v, want ErrConflict", err)
 	}
 	// Another organisation's agent of that id is not this one.
 	moved := next
 	moved.Version = 4
-	if err := e.Store.Update(ctx, newOrg(), moved, a.Role, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
+	if err := e.Store.Update(ctx, newOrg(t, e), moved, next, entry(org, "update")); !errors.Is(err, agents.ErrConflict) {
 		t.Errorf("update through another organisation: %v, want ErrConflict", err)
 	}
 }
@@ -278,7 +316,7 @@ func holders(t *testing.T, e Env, org, roleID string) int {
 
 func testHolders(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	sup, aud := newRole(t, e, org, "Supervisors"), newRole(t, e, org, "Auditors")
 	a := create(t, e, org, agent("Di", newEmail("di"), sup))
 	create(t, e, org, agent("Ed", newEmail("ed"), sup))
@@ -299,13 +337,13 @@ func testHolders(t *testing.T, e Env) {
 	a.Version = 1
 	steps := []string{aud, "agent_manager", sup}
 	want := [][2]int{{1, 1}, {1, 0}, {2, 0}}
-	prev := a.Role
+	prev := a
 	for i, role := range steps {
 		a.Role, a.Version = role, a.Version+1
 		if err := e.Store.Update(ctx, org, a, prev, entry(org, "update")); err != nil {
 			t.Fatalf("role change to %s: %v", role, err)
 		}
-		prev = role
+		prev = a
 		if got := [2]int{holders(t, e, org, sup), holders(t, e, org, aud)}; got != want[i] {
 			t.Errorf("after the change to %s: holders %v, want %v", role, got, want[i])
 		}
@@ -336,13 +374,13 @@ func ids_(as []agents.Agent) []string {
 
 func testSearch(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	tag := randHex(3)
 	ana := create(t, e, org, agent("Ana Souza", "ana."+tag+"@acme.example", "agent"))
 	create(t, e, org, agent("Bruno Anaya", "bruno."+tag+"@acme.example", "agent"))
 	create(t, e, org, agent("Célia", "celia."+tag+"@other.example", "admin"))
 	ana.Status, ana.Version = agents.StatusDisabled, 2
-	if err := e.Store.Update(ctx, org, ana, "agent", entry(org, "disable")); err != nil {
+	if err := e.Store.Update(ctx, org, ana, ana, entry(org, "disable")); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -372,14 +410,14 @@ func testSearch(t *testing.T, e Env) {
 	if _, err := e.Store.Search(ctx, org, agents.Query{Text: strings.Repeat("a", agents.MaxQuery+1)}); problem.CodeOf(err) != problem.Invalid {
 		t.Errorf("search text too long: %v, want Invalid", err)
 	}
-	if page, err := e.Store.Search(ctx, newOrg(), agents.Query{Text: "ana"}); err != nil || len(page.Agents) != 0 {
+	if page, err := e.Store.Search(ctx, newOrg(t, e), agents.Query{Text: "ana"}); err != nil || len(page.Agents) != 0 {
 		t.Errorf("another organisation finds %d agents, %v", len(page.Agents), err)
 	}
 }
 
 func testSearchPages(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	var want []string
 	for i := range 7 {
 		name := "Member"
@@ -421,7 +459,7 @@ func testSearchPages(t *testing.T, e Env) {
 
 func testCredentials(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	a := agent("Gil", newEmail("gil"), "agent")
 	token, inv := agents.NewInvitation(base)
 	_ = token
@@ -486,14 +524,14 @@ func testCredentials(t *testing.T, e Env) {
 
 func testAudited(t *testing.T, e Env) {
 	ctx := context.Background()
-	org := newOrg()
+	org := newOrg(t, e)
 	a := create(t, e, org, agent("Hal", newEmail("hal"), "agent"))
 	a.Version, a.Name = 2, "Hal B"
-	if err := e.Store.Update(ctx, org, a, "agent", entry(org, "update")); err != nil {
+	if err := e.Store.Update(ctx, org, a, a, entry(org, "update")); err != nil {
 		t.Fatal(err)
 	}
 	// A refused write stores no entry.
-	_ = e.Store.Update(ctx, org, a, "agent", entry(org, "refused"))
+	_ = e.Store.Update(ctx, org, a, a, entry(org, "refused"))
 	_ = e.Store.Create(ctx, org, agent("Hal again", a.Email, "agent"), agents.Credentials{}, entry(org, "refused-create"))
 	page, err := e.Audit.ListAudit(ctx, org, audit.Query{Area: agents.AuditArea, Limit: 10})
 	if err != nil {
@@ -542,7 +580,7 @@ func testMalformed(t *testing.T, e Env) {
 }
 
 func testLimit(t *testing.T, e Env) {
-	org := newOrg()
+	org := newOrg(t, e)
 	create(t, e, org, agent("First", newEmail("first"), "agent"))
 	e.SetCount(t, org, agents.MaxAgents-1)
 	create(t, e, org, agent("Last", newEmail("last"), "agent"))
@@ -551,5 +589,104 @@ func testLimit(t *testing.T, e Env) {
 		t.Errorf("create over the limit: %v, want ErrTooMany", err)
 	}
 	// The refused create claimed nothing: the email is free elsewhere.
-	create(t, e, newOrg(), agent("Over", email, "agent"))
+	create(t, e, newOrg(t, e), agent("Over", email, "agent"))
+}
+
+func testUnitMembers(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	newUnit(t, e, org, "bu_sales")
+	newUnit(t, e, org, "bu_vip")
+	counts := func() [3]int {
+		return [3]int{members(t, e, org, mainUnit), members(t, e, org, "bu_sales"), members(t, e, org, "bu_vip")}
+	}
+	a := create(t, e, org, agent("Ivo", newEmail("ivo"), "agent"))
+	b := agent("Jo", newEmail("jo"), "agent")
+	b.BusinessUnitIDs = []string{mainUnit, "bu_sales"}
+	create(t, e, org, b)
+	if got := counts(); got != [3]int{2, 1, 0} {
+		t.Errorf("after two creates: members %v, want [2 1 0]", got)
+	}
+	// A unit that does not exist: refused, and nothing is stored (the email is free, no
+	// unit counted, no unit item made).
+	ghost := agent("Kim", newEmail("kim"), "agent")
+	ghost.BusinessUnitIDs = []string{"bu_sales", "bu_gone"}
+	if err := e.Store.Create(ctx, org, ghost, agents.Credentials{}, entry(org, "create")); !errors.Is(err, agents.ErrNoSuchBusinessUnit) {
+		t.Errorf("create in a missing unit: %v, want ErrNoSuchBusinessUnit", err)
+	}
+	if _, found, _ := e.Units.Get(ctx, org, "bu_gone"); found {
+		t.Error("the refused create made a unit item")
+	}
+	if got := counts(); got != [3]int{2, 1, 0} {
+		t.Errorf("after a refused create: members %v, want [2 1 0]", got)
+	}
+	ghost.BusinessUnitIDs = []string{"bu_sales"}
+	create(t, e, org, ghost)
+	// An update counts the agent out of the units it leaves and into those it joins.
+	a.Version = 1
+	prev := a
+	a.BusinessUnitIDs, a.Version = []string{"bu_vip", "bu_sales"}, 2
+	if err := e.Store.Update(ctx, org, a, prev, entry(org, "update")); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); got != [3]int{1, 3, 1} {
+		t.Errorf("after a move: members %v, want [1 3 1]", got)
+	}
+	// Joining a unit that does not exist changes nothing, the version included.
+	refused := a
+	refused.BusinessUnitIDs, refused.Version = []string{"bu_gone"}, 3
+	if err := e.Store.Update(ctx, org, refused, a, entry(org, "update")); !errors.Is(err, agents.ErrNoSuchBusinessUnit) {
+		t.Errorf("move to a missing unit: %v, want ErrNoSuchBusinessUnit", err)
+	}
+	if got, _ := get(t, e, org, a.ID); got.Version != 2 || counts() != [3]int{1, 3, 1} {
+		t.Errorf("after a refused move: version %d, members %v; want 2, [1 3 1]", got.Version, counts())
+	}
+	// A change that keeps the units (disable) keeps the counts.
+	disabled := a
+	disabled.Status, disabled.Version = agents.StatusDisabled, 3
+	if err := e.Store.Update(ctx, org, disabled, a, entry(org, "disable")); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); got != [3]int{1, 3, 1} {
+		t.Errorf("after a disable: members %v, want [1 3 1]", got)
+	}
+	// The count is what guards the unit's delete.
+	vip, _, _ := e.Units.Get(ctx, org, "bu_vip")
+	del := audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin", Area: businessunits.Area, Action: "delete", Changes: []audit.Change{}}
+	if err := e.Units.Delete(ctx, vip, del); !errors.Is(err, businessunits.ErrHasMembers) {
+		t.Errorf("delete of a unit with a member: %v, want ErrHasMembers", err)
+	}
+	// Search by unit, disabled agents included; the Members lister pages through it.
+	for unit, want := range map[string][]string{mainUnit: {"Jo"}, "bu_sales": {"Ivo", "Jo", "Kim"}, "bu_vip": {"Ivo"}} {
+		page, err := e.Store.Search(ctx, org, agents.Query{BusinessUnitID: unit, Limit: agents.MaxLimit})
+		got := ids_(page.Agents)
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("agents of %s: %v, %v; want %v", unit, got, err, want)
+		}
+		list, err := agents.Members{Store: e.Store}.BusinessUnitMembers(ctx, org, unit, 2)
+		if err != nil || len(list) != min(2, len(want)) {
+			t.Errorf("BusinessUnitMembers(%s, 2) = %v, %v; want %d ids", unit, list, err, min(2, len(want)))
+		}
+	}
+	// Agents joining one unit at once are each counted.
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			c := agent(fmt.Sprint("Crowd ", i), newEmail("crowd"), "agent")
+			c.BusinessUnitIDs = []string{"bu_vip"}
+			errs[i] = e.Store.Create(ctx, org, c, agents.Credentials{}, entry(org, "create"))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent create %d: %v", i, err)
+		}
+	}
+	if got := members(t, e, org, "bu_vip"); got != 1+n {
+		t.Errorf("after %d concurrent joins: members %d, want %d", n, got, 1+n)
+	}
 }
