@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/bus"
@@ -76,10 +77,10 @@ func hasMember(data []byte, key string) bool {
 	return ok
 }
 
-// checkTarget refuses a transfer target that is not an agent of the organisation. Until
-// agents are kept by the agents feature, an agent is one the chat platform has reported
-// (an agent state exists); the agents' own status (disabled agents get no chats) plugs in
-// here when they exist.
+// checkTarget refuses a transfer target that is not an active agent of the organisation
+// (API.md): one whose profile the agents store keeps (an id the chat platform reported
+// but no admin created is not one) and that is not disabled (disabled agents get no
+// chats). One strongly consistent read of the profile.
 func (s *service) checkTarget(ctx context.Context, org, agent string) error {
 	invalid := func(msg string) error {
 		return &problem.Error{Code: problem.Invalid, Message: "one or more fields are invalid",
@@ -88,12 +89,15 @@ func (s *service) checkTarget(ctx context.Context, org, agent string) error {
 	if !ids.Valid(agent) {
 		return invalid("must be an agent id or null")
 	}
-	_, found, err := s.store.Agent(ctx, org, agent)
+	p, found, err := s.profile(ctx, org, agent)
 	if err != nil {
 		return err
 	}
-	if !found {
+	switch {
+	case !found:
 		return invalid("is not an agent of the organisation")
+	case p.Status == agents.StatusDisabled:
+		return invalid("is disabled: a disabled agent gets no chats; enable it first")
 	}
 	return nil
 }

@@ -58,10 +58,13 @@ func TestAdminTransfer(t *testing.T) {
 	t.Parallel()
 	r := newReadEnv(t)
 	r.start("acme", "c1", t0)
-	for _, a := range []string{"a1", "a2"} {
+	a1, a2, off := r.agent("a1@example.com"), r.agent("a2@example.com"), r.agent("off@example.com")
+	r.srv.Admin(http.MethodPost, "/v1/orgs/acme/agents/"+off+"/disable", nil).Expect(t, 200)
+	// a3 is an agent only the chat platform reported: no admin created it.
+	for _, a := range []string{a1, a2, off, "a3"} {
 		r.event(chats.AgentStatusChanged, map[string]any{"orgId": "acme", "agentId": a, "status": "online", "at": ts(t0)})
 	}
-	r.event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": "a1", "at": ts(t0.Add(time.Minute))})
+	r.event(chats.ChatAllocated, map[string]any{"orgId": "acme", "chatId": "c1", "agentId": a1, "at": ts(t0.Add(time.Minute))})
 	post := func(body string) (int, string) {
 		resp := r.srv.As("acme", auth.RoleAdmin, http.MethodPost, "/v1/orgs/acme/chats/c1/transfer", []byte(body))
 		return resp.Status, string(resp.Body)
@@ -72,26 +75,28 @@ func TestAdminTransfer(t *testing.T) {
 	}{
 		{`{}`, `"field":"toAgentId","message":"is required (null moves the chat to the queue)"`, 422},
 		{`{"toAgentId":"ghost"}`, `"field":"toAgentId","message":"is not an agent of the organisation"`, 422},
+		{`{"toAgentId":"a3"}`, `"field":"toAgentId","message":"is not an agent of the organisation"`, 422},
+		{`{"toAgentId":"` + off + `"}`, `"field":"toAgentId","message":"is disabled: a disabled agent gets no chats; enable it first"`, 422},
 		{`{"toAgentId":"a#1"}`, `"field":"toAgentId","message":"must be an agent id or null"`, 422},
 		{`{"ToAgentId":"a2"}`, `unknown field`, 400},
-		{`{"toAgentId":"a1"}`, `with that agent already`, 409},
+		{`{"toAgentId":"` + a1 + `"}`, `with that agent already`, 409},
 	} {
 		if code, body := post(tc.body); code != tc.status || !strings.Contains(body, tc.want) {
 			t.Errorf("%s: %d %s, want %d with %s", tc.body, code, body, tc.status, tc.want)
 		}
 	}
-	if code, body := post(`{"toAgentId":"a2"}`); code != 200 || !strings.Contains(body, `"agentId":"a2"`) || !strings.Contains(body, `"status":"open"`) {
+	if code, body := post(`{"toAgentId":"` + a2 + `"}`); code != 200 || !strings.Contains(body, `"agentId":"`+a2+`"`) || !strings.Contains(body, `"status":"open"`) {
 		t.Errorf("to a2: %d %s", code, body)
 	}
 	if code, body := post(`{"toAgentId":null}`); code != 200 || !strings.Contains(body, `"agentId":null`) || !strings.Contains(body, `"status":"queued"`) {
 		t.Errorf("to the queue: %d %s", code, body)
 	}
 	evs := publishedBy(t, r, chats.ChatTransferred)
-	if len(evs) != 2 || evs[0]["fromAgentId"] != "a1" || evs[0]["toAgentId"] != "a2" || evs[1]["fromAgentId"] != "a2" || evs[1]["toAgentId"] != nil {
+	if len(evs) != 2 || evs[0]["fromAgentId"] != a1 || evs[0]["toAgentId"] != a2 || evs[1]["fromAgentId"] != a2 || evs[1]["toAgentId"] != nil {
 		t.Errorf("events %v", evs)
 	}
 	r.srv.As("acme", auth.RoleAdmin, http.MethodPost, "/v1/orgs/acme/chats/c1/close", nil).Expect(t, 200)
-	if code, body := post(`{"toAgentId":"a1"}`); code != 409 || !strings.Contains(body, "only open or queued chats can be transferred") {
+	if code, body := post(`{"toAgentId":"` + a1 + `"}`); code != 409 || !strings.Contains(body, "only open or queued chats can be transferred") {
 		t.Errorf("transfer of a closed chat: %d %s", code, body)
 	}
 	r.srv.As("acme", auth.RoleCompliance, http.MethodPost, "/v1/orgs/acme/chats/c1/transfer", []byte(`{"toAgentId":null}`)).Expect(t, 403)

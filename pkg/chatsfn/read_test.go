@@ -27,6 +27,7 @@ type readEnv struct {
 func newReadEnv(t *testing.T) *readEnv {
 	t.Helper()
 	srv := apitest.New(t)
+	srv.BusinessUnits("acme", "bu_sales") // the unit of the agents the tests create
 	srv.SetNow(t0.Add(time.Hour))
 	return &readEnv{t: t, srv: srv, h: chatsfn.EventsFunction.Events.Handler(srv.Deps)}
 }
@@ -244,7 +245,6 @@ func TestReadChatStartedLate(t *testing.T) {
 func TestAgentManagerSeesTheirUnits(t *testing.T) {
 	t.Parallel()
 	r := newReadEnv(t)
-	r.srv.BusinessUnits("acme", "bu_sales")
 	created := r.srv.Admin(http.MethodPost, "/v1/orgs/acme/agents", []byte(`{"email":"mia@example.com","name":"Mia","role":"agent_manager","language":"en","businessUnitId":"bu_sales","sendCredentialsEmail":false}`)).Expect(t, 201).JSON(t)
 	tok, err := r.srv.Keys.Mint(auth.Principal{Subject: created["id"].(string), OrgID: "acme", Role: auth.RoleAgentManager}, time.Hour)
 	if err != nil {
@@ -272,4 +272,11 @@ func TestAgentManagerSeesTheirUnits(t *testing.T) {
 	if len(ids(all)) != 2 {
 		t.Errorf("the admin's queue: %v", ids(all))
 	}
+}
+
+// agent creates an active agent of acme (in its business unit bu_sales) and returns its id.
+func (r *readEnv) agent(email string) string {
+	r.t.Helper()
+	req := `{"email":"` + email + `","name":"Agent","role":"agent","language":"en","businessUnitId":"bu_sales","sendCredentialsEmail":false}`
+	return r.srv.Admin(http.MethodPost, "/v1/orgs/acme/agents", []byte(req)).Expect(r.t, 201).JSON(r.t)["id"].(string)
 }
