@@ -6,9 +6,11 @@
 // never a sibling or an ancestor), and a settings area reads every organisation of the
 // path in one batched read to compute a sub-organisation's inherited values.
 //
-// This package is the port (the records, the Store, the Paths lookup) and the request
-// context that carries the path the HTTP front found. It holds no rules beyond the
-// records' shape and imports no adapter.
+// This package is the port (the records, the Lookup the HTTP front reads, the Store of
+// the orgs function, with the contract suite in orgstest passed by package dynamo and
+// package bolt) and the request context that carries the path the HTTP front found. It
+// holds no rules beyond the records' shape and imports no adapter: names are validated
+// and audit entries made by package orgsfn.
 package orgs
 
 import (
