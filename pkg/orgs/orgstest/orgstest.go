@@ -439,6 +439,8 @@ func testDeleteRacesACreate(t *testing.T, h Harness) {
 		})
 		wg.Go(func() {
 			<-start
+			// A delete reads the record before it writes: let it go first in some rounds.
+			time.Sleep(time.Duration(round%4) * 3 * time.Millisecond)
 			createErr = retry(t, func() error { return h.Store.Create(ctx, c, entry(p.ID, "create", c.ID)) })
 		})
 		close(start)
