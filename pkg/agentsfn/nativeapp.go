@@ -7,6 +7,7 @@ import (
 	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 )
@@ -41,7 +42,10 @@ func (s *service) nativeAppAccess(w http.ResponseWriter, r *http.Request) {
 	case access == nativeapp.AccessEveryone:
 		out.Allowed, out.Reason = true, "native-app access is everyone"
 	default:
-		p, err := auth.Resolve(ctx, roles.Resolver{Store: s.Roles}, auth.Principal{OrgID: org, Role: a.Role})
+		// The role may be a custom role of an ancestor: the organisation's path is in the
+		// context (the HTTP front read it).
+		path, _ := orgs.PathFrom(ctx, org)
+		p, err := auth.Resolve(ctx, roles.Resolver{Store: s.Roles}, auth.Principal{OrgID: org, Role: a.Role}, path)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

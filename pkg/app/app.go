@@ -23,6 +23,7 @@ import (
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/mail"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/secrets"
 	"github.com/convrs/admin/pkg/settings"
@@ -44,6 +45,9 @@ type Deps struct {
 	// Roles keeps the organisations' custom roles (the HTTP front resolves callers' roles
 	// through it).
 	Roles roles.Store
+	// Orgs keeps the organisation tree (the HTTP front reads the path organisation's
+	// record through it on every organisation route).
+	Orgs orgs.Store
 	// BusinessUnits keeps the organisations' business units (the agents store counts
 	// their members).
 	BusinessUnits businessunits.Store
@@ -95,6 +99,11 @@ type Needs struct {
 	// to permissions: every function serving a route that needs a permission, and
 	// GET /v1/me) or Write (the roles routes).
 	Roles Access
+	// Orgs is how the function uses the organisation tree: Read (the HTTP front reads the
+	// path organisation's record on every route with an {orgId}, and GET /v1/me the
+	// caller's, for its path: every function serving a route that needs a token) or
+	// Write (the orgs routes: create, list, delete sub-organisations; every write audited).
+	Orgs Access
 	// Sticky is how the function uses sticky users: Write (chat-events keeps them) or Read.
 	Sticky Access
 	// Agents is how the function uses agents: Read (profiles: get and search) or Write
@@ -126,7 +135,7 @@ const (
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
 	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
-		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess
+		n.Roles != NoAccess || n.Orgs != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.
@@ -156,6 +165,9 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.Roles != NoAccess && d.Roles == nil {
 		out = append(out, "role store")
+	}
+	if n.Orgs != NoAccess && d.Orgs == nil {
+		out = append(out, "organisation store")
 	}
 	if n.BusinessUnits != NoAccess && d.BusinessUnits == nil {
 		out = append(out, "business unit store")

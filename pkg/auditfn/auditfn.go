@@ -18,7 +18,7 @@ import (
 var Policy = auth.Permission(auth.PermAuditRead)
 
 // Function is the audit Lambda function.
-var Function = app.Function{Name: "audit", Needs: app.Needs{AuditLog: true, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: "audit", Needs: app.Needs{AuditLog: true, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Cursors)
 }}
 

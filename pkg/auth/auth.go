@@ -199,16 +199,18 @@ func (pol Policy) IsAuthenticated() bool { return pol.anyOrg }
 // must be resolved before Authorize).
 func (pol Policy) NeedsPermission() bool { return pol.Permission != "" }
 
-// Authorize checks p against the path organisation orgID: a malformed organisation id or
-// one outside the caller's tree is problem.NotFound (its existence is not revealed), a
-// caller whose role lacks the policy's permission is problem.Forbidden. p.Permissions must
-// be the role's permissions as Resolve gives them. Public and Authenticated routes have
-// no organisation to check.
-func (pol Policy) Authorize(p Principal, orgID string) error {
+// Authorize checks p against the path organisation, whose path in the tree (root first,
+// the organisation last; [orgId] for a root) is path: a malformed or empty path, or one
+// the caller's organisation is not on (a sibling, an ancestor, another tree) is
+// problem.NotFound (its existence is not revealed); a caller whose role lacks the
+// policy's permission is problem.Forbidden. A caller acts on its own organisation and
+// every descendant, with its own role. p.Permissions must be the role's permissions as
+// Resolve gives them. Public and Authenticated routes have no organisation to check.
+func (pol Policy) Authorize(p Principal, path []string) error {
 	if pol.public || pol.anyOrg {
 		return nil
 	}
-	if !ids.Valid(orgID) || p.OrgID != orgID {
+	if len(path) == 0 || !ids.Valid(path[len(path)-1]) || !slices.Contains(path, p.OrgID) {
 		return problem.New(problem.NotFound, "organisation not found")
 	}
 	if pol.Permission != "" && !slices.Contains(p.Permissions, pol.Permission) {
@@ -218,16 +220,20 @@ func (pol Policy) Authorize(p Principal, orgID string) error {
 }
 
 // Roles finds the permissions of the custom roles of organisations (package roles keeps
-// them). A role that does not exist is not found, which gives no permissions.
+// them). Custom roles are inherited: the role may belong to any organisation of path (an
+// organisation's path in the tree, root first). A role that does not exist there is not
+// found, which gives no permissions.
 type Roles interface {
-	RolePermissions(ctx context.Context, orgID, roleID string) (perms []string, found bool, err error)
+	RolePermissions(ctx context.Context, path []string, roleID string) (perms []string, found bool, err error)
 }
 
-// Resolve sets p.Permissions to those of p's role in p's organisation: a predefined role's
-// from the table of API.md at no cost, a custom role's from roles (one read), none for a
-// role that exists nowhere or when roles is nil. The token's own permissions claim is not
-// consulted. The slice must not be changed.
-func Resolve(ctx context.Context, roles Roles, p Principal) (Principal, error) {
+// Resolve sets p.Permissions to those of p's role: a predefined role's from the table of
+// API.md at no cost, a custom role's from roles (one read) when some organisation of path
+// holds it, none for a role that exists nowhere or when roles is nil. path is the path of
+// p's own organisation (root first, p.OrgID last); a nil path, or one that does not end
+// in p.OrgID, is taken as [p.OrgID] (a root, or a deployment without sub-organisations).
+// The token's own permissions claim is not consulted. The slice must not be changed.
+func Resolve(ctx context.Context, roles Roles, p Principal, path []string) (Principal, error) {
 	if perms, ok := PredefinedPermissions(p.Role); ok {
 		p.Permissions = perms
 		return p, nil
@@ -236,7 +242,10 @@ func Resolve(ctx context.Context, roles Roles, p Principal) (Principal, error) {
 	if roles == nil {
 		return p, nil
 	}
-	perms, found, err := roles.RolePermissions(ctx, p.OrgID, p.Role)
+	if len(path) == 0 || path[len(path)-1] != p.OrgID {
+		path = []string{p.OrgID}
+	}
+	perms, found, err := roles.RolePermissions(ctx, path, p.Role)
 	if err != nil {
 		return p, err
 	}

@@ -41,32 +41,42 @@ func TestClaimsFromAPIGateway(t *testing.T) {
 
 func TestPolicy(t *testing.T) {
 	ctx := context.Background()
-	agent, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAgent})
-	admin, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAdmin})
+	agent, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAgent}, nil)
+	admin, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "acme", Role: RoleAdmin}, nil)
+	mid, _ := Resolve(ctx, nil, Principal{Subject: "s", OrgID: "org_mid", Role: RoleAdmin}, nil)
 	tests := []struct {
 		p    Principal
 		pol  Policy
-		org  string
+		path []string
 		want problem.Code
 	}{
-		{agent, AnyRole, "acme", ""},
-		{agent, Permission(PermSettingsManage), "acme", problem.Forbidden},
-		{agent, Permission(PermNativeApp), "acme", ""},
-		{admin, Permission(PermSettingsManage), "acme", ""},
-		{agent, AnyRole, "globex", problem.NotFound},
-		{admin, Permission(PermSettingsManage), "globex", problem.NotFound},
-		{agent, AnyRole, "", problem.NotFound},
+		{agent, AnyRole, []string{"acme"}, ""},
+		{agent, Permission(PermSettingsManage), []string{"acme"}, problem.Forbidden},
+		{agent, Permission(PermNativeApp), []string{"acme"}, ""},
+		{admin, Permission(PermSettingsManage), []string{"acme"}, ""},
+		{agent, AnyRole, []string{"globex"}, problem.NotFound},
+		{admin, Permission(PermSettingsManage), []string{"globex"}, problem.NotFound},
+		{agent, AnyRole, []string{""}, problem.NotFound},
+		{agent, AnyRole, nil, problem.NotFound},
 		// A permission the token claims is not one the role has.
-		{Principal{Subject: "s", OrgID: "acme", Role: "custom"}, Permission(PermSettingsManage), "acme", problem.Forbidden},
+		{Principal{Subject: "s", OrgID: "acme", Role: "custom"}, Permission(PermSettingsManage), []string{"acme"}, problem.Forbidden},
+		// The tree: a caller acts on its organisation's descendants with its own role,
+		// never on an ancestor or a sibling.
+		{admin, Permission(PermSettingsManage), []string{"acme", "org_mid", "org_leaf"}, ""},
+		{agent, Permission(PermSettingsManage), []string{"acme", "org_mid"}, problem.Forbidden},
+		{mid, AnyRole, []string{"acme", "org_mid", "org_leaf"}, ""},
+		{mid, AnyRole, []string{"acme"}, problem.NotFound},
+		{mid, AnyRole, []string{"acme", "org_sibling"}, problem.NotFound},
+		{mid, AnyRole, []string{"acme", "org_sibling", "org_leaf"}, problem.NotFound},
 	}
 	for _, tc := range tests {
-		err := tc.pol.Authorize(tc.p, tc.org)
+		err := tc.pol.Authorize(tc.p, tc.path)
 		got := problem.Code("")
 		if err != nil {
 			got = problem.CodeOf(err)
 		}
 		if got != tc.want {
-			t.Errorf("%s %v on %q: got %q, want %q", tc.p.Role, tc.pol, tc.org, got, tc.want)
+			t.Errorf("%s of %s %v on %q: got %q, want %q", tc.p.Role, tc.p.OrgID, tc.pol, tc.path, got, tc.want)
 		}
 	}
 }
@@ -78,39 +88,52 @@ type fakeRoles struct {
 	err   error
 }
 
-func (f *fakeRoles) RolePermissions(ctx context.Context, org, role string) ([]string, bool, error) {
+// RolePermissions finds the role in the organisation of the path nearest its end.
+func (f *fakeRoles) RolePermissions(ctx context.Context, path []string, role string) ([]string, bool, error) {
 	f.reads++
-	p, ok := f.perms[org+"/"+role]
-	return p, ok, f.err
+	for i := len(path) - 1; i >= 0; i-- {
+		if p, ok := f.perms[path[i]+"/"+role]; ok {
+			return p, ok, f.err
+		}
+	}
+	return nil, false, f.err
 }
 
-// Resolve: predefined roles from the table without a read, custom roles with one, the
-// token's permissions claim never.
+// Resolve: predefined roles from the table without a read, custom roles with one (of
+// any organisation of the caller's path), the token's permissions claim never.
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	roles := &fakeRoles{perms: map[string][]string{"acme/role_1": {PermAuditRead}}}
+	roles := &fakeRoles{perms: map[string][]string{"acme/role_1": {PermAuditRead}, "org_mid/role_3": {PermTagsManage}}}
 	for _, tc := range []struct {
 		p     Principal
+		path  []string
 		want  []string
 		reads int
 	}{
-		{Principal{OrgID: "acme", Role: RoleCompliance, Permissions: []string{PermSettingsManage}}, []string{PermAuditRead, PermAgentsRead, PermChatsRead}, 0},
-		{Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}, []string{PermAuditRead}, 1},
-		{Principal{OrgID: "globex", Role: "role_1"}, nil, 1},
-		{Principal{OrgID: "acme", Role: "role_2", Permissions: []string{PermSettingsManage}}, nil, 1},
+		{Principal{OrgID: "acme", Role: RoleCompliance, Permissions: []string{PermSettingsManage}}, nil, []string{PermAuditRead, PermAgentsRead, PermChatsRead}, 0},
+		{Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}, nil, []string{PermAuditRead}, 1},
+		{Principal{OrgID: "globex", Role: "role_1"}, nil, nil, 1},
+		{Principal{OrgID: "acme", Role: "role_2", Permissions: []string{PermSettingsManage}}, nil, nil, 1},
+		// Inherited: a role of an ancestor.
+		{Principal{OrgID: "org_leaf", Role: "role_1"}, []string{"acme", "org_mid", "org_leaf"}, []string{PermAuditRead}, 1},
+		{Principal{OrgID: "org_leaf", Role: "role_3"}, []string{"acme", "org_mid", "org_leaf"}, []string{PermTagsManage}, 1},
+		// Never a descendant's role: the path ends at the caller's organisation.
+		{Principal{OrgID: "acme", Role: "role_3"}, []string{"acme"}, nil, 1},
+		// A path that is not the caller's is the caller's organisation alone.
+		{Principal{OrgID: "globex", Role: "role_1"}, []string{"acme", "org_mid"}, nil, 1},
 	} {
 		roles.reads = 0
-		got, err := Resolve(ctx, roles, tc.p)
+		got, err := Resolve(ctx, roles, tc.p, tc.path)
 		if err != nil || !slices.Equal(got.Permissions, tc.want) || roles.reads != tc.reads {
-			t.Errorf("%s/%s: %v, %v after %d reads; want %v after %d", tc.p.OrgID, tc.p.Role, got.Permissions, err, roles.reads, tc.want, tc.reads)
+			t.Errorf("%s/%s on %v: %v, %v after %d reads; want %v after %d", tc.p.OrgID, tc.p.Role, tc.path, got.Permissions, err, roles.reads, tc.want, tc.reads)
 		}
 	}
 	roles.err = errors.New("table down")
-	if _, err := Resolve(ctx, roles, Principal{OrgID: "acme", Role: "role_1"}); err == nil {
+	if _, err := Resolve(ctx, roles, Principal{OrgID: "acme", Role: "role_1"}, nil); err == nil {
 		t.Error("a failed read resolved")
 	}
-	if got, err := Resolve(ctx, nil, Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}); err != nil || got.Permissions != nil {
+	if got, err := Resolve(ctx, nil, Principal{OrgID: "acme", Role: "role_1", Permissions: []string{PermSettingsManage}}, nil); err != nil || got.Permissions != nil {
 		t.Errorf("without a custom-role store: %v, %v", got.Permissions, err)
 	}
 }
@@ -183,7 +206,7 @@ func TestPolicyRefusesMalformedPathOrgs(t *testing.T) {
 	t.Parallel()
 	p := Principal{Subject: "s", OrgID: "acme", Role: RoleAdmin}
 	for _, org := range []string{"acme/x", "acme\x00", "acme#", "ACME", "", "acme "} {
-		if err := AnyRole.Authorize(p, org); !problem.Is(err, problem.NotFound) {
+		if err := AnyRole.Authorize(p, []string{org}); !problem.Is(err, problem.NotFound) {
 			t.Errorf("path org %q: got %v, want NotFound", org, err)
 		}
 	}

@@ -94,6 +94,29 @@ func (r *Roles) Get(ctx context.Context, orgID, roleID string) (role roles.Role,
 	return role, found, err
 }
 
+// Find implements roles.Store: the role's key in every organisation of the path, in one
+// read transaction.
+func (r *Roles) Find(ctx context.Context, path []string, roleID string) (role roles.Role, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return roles.Role{}, false, err
+	}
+	if err := roles.CheckPath(path); err != nil {
+		return roles.Role{}, false, err
+	}
+	if err := roles.CheckIDs(path[0], roleID); err != nil {
+		return roles.Role{}, false, err
+	}
+	err = r.s.db.View(func(tx *bbolt.Tx) error {
+		for i := len(path) - 1; i >= 0 && !found; i-- {
+			if role, found, err = getRole(tx, path[i], roleID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return role, found, err
+}
+
 // List implements roles.Store.
 func (r *Roles) List(ctx context.Context, orgID string) ([]roles.Role, error) {
 	if err := ctx.Err(); err != nil {

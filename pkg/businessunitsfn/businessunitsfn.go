@@ -21,7 +21,7 @@ import (
 var Manage = auth.Permission(auth.PermBusinessUnitsManage)
 
 // Function is the business-units Lambda function.
-var Function = app.Function{Name: "business-units", Needs: app.Needs{BusinessUnits: app.Write, Roles: app.Read, Agents: app.Read},
+var Function = app.Function{Name: "business-units", Needs: app.Needs{BusinessUnits: app.Write, Roles: app.Read, Orgs: app.Read, Agents: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		// A refused delete lists the unit's agents (a search of the organisation's agents).
 		Register(api, NewService(d.BusinessUnits, agents.Members{Store: d.Agents}, d.Now))

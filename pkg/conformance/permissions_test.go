@@ -44,6 +44,28 @@ func TestFunctionsThatCheckPermissionsReadRoles(t *testing.T) {
 	}
 }
 
+// A function that serves a route needing a token reads the organisation tree (Needs.Orgs):
+// the HTTP front reads the path organisation's record on every route with an {orgId}, and
+// GET /v1/me the caller's, whose path its custom role may come from. A function serving
+// only public routes, or none, must not have the grant.
+func TestFunctionsWithOrganisationRoutesReadTheTree(t *testing.T) {
+	t.Parallel()
+	for _, f := range local.Functions {
+		needs := false
+		if f.Kind() == app.KindHTTP {
+			for _, r := range lambdafn.API(f, app.Deps{}, discardLogger()).Routes() {
+				needs = needs || !r.Policy.IsPublic()
+			}
+		}
+		switch {
+		case needs && f.Needs.Orgs == app.NoAccess:
+			t.Errorf("%s serves routes that need a token but cannot read the organisation tree: add Orgs: app.Read to its Needs", f.Name)
+		case !needs && f.Needs.Orgs != app.NoAccess:
+			t.Errorf("%s reads the organisation tree but serves no route that needs a token", f.Name)
+		}
+	}
+}
+
 // The permission matrix of every route: for each predefined role and for custom roles,
 // a route that needs permission P refuses (403) exactly the callers whose role lacks P,
 // whatever else the request gets wrong; another organisation's path is 404 for all.

@@ -9,11 +9,12 @@ import (
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/orgs"
 )
 
 // Function is the discovery Lambda function: it needs no table or other port, so it
 // starts and answers in the time a Lambda takes to run Go.
-var Function = app.Function{Name: "discovery", Needs: app.Needs{Roles: app.Read}, HTTP: func(api *httpx.API, _ app.Deps) { Register(api) }}
+var Function = app.Function{Name: "discovery", Needs: app.Needs{Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, _ app.Deps) { Register(api) }}
 
 // Me is the body of GET /v1/me.
 type Me struct {
@@ -32,7 +33,16 @@ func Register(api *httpx.API) {
 	})
 	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
-		p, err := auth.Resolve(r.Context(), api.Roles(), p)
+		var path []string
+		if _, predefined := auth.PredefinedPermissions(p.Role); !predefined {
+			// A custom role may be an ancestor's: the caller's path first (one read).
+			var err error
+			if path, err = orgs.PathOf(r.Context(), api.Orgs(), p.OrgID); err != nil {
+				httpx.WriteError(w, r, err)
+				return
+			}
+		}
+		p, err := auth.Resolve(r.Context(), api.Roles(), p, path)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

@@ -401,7 +401,8 @@ func mapError(op string, err error) error {
 // Table is the lambdafn.Adapter of the single table: a DynamoDB client on the
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
 // AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
-// (settings and their audit log, WebChat key-set revisions, chats, business units, tags).
+// (settings and their audit log, WebChat key-set revisions, chats, custom roles, the
+// organisation tree, sticky users, business units, tags, agents).
 // Only the functions whose main passes it link the DynamoDB client.
 func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
@@ -412,6 +413,7 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.Settings, d.Revisions = s, s
 	d.Chats = NewChats(db, cfg.TableName)
 	d.Roles = NewRoles(db, cfg.TableName)
+	d.Orgs = NewOrgs(db, cfg.TableName)
 	d.Sticky = NewSticky(db, cfg.TableName)
 	d.BusinessUnits = NewBusinessUnits(db, cfg.TableName)
 	d.Tags = NewTags(db, cfg.TableName)

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,14 +36,23 @@ func roleSK(roleID string) string { return "ROLE#" + roleID }
 // last, after the organisation id (which holds no "#").
 func roleNamePK(orgID, name string) string { return "ROLENAME#" + orgID + "#" + roles.NameKey(name) }
 
+// RolesAPI is the subset of *dynamodb.Client that Roles uses: API, and BatchGetItem for
+// Find.
+type RolesAPI interface {
+	API
+	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+}
+
+var _ RolesAPI = (*dynamodb.Client)(nil)
+
 // Roles is the roles.Store of the single table.
 type Roles struct {
-	client API
+	client RolesAPI
 	table  string
 }
 
 // NewRoles returns the custom-role store on table.
-func NewRoles(client API, table string) *Roles { return &Roles{client: client, table: table} }
+func NewRoles(client RolesAPI, table string) *Roles { return &Roles{client: client, table: table} }
 
 var _ roles.Store = (*Roles)(nil)
 
@@ -112,6 +124,66 @@ func (s *Roles) Get(ctx context.Context, orgID, roleID string) (roles.Role, bool
 	}
 	r, err := decodeRole(orgID, out.Item)
 	return r, err == nil, err
+}
+
+// Find implements roles.Store: one strongly consistent GetItem for a path of one
+// organisation (a root), else one strongly consistent BatchGetItem of the role's item in
+// every organisation of the path (read again, with backoff, for keys DynamoDB leaves
+// unprocessed).
+func (s *Roles) Find(ctx context.Context, path []string, roleID string) (roles.Role, bool, error) {
+	if err := roles.CheckPath(path); err != nil {
+		return roles.Role{}, false, err
+	}
+	if err := roles.CheckIDs(path[0], roleID); err != nil {
+		return roles.Role{}, false, err
+	}
+	if len(path) == 1 {
+		return s.Get(ctx, path[0], roleID)
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(path))
+	for i, org := range path {
+		if !slices.Contains(path[:i], org) {
+			keys = append(keys, key(rolesPK(org), roleSK(roleID)))
+		}
+	}
+	in := &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		s.table: {Keys: keys, ConsistentRead: aws.Bool(true)},
+	}}
+	var items []map[string]types.AttributeValue
+	for try := 0; ; try++ {
+		out, err := s.client.BatchGetItem(ctx, in)
+		if err != nil {
+			return roles.Role{}, false, mapError("find role "+roleID, err)
+		}
+		items = append(items, out.Responses[s.table]...)
+		left, ok := out.UnprocessedKeys[s.table]
+		if !ok || len(left.Keys) == 0 {
+			break
+		}
+		if try == 5 {
+			return roles.Role{}, false, mapError("find role "+roleID, &types.ProvisionedThroughputExceededException{Message: aws.String("keys left unprocessed")})
+		}
+		select {
+		case <-ctx.Done():
+			return roles.Role{}, false, ctx.Err()
+		case <-time.After(time.Duration(10<<try) * time.Millisecond):
+		}
+		in.RequestItems = out.UnprocessedKeys
+	}
+	best, at := roles.Role{}, -1
+	for _, item := range items {
+		org := strings.TrimPrefix(stringAttr(item, attrPK), "ROLES#")
+		i := slices.Index(path, org)
+		if i <= at {
+			continue
+		}
+		r, err := decodeRole(org, item)
+		if err != nil {
+			return roles.Role{}, false, err
+		}
+		best, at = r, i
+	}
+	return best, at >= 0, nil
 }
 
 // List implements roles.Store with one Query of the organisation's role partition

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -31,7 +34,8 @@ type Route struct {
 type API struct {
 	mux    *http.ServeMux
 	authn  auth.Authenticator
-	roles  auth.Roles // custom roles; nil: predefined roles only
+	roles  auth.Roles  // custom roles; nil: predefined roles only
+	orgs   orgs.Lookup // the organisation tree; nil: every organisation is a root
 	log    *slog.Logger
 	routes []Route
 }
@@ -65,6 +69,15 @@ func (a *API) SetRoles(roles auth.Roles) { a.roles = roles }
 
 // Roles returns what SetRoles set (nil: predefined roles only).
 func (a *API) Roles() auth.Roles { return a.roles }
+
+// SetOrgs makes the API read the path organisation's record through orgs on every route
+// with an {orgId} that is not public or Authenticated (one strongly consistent read per
+// request): a deleted organisation, and one whose path does not hold the caller's
+// organisation, are 404. Without it every organisation is a root. Call it before serving.
+func (a *API) SetOrgs(orgs orgs.Lookup) { a.orgs = orgs }
+
+// Orgs returns what SetOrgs set (nil: every organisation is a root).
+func (a *API) Orgs() orgs.Lookup { return a.orgs }
 
 // Handle registers a route with its policy: a route needs no token only when the policy
 // is auth.Public; otherwise the caller must be authenticated and the policy decides on the
@@ -111,6 +124,14 @@ func (a *API) Routes() []Route {
 // guard is the one place authentication and authorisation happen: a public route runs
 // as is; any other needs a valid token, and the policy decides on the path organisation.
 // The access log names the path's organisation for refused requests too.
+//
+// On a route with an {orgId} (not Public, not Authenticated), the path organisation's
+// record is read once (orgs.Lookup, strongly consistent): a deleted organisation is 404
+// for everyone, and so is one whose path does not hold the caller's organisation (a
+// sibling, an ancestor, another tree). A caller acting on a descendant keeps its own
+// role, resolved on its own path (the path organisation's path cut at the caller's
+// organisation: custom roles of its ancestors are inherited). The handler finds the path
+// in the request's context (orgs.PathFrom) and need not read it again.
 func (a *API) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		org := r.PathValue("orgId")
@@ -126,15 +147,25 @@ func (a *API) guard(rt Route) http.Handler {
 			WriteError(w, r, err)
 			return
 		}
-		if rt.Policy.NeedsPermission() && p.OrgID == org {
-			if p, err = auth.Resolve(r.Context(), a.roles, p); err != nil {
+		var path []string
+		if !rt.Policy.IsAuthenticated() {
+			if path, err = a.path(r.Context(), org); err != nil {
 				WriteError(w, r, err)
 				return
 			}
+			if i := slices.Index(path, p.OrgID); i >= 0 && rt.Policy.NeedsPermission() {
+				if p, err = auth.Resolve(r.Context(), a.roles, p, path[:i+1]); err != nil {
+					WriteError(w, r, err)
+					return
+				}
+			}
 		}
-		if err := rt.Policy.Authorize(p, org); err != nil {
+		if err := rt.Policy.Authorize(p, path); err != nil {
 			WriteError(w, r, err)
 			return
+		}
+		if path != nil {
+			r = r.WithContext(orgs.WithPath(r.Context(), path))
 		}
 		// ServeHTTP put a principal slot in the context; without one (a handler served
 		// outside ServeHTTP), copy the request.
@@ -143,6 +174,28 @@ func (a *API) guard(rt Route) http.Handler {
 		}
 		rt.Handler(w, r)
 	})
+}
+
+// path returns the path of the organisation org: its record's, or [org] for a root (an
+// organisation without a record) or when the API has no orgs.Lookup. A malformed id and
+// a deleted organisation are problem.NotFound.
+func (a *API) path(ctx context.Context, org string) ([]string, error) {
+	if !ids.Valid(org) {
+		return nil, problem.New(problem.NotFound, "organisation not found")
+	}
+	if a.orgs == nil {
+		return []string{org}, nil
+	}
+	o, found, err := a.orgs.Org(ctx, org)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return []string{org}, nil
+	case o.Deleted() || len(o.Path) == 0 || o.Path[len(o.Path)-1] != org:
+		return nil, problem.New(problem.NotFound, "organisation not found")
+	}
+	return o.Path, nil
 }
 
 type ridKey struct{}

@@ -120,8 +120,29 @@ func Grants(n app.Needs) []Grant {
 		)
 	}
 	if n.Roles != app.NoAccess {
-		// The HTTP front resolves a caller's custom role: one GetItem.
-		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.RoleKeys})
+		// The HTTP front resolves a caller's custom role, which may be an ancestor's: one
+		// GetItem for a root's caller, one BatchGetItem of the caller's path otherwise.
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.RoleKeys},
+			Grant{"dynamodb:BatchGetItem", "Table", dynamo.RoleKeys},
+		)
+	}
+	if n.Orgs != app.NoAccess {
+		// The HTTP front reads the path organisation's record: one GetItem.
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.OrgKeys})
+	}
+	if n.Orgs == app.Write {
+		out = append(out,
+			Grant{"dynamodb:Query", "Table", dynamo.SuborgKeys}, // the descendants, paged
+			// Create and Delete are TransactWriteItems (IAM checks each item as its own
+			// action): the record (Put; Update for the delete's deletedAt), the parent's
+			// children count (Update), the descendants index (Put, Delete), the audit entry.
+			Grant{"dynamodb:PutItem", "Table", dynamo.OrgKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.OrgKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.SuborgKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.SuborgKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+		)
 	}
 	if n.Roles == app.Write {
 		out = append(out,

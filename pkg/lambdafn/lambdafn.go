@@ -49,6 +49,9 @@ func API(f app.Function, d app.Deps, log *slog.Logger) *httpx.API {
 	if d.Roles != nil {
 		api.SetRoles(roles.Resolver{Store: d.Roles})
 	}
+	if d.Orgs != nil {
+		api.SetOrgs(d.Orgs)
+	}
 	if f.HTTP != nil {
 		f.HTTP(api, d)
 	}

@@ -71,6 +71,9 @@ func MountAll(api *httpx.API, d app.Deps) {
 	if d.Roles != nil {
 		api.SetRoles(roles.Resolver{Store: d.Roles})
 	}
+	if d.Orgs != nil {
+		api.SetOrgs(d.Orgs)
+	}
 	for _, f := range Functions {
 		if f.HTTP != nil {
 			f.HTTP(api, d)
@@ -82,10 +85,11 @@ func MountAll(api *httpx.API, d app.Deps) {
 const MailFrom = "Convrs <reports@convrs.local>"
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit, WebChat key-set revisions, chats, business units and tags in dir/convrs.db
-// (bbolt), logos under dir/blobs, WebChat key sets under dir/secrets (files 0600), email
-// in dir/outbox (.eml files, 0600), the audit cursor key in dir/audit-cursor-key (made on
-// first use, 0600); published events are kept in memory (membus). The clock is time.Now.
+// and audit, WebChat key-set revisions, chats, business units, tags and the organisation
+// tree in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
+// dir/secrets (files 0600), email in dir/outbox (.eml files, 0600), the audit cursor key
+// in dir/audit-cursor-key (made on first use, 0600); published events are kept in memory
+// (membus). The clock is time.Now.
 // Close the returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -148,8 +152,13 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	orgStore, err := store.Orgs()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
-		Chats: chatStore, Roles: roleStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
+		Chats: chatStore, Roles: roleStore, Orgs: orgStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
 		Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
 }
 

@@ -15,6 +15,10 @@
 // agents' own transactions keep it (they add 1 on condition that the role exists, and
 // subtract 1), and Delete is conditional on it being 0, so a role cannot be deleted while
 // an agent is being given it.
+//
+// Custom roles are inherited down the organisation tree: an agent of a sub-organisation
+// may hold a custom role of any organisation of its path (Find reads them all at once),
+// and the holders count lives on the role's item in its own organisation's partition.
 package roles
 
 import (
@@ -29,6 +33,7 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/freetext"
 	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -76,6 +81,12 @@ var (
 type Store interface {
 	// Get returns a role, strongly consistent.
 	Get(ctx context.Context, orgID, roleID string) (Role, bool, error)
+	// Find returns the custom role roleID of whichever organisation of path holds it
+	// (custom roles are inherited down the tree: path is an organisation's path, root
+	// first, at most orgs.MaxDepth valid ids), strongly consistent, with one batched read
+	// whatever the depth. Role ids are made by the server and unique, so at most one
+	// organisation holds it; were there several, the one nearest the path's end wins.
+	Find(ctx context.Context, path []string, roleID string) (Role, bool, error)
 	// List returns the organisation's custom roles (at most MaxRoles), by name key.
 	List(ctx context.Context, orgID string) ([]Role, error)
 	// Create stores a new role (Version 1) with its name claim, or returns ErrNameTaken
@@ -215,16 +226,31 @@ func CheckIDs(orgID, roleID string) error {
 	return nil
 }
 
-// Resolver adapts a Store to auth.Roles: the permissions of a custom role, one strongly
-// consistent read, so a change applies to the next request of every holder.
+// CheckPath refuses a path Find cannot read: empty, longer than orgs.MaxDepth, or holding
+// an id that is not valid (problem.NotFound, as for a path naming no organisation).
+func CheckPath(path []string) error {
+	if len(path) == 0 || len(path) > orgs.MaxDepth {
+		return problem.New(problem.NotFound, "organisation not found")
+	}
+	for _, id := range path {
+		if !ids.Valid(id) {
+			return problem.New(problem.NotFound, "organisation not found")
+		}
+	}
+	return nil
+}
+
+// Resolver adapts a Store to auth.Roles: the permissions of a custom role of any
+// organisation of the caller's path, one strongly consistent (batched) read, so a change
+// applies to the next request of every holder.
 type Resolver struct{ Store Store }
 
 // RolePermissions implements auth.Roles.
-func (r Resolver) RolePermissions(ctx context.Context, orgID, roleID string) ([]string, bool, error) {
-	if r.Store == nil || !ids.Valid(orgID) || !ids.Valid(roleID) {
+func (r Resolver) RolePermissions(ctx context.Context, path []string, roleID string) ([]string, bool, error) {
+	if r.Store == nil || CheckPath(path) != nil || !ids.Valid(roleID) {
 		return nil, false, nil
 	}
-	role, found, err := r.Store.Get(ctx, orgID, roleID)
+	role, found, err := r.Store.Find(ctx, path, roleID)
 	if err != nil || !found {
 		return nil, false, err
 	}

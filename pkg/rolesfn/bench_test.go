@@ -77,7 +77,7 @@ func BenchmarkResolveDynamo(b *testing.B) {
 	})
 	b.Run("resolve-custom", func(b *testing.B) {
 		for b.Loop() {
-			got, err := auth.Resolve(ctx, resolver, p)
+			got, err := auth.Resolve(ctx, resolver, p, nil)
 			if err != nil || len(got.Permissions) != 1 {
 				b.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func BenchmarkResolveDynamo(b *testing.B) {
 	})
 	b.Run("resolve-predefined", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := auth.Resolve(ctx, resolver, auth.Principal{OrgID: "acme", Role: auth.RoleAdmin}); err != nil {
+			if _, err := auth.Resolve(ctx, resolver, auth.Principal{OrgID: "acme", Role: auth.RoleAdmin}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

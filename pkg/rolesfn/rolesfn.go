@@ -22,7 +22,7 @@ import (
 )
 
 // Function is the roles function: GET /v1/permissions and the roles routes.
-var Function = app.Function{Name: "roles", Needs: app.Needs{Roles: app.Write},
+var Function = app.Function{Name: "roles", Needs: app.Needs{Roles: app.Write, Orgs: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) { Register(api, d.Roles, d.Now) }}
 
 // Permission is one entry of the catalogue.

@@ -23,7 +23,7 @@ import (
 var Manage = auth.Permission(auth.PermTagsManage)
 
 // Function is the tags Lambda function.
-var Function = app.Function{Name: "tags", Needs: app.Needs{Tags: app.Write, Roles: app.Read},
+var Function = app.Function{Name: "tags", Needs: app.Needs{Tags: app.Write, Roles: app.Read, Orgs: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) { Register(api, NewService(d.Tags, d.Now)) }}
 
 // Paths of the routes.

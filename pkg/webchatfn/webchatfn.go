@@ -16,7 +16,7 @@ import (
 
 // SecretFunction serves the admin routes: key status, generate, rotate, revoke the
 // previous key, verify a token, the integration example.
-var SecretFunction = app.Function{Name: "webchat-secret", Needs: app.Needs{KeySets: app.Write, Roles: app.Read},
+var SecretFunction = app.Function{Name: "webchat-secret", Needs: app.Needs{KeySets: app.Write, Roles: app.Read, Orgs: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) { RegisterAdmin(api, webchat.NewKeys(d.Revisions, d.Secrets, d.Now)) }}
 
 // IdentifyFunction serves POST /v1/webchat/identify, public, on the widget API (any

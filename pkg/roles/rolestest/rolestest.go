@@ -48,6 +48,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"DeleteRefusedWhileHeld", testInUse},
 		{"WritesAreAudited", testAudited},
 		{"MalformedIDs", testMalformed},
+		{"FindOnAPath", testFind},
 		{"Limit", testLimit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,5 +322,54 @@ func testLimit(t *testing.T, e Env) {
 	}
 	if err := e.Store.Create(context.Background(), role(org, "One too many"), entry(org, "create")); !errors.Is(err, roles.ErrTooMany) {
 		t.Errorf("role %d: %v, want ErrTooMany", roles.MaxRoles+1, err)
+	}
+}
+
+// testFind: custom roles are inherited down the tree, so Find looks the role up in every
+// organisation of a path at once.
+func testFind(t *testing.T, e Env) {
+	ctx := context.Background()
+	root, mid, leaf := newOrg(), newOrg(), newOrg()
+	path := []string{root, mid, leaf}
+	top := create(t, e, role(root, "Top", auth.PermAuditRead))
+	middle := create(t, e, role(mid, "Middle", auth.PermTagsManage, auth.PermChatsRead))
+	for _, tc := range []struct {
+		path  []string
+		r     roles.Role
+		found bool
+	}{
+		{path, top, true}, {path, middle, true}, {path[:2], middle, true}, {path[:1], top, true},
+		// Never a descendant's role, nor another tree's.
+		{path[:1], middle, false}, {path[1:], top, false}, {[]string{newOrg()}, top, false},
+		// A path naming an organisation twice reads it once.
+		{[]string{root, root}, top, true},
+	} {
+		got, found, err := e.Store.Find(ctx, tc.path, tc.r.ID)
+		if err != nil || found != tc.found {
+			t.Errorf("Find(%v, %s of %s): found %v, %v; want %v", tc.path, tc.r.Name, tc.r.OrgID, found, err, tc.found)
+			continue
+		}
+		if found && (got.OrgID != tc.r.OrgID || got.ID != tc.r.ID || got.Name != tc.r.Name || !slices.Equal(got.Permissions, tc.r.Permissions) || got.Version != 1) {
+			t.Errorf("Find(%v, %s): got %+v, want %+v", tc.path, tc.r.Name, got, tc.r)
+		}
+	}
+	e.SetHolders(t, root, top.ID, 3)
+	if got, _, err := e.Store.Find(ctx, path, top.ID); err != nil || got.Holders != 3 {
+		t.Errorf("Find after 3 holders: %+v, %v", got, err)
+	}
+	if _, found, err := e.Store.Find(ctx, path, "role_missing"); err != nil || found {
+		t.Errorf("Find of a role nowhere: found %v, %v", found, err)
+	}
+	long := make([]string, 9)
+	for i := range long {
+		long[i] = newOrg()
+	}
+	for _, p := range [][]string{nil, {}, long, {root, "a#b"}, {""}} {
+		if _, _, err := e.Store.Find(ctx, p, top.ID); !problem.Is(err, problem.NotFound) {
+			t.Errorf("Find(%q): got %v, want NotFound", p, err)
+		}
+	}
+	if _, _, err := e.Store.Find(ctx, path, "role#1"); !problem.Is(err, problem.NotFound) {
+		t.Errorf("Find of a malformed role id: got %v, want NotFound", err)
 	}
 }

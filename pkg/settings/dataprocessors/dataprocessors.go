@@ -41,6 +41,6 @@ func Register(api *httpx.API, store settings.Store, now func() time.Time) *setti
 }
 
 // Function is the data-processors Lambda function.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Now)
 }}

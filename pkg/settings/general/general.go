@@ -73,7 +73,7 @@ var Area = settings.Area[Settings]{
 }
 
 // Function is the general Lambda function; its logos live in the LOGO_BUCKET bucket.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Logos: true, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Logos: true, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Blobs, d.Now)
 }}
 

@@ -68,6 +68,6 @@ func Register(api *httpx.API, store settings.Store, now func() time.Time) *setti
 }
 
 // Function is the native-app Lambda function.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.Now)
 }}

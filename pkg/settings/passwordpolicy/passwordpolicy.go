@@ -109,6 +109,6 @@ var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
 // Function is the password-policy Lambda function. Agents and their password history do
 // not exist yet, so it registers no History: a check naming an agent is a 422 on agentId
 // (see Register). When they exist, Deps will carry the history and this passes it on.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, nil, d.Now)
 }}

@@ -224,6 +224,6 @@ func Register(api *httpx.API, store settings.Store, baseURL string, now func() t
 
 // Function is the SSO Lambda function. It publishes absolute URLs, so it needs the
 // deployment's public base URL (PUBLIC_BASE_URL).
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, BaseURL: true, Roles: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, BaseURL: true, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
 	Register(api, d.Settings, d.BaseURL, d.Now)
 }}
