@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,9 @@ import (
 	"github.com/convrs/admin/pkg/devkeys"
 	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/local"
+	"github.com/convrs/admin/pkg/orgs"
 )
 
 var (
@@ -249,4 +252,34 @@ func SeedBusinessUnits(tb testing.TB, d app.Deps, org string, unitIDs ...string)
 			tb.Fatalf("business unit %s of %s: %v", id, org, err)
 		}
 	}
+}
+
+// SubOrg creates a sub-organisation of parent (a root, or a sub-organisation made before)
+// named name, as POST /v1/orgs/{parent}/suborgs would, and returns its id.
+func (s *Server) SubOrg(parent, name string) string {
+	s.tb.Helper()
+	return SeedSubOrg(s.tb, s.Deps, parent, name)
+}
+
+// SeedSubOrg creates a sub-organisation of parent named name in d's store and returns its
+// id.
+func SeedSubOrg(tb testing.TB, d app.Deps, parent, name string) string {
+	tb.Helper()
+	ctx := context.Background()
+	p, found, err := d.Orgs.Org(ctx, parent)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !found {
+		p = orgs.Root(parent)
+	}
+	id := ids.New(orgs.IDPrefix)
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	o := orgs.Org{ID: id, Name: name, ParentID: parent, Path: append(slices.Clone(p.Path), id), CreatedAt: at}
+	entry := audit.Entry{ID: audit.NewID(at), OrgID: parent, At: at, Actor: "admin@" + parent, Area: orgs.Area, Action: "create",
+		RequestID: "seed", Changes: []audit.Change{}}
+	if err := d.Orgs.Create(ctx, o, entry); err != nil {
+		tb.Fatalf("sub-organisation %q of %s: %v", name, parent, err)
+	}
+	return id
 }

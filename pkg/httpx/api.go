@@ -148,11 +148,13 @@ func (a *API) guard(rt Route) http.Handler {
 			return
 		}
 		var path []string
+		var rec orgs.Org // the path organisation's record, when it is a sub-organisation
 		if !rt.Policy.IsAuthenticated() {
-			if path, err = a.path(r.Context(), org); err != nil {
+			if rec, err = a.record(r.Context(), org); err != nil {
 				WriteError(w, r, err)
 				return
 			}
+			path = rec.Path
 			if i := slices.Index(path, p.OrgID); i >= 0 && rt.Policy.NeedsPermission() {
 				if p, err = auth.Resolve(r.Context(), a.roles, p, path[:i+1]); err != nil {
 					WriteError(w, r, err)
@@ -164,7 +166,10 @@ func (a *API) guard(rt Route) http.Handler {
 			WriteError(w, r, err)
 			return
 		}
-		if path != nil {
+		switch {
+		case rec.ParentID != "":
+			r = r.WithContext(orgs.WithOrg(r.Context(), rec))
+		case path != nil:
 			r = r.WithContext(orgs.WithPath(r.Context(), path))
 		}
 		// ServeHTTP put a principal slot in the context; without one (a handler served
@@ -176,26 +181,26 @@ func (a *API) guard(rt Route) http.Handler {
 	})
 }
 
-// path returns the path of the organisation org: its record's, or [org] for a root (an
-// organisation without a record) or when the API has no orgs.Lookup. A malformed id and
-// a deleted organisation are problem.NotFound.
-func (a *API) path(ctx context.Context, org string) ([]string, error) {
+// record returns the organisation org: its record (a sub-organisation), or orgs.Root(org)
+// for a root (an organisation without a record) or when the API has no orgs.Lookup. A
+// malformed id and a deleted organisation are problem.NotFound.
+func (a *API) record(ctx context.Context, org string) (orgs.Org, error) {
 	if !ids.Valid(org) {
-		return nil, problem.New(problem.NotFound, "organisation not found")
+		return orgs.Org{}, problem.New(problem.NotFound, "organisation not found")
 	}
 	if a.orgs == nil {
-		return []string{org}, nil
+		return orgs.Root(org), nil
 	}
 	o, found, err := a.orgs.Org(ctx, org)
 	switch {
 	case err != nil:
-		return nil, err
+		return orgs.Org{}, err
 	case !found:
-		return []string{org}, nil
+		return orgs.Root(org), nil
 	case o.Deleted() || len(o.Path) == 0 || o.Path[len(o.Path)-1] != org:
-		return nil, problem.New(problem.NotFound, "organisation not found")
+		return orgs.Org{}, problem.New(problem.NotFound, "organisation not found")
 	}
-	return o.Path, nil
+	return o, nil
 }
 
 type ridKey struct{}

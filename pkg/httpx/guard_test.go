@@ -95,6 +95,10 @@ func TestGuardFollowsTheTree(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: no path in the context", r.URL.Path)
 		}
+		// The record the front read is there too: the handler need not read it again.
+		if o, ok := orgs.OrgFrom(r.Context(), org); !ok || o.ID != org || !slices.Equal(o.Path, path) || (len(path) > 1) != (o.ParentID != "") {
+			t.Errorf("%s: OrgFrom = %+v, %v", r.URL.Path, o, ok)
+		}
 		mu.Lock()
 		seen = path
 		mu.Unlock()

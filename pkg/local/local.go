@@ -26,6 +26,7 @@ import (
 	"github.com/convrs/admin/pkg/filesecrets"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/membus"
+	"github.com/convrs/admin/pkg/orgsfn"
 	"github.com/convrs/admin/pkg/outbox"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/rolesfn"
@@ -62,6 +63,7 @@ var Functions = []app.Function{
 	businessunitsfn.Function,
 	tagsfn.Function,
 	agentsfn.Function,
+	orgsfn.Function,
 	auditfn.Function,
 	discovery.Function,
 }

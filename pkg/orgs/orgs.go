@@ -84,19 +84,55 @@ func PathOf(ctx context.Context, l Lookup, id string) ([]string, error) {
 
 type pathKey struct{}
 
+// found is what the HTTP front found of the organisation a request acts on: its path,
+// and its record when it has one (a sub-organisation).
+type found struct {
+	path   []string
+	org    Org
+	record bool
+}
+
 // WithPath returns ctx carrying the path of the organisation a request acts on (the HTTP
 // front sets it once it has read the record), so that the handlers do not read it again.
 func WithPath(ctx context.Context, path []string) context.Context {
-	return context.WithValue(ctx, pathKey{}, slices.Clip(path))
+	return context.WithValue(ctx, pathKey{}, &found{path: slices.Clip(path)})
+}
+
+// WithOrg is WithPath for a sub-organisation whose record the HTTP front read: ctx
+// carries o's path and o itself (OrgFrom), so that a handler serving the record does not
+// read it again.
+func WithOrg(ctx context.Context, o Org) context.Context {
+	return context.WithValue(ctx, pathKey{}, &found{path: slices.Clip(o.Path), org: o, record: true})
 }
 
 // PathFrom returns the path ctx carries for the organisation id, if it carries id's
 // path, or an ancestor's or descendant's path holding id (then cut at id).
 func PathFrom(ctx context.Context, id string) ([]string, bool) {
-	p, _ := ctx.Value(pathKey{}).([]string)
-	i := slices.Index(p, id)
+	f, _ := ctx.Value(pathKey{}).(*found)
+	if f == nil {
+		return nil, false
+	}
+	i := slices.Index(f.path, id)
 	if i < 0 {
 		return nil, false
 	}
-	return p[: i+1 : i+1], true
+	return f.path[: i+1 : i+1], true
+}
+
+// OrgFrom returns the organisation id as the context knows it: the record WithOrg put
+// there, or Root(id) when ctx carries id's path as a root's ([id], put by WithPath). It
+// reports false when ctx knows nothing of id as the organisation a request acts on.
+func OrgFrom(ctx context.Context, id string) (Org, bool) {
+	f, _ := ctx.Value(pathKey{}).(*found)
+	switch {
+	case f == nil:
+		return Org{}, false
+	case f.record && f.org.ID == id:
+		o := f.org
+		o.Path = slices.Clone(o.Path)
+		return o, true
+	case !f.record && len(f.path) == 1 && f.path[0] == id:
+		return Root(id), true
+	}
+	return Org{}, false
 }
