@@ -77,6 +77,22 @@ type Agent struct {
 	PasswordExpiresAt  *time.Time `json:"passwordExpiresAt"`
 	MustChangePassword bool       `json:"mustChangePassword"`
 	Version            int64      `json:"version"`
+	// RoleOrgID is the organisation that holds Role when Role is a custom role of an
+	// ancestor (custom roles are inherited down the tree); "" means the agent's own
+	// organisation. It is neither shown nor stored: the service sets it, from the role's
+	// lookup, on both sides of a write that moves a holder (Store.Create, and Update
+	// when the role changes), and the stores count the holder on the role's item in that
+	// organisation's partition.
+	RoleOrgID string `json:"-"`
+}
+
+// RoleOwner is the organisation whose custom role a.Role is: RoleOrgID, or orgID, the
+// agent's own, when it is "".
+func (a Agent) RoleOwner(orgID string) string {
+	if a.RoleOrgID != "" {
+		return a.RoleOrgID
+	}
+	return orgID
 }
 
 // EffectiveMaxChats is the most chats the busy rule lets the agent hold: its own
@@ -93,7 +109,8 @@ func (a Agent) EffectiveMaxChats(orgDefault int) int {
 // or unavailable store) are returned by the validation as they are.
 type References interface {
 	// RoleExists reports whether role is a predefined role or a custom role the
-	// organisation orgID may give its agents.
+	// organisation orgID may give its agents: its own or an ancestor's (custom roles are
+	// inherited down the tree).
 	RoleExists(ctx context.Context, orgID, role string) (bool, error)
 	// MissingBusinessUnits returns those of unitIDs (at most MaxBusinessUnits valid ids,
 	// each once) that are not business units of orgID, in the order given; none: empty.
@@ -269,7 +286,7 @@ func refsCheck(ctx context.Context, refs References, orgID string, f *problem.Fi
 			return err
 		}
 		if !ok {
-			f.Add("role", "no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation")
+			f.Add("role", "no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation or one of its ancestors")
 		}
 	}
 	if len(units) == 0 {

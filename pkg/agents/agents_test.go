@@ -145,7 +145,7 @@ func TestCreateEveryFieldAtOnce(t *testing.T) {
 		want := []string{
 			"businessUnitId: no such business unit",
 			"name: must be at most 100 characters",
-			"role: no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation",
+			"role: no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation or one of its ancestors",
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("fields\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -280,7 +280,7 @@ func TestPatchInvalid(t *testing.T) {
 			"businessUnitIds: must list at most 40 business units"}},
 		{"maxChats 10", `{"maxChats": 10}`, []string{"maxChats: must be between 1 and 9, or null for the organisation's maxChatsPerAgent"}},
 		{"unknown role", `{"role": "role_gone"}`, []string{
-			"role: no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation"}},
+			"role: no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation or one of its ancestors"}},
 		{"invisible name", `{"name": "\u200b\u200b"}`, []string{"name: is required"}},
 		{"bidi name", `{"name": "Ana \u202Egnp.exe"}`, []string{"name: must not contain bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069)"}},
 	}

@@ -39,6 +39,9 @@ import (
 // holders on condition that the role exists (ErrNoSuchRole otherwise: deleted since the
 // request was validated), and an update that changes the role moves the count, all in
 // the write's transaction with the audit entry. Predefined roles have no item and no count.
+// The role may be an ancestor organisation's (custom roles are inherited): its item, and
+// so its count, is in that organisation's partition, which the agent's RoleOrgID names
+// (Agent.RoleOwner).
 // A business unit counts its members the same way (the member contract of package
 // businessunits): a create counts the agent in each of its units, on condition that each
 // exists (ErrNoSuchBusinessUnit otherwise), and an update counts it in the units it joins

@@ -26,6 +26,7 @@ import (
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/mail"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/settings"
@@ -100,31 +101,78 @@ const maxTries = 5
 
 type service struct {
 	Deps
-	refs refs
 }
 
-// refs answers agents.References from the role and business-unit stores.
+// refs answers agents.References from the role and business-unit stores, for one
+// request. Custom roles are inherited down the tree, so a role may be an ancestor's: refs
+// remembers which organisation holds each custom role it found, for the write that
+// counts the holder on the role's item (agents.Agent.RoleOrgID).
 type refs struct {
-	roles roles.Store
-	units businessunits.Store
+	roles  roles.Store
+	units  businessunits.Store
+	owners map[string]string // custom role id -> the organisation that holds it
 }
 
-// RoleExists implements agents.References: a predefined role, or a custom role of orgID.
-func (r refs) RoleExists(ctx context.Context, orgID, role string) (bool, error) {
+// newRefs returns the references of one request.
+func (s *service) newRefs() *refs {
+	return &refs{roles: s.Roles, units: s.BusinessUnits, owners: map[string]string{}}
+}
+
+// RoleExists implements agents.References: a predefined role, or a custom role of orgID
+// or one of its ancestors.
+func (r *refs) RoleExists(ctx context.Context, orgID, role string) (bool, error) {
 	if _, ok := auth.PredefinedPermissions(role); ok {
 		return true, nil
 	}
 	if !ids.Valid(role) {
 		return false, nil
 	}
-	_, found, err := r.roles.Get(ctx, orgID, role)
+	_, found, err := r.owner(ctx, orgID, role)
 	return found, err
+}
+
+// owner returns the organisation of orgID's path (the one the HTTP front put in the
+// context; [orgID] without it) that holds the custom role: one batched read of the path,
+// none for a role this request has looked up already.
+func (r *refs) owner(ctx context.Context, orgID, role string) (string, bool, error) {
+	if o, ok := r.owners[role]; ok {
+		return o, true, nil
+	}
+	path, ok := orgs.PathFrom(ctx, orgID)
+	if !ok {
+		path = []string{orgID}
+	}
+	found, ok, err := r.roles.Find(ctx, path, role)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	r.owners[role] = found.OrgID
+	return found.OrgID, true, nil
+}
+
+// setOwners names, on the agents a write moves a holder between, the organisations that
+// hold their custom roles (agents.Agent.RoleOrgID): next's (a create, or an update that
+// changes the role) and, when it changes, prev's.
+func (r *refs) setOwners(ctx context.Context, orgID string, next, prev *agents.Agent) error {
+	for _, a := range []*agents.Agent{next, prev} {
+		if a == nil || !agents.CustomRole(a.Role) || (prev != nil && next.Role == prev.Role) {
+			continue
+		}
+		owner, found, err := r.owner(ctx, orgID, a.Role)
+		if err != nil {
+			return err
+		}
+		if found && owner != orgID {
+			a.RoleOrgID = owner
+		}
+	}
+	return nil
 }
 
 // MissingBusinessUnits implements agents.References with one read: the organisation's
 // units (one Query of at most businessunits.MaxUnits small items), whatever the number
 // asked. The store's write checks again (a unit deleted meanwhile fails the transaction).
-func (r refs) MissingBusinessUnits(ctx context.Context, orgID string, unitIDs []string) ([]string, error) {
+func (r *refs) MissingBusinessUnits(ctx context.Context, orgID string, unitIDs []string) ([]string, error) {
 	units, err := r.units.List(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -144,7 +192,7 @@ func (r refs) MissingBusinessUnits(ctx context.Context, orgID string, unitIDs []
 
 // Register serves the routes on api.
 func Register(api *httpx.API, d Deps) {
-	s := &service{Deps: d, refs: refs{roles: d.Roles, units: d.BusinessUnits}}
+	s := &service{Deps: d}
 	read, manage := auth.Permission(auth.PermAgentsRead), auth.Permission(auth.PermAgentsManage)
 	const one = "/v1/orgs/{orgId}/agents/{agentId}"
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/agents", read, s.list)
@@ -297,7 +345,7 @@ func unitGone(field string) error {
 
 func roleGone() error {
 	return &problem.Error{Code: problem.Invalid, Message: "one or more fields are invalid",
-		Fields: []problem.FieldError{{Field: "role", Message: "no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation"}}}
+		Fields: []problem.FieldError{{Field: "role", Message: "no such role: use a predefined role (admin, agent_manager, client_manager, marketing, compliance, agent) or a custom role of the organisation or one of its ancestors"}}}
 }
 
 func (s *service) create(w http.ResponseWriter, r *http.Request) {
@@ -316,13 +364,18 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	email, profile, err := req.Validate(ctx, org, s.refs, parsers)
+	rf := s.newRefs()
+	email, profile, err := req.Validate(ctx, org, rf, parsers)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	a := agents.New(ids.New(agents.IDPrefix), email, profile, now)
+	if err := rf.setOwners(ctx, org, &a, nil); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
 	var creds agents.Credentials
 	var token string
 	if *req.SendCredentialsEmail {
@@ -375,7 +428,12 @@ func preconditionFailed(ifMatch string, version int64) error {
 
 // write runs change on the current agent and stores the result, retrying a lost race
 // when the request has no If-Match. change returns the new agent and whether it differs.
-func (s *service) write(w http.ResponseWriter, r *http.Request, action string, change func(cur agents.Agent) (agents.Agent, bool, error)) {
+// rf (the references change validated with; nil: new ones) names the organisations that
+// hold the custom roles when the role changes.
+func (s *service) write(w http.ResponseWriter, r *http.Request, action string, rf *refs, change func(cur agents.Agent) (agents.Agent, bool, error)) {
+	if rf == nil {
+		rf = s.newRefs()
+	}
 	ctx, org, id := r.Context(), r.PathValue("orgId"), r.PathValue("agentId")
 	ifMatch := httpx.IfMatch(r)
 	for try := 1; ; try++ {
@@ -400,6 +458,9 @@ func (s *service) write(w http.ResponseWriter, r *http.Request, action string, c
 		now := s.Now().UTC().Truncate(time.Millisecond)
 		next.Version, next.UpdatedAt = cur.Version+1, now
 		entry, err := s.entry(ctx, org, action, &cur, &next, now)
+		if err == nil {
+			err = rf.setOwners(ctx, org, &next, &cur)
+		}
 		if err == nil {
 			err = s.Agents.Update(ctx, org, next, cur, entry)
 		}
@@ -432,8 +493,9 @@ func (s *service) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	org := r.PathValue("orgId")
-	s.write(w, r, "patch", func(cur agents.Agent) (agents.Agent, bool, error) {
-		next, err := cur.Patch(r.Context(), org, body, s.refs, parsers)
+	rf := s.newRefs()
+	s.write(w, r, "patch", rf, func(cur agents.Agent) (agents.Agent, bool, error) {
+		next, err := cur.Patch(r.Context(), org, body, rf, parsers)
 		if err != nil {
 			return agents.Agent{}, false, err
 		}
@@ -450,7 +512,7 @@ func (s *service) status(to agents.Status) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		org := r.PathValue("orgId")
-		s.write(w, r, action, func(cur agents.Agent) (agents.Agent, bool, error) {
+		s.write(w, r, action, nil, func(cur agents.Agent) (agents.Agent, bool, error) {
 			next, changed, err := cur.SetStatus(to)
 			if err != nil || !changed || to != agents.StatusDisabled {
 				return next, changed, err
@@ -473,7 +535,7 @@ func (s *service) status(to agents.Status) http.HandlerFunc {
 
 // forcePasswordChange makes the agent change its password at next sign-in.
 func (s *service) forcePasswordChange(w http.ResponseWriter, r *http.Request) {
-	s.write(w, r, "force-password-change", func(cur agents.Agent) (agents.Agent, bool, error) {
+	s.write(w, r, "force-password-change", nil, func(cur agents.Agent) (agents.Agent, bool, error) {
 		next := cur
 		next.MustChangePassword = true
 		return next, !cur.MustChangePassword, nil

@@ -210,7 +210,7 @@ func (r *Agents) Create(ctx context.Context, orgID string, a agents.Agent, c age
 			return agents.ErrEmailTaken
 		}
 		if agents.CustomRole(a.Role) {
-			if err := addHolders(tx, orgID, a.Role, 1, agents.ErrNoSuchRole); err != nil {
+			if err := addHolders(tx, a.RoleOwner(orgID), a.Role, 1, agents.ErrNoSuchRole); err != nil {
 				return err
 			}
 		}
@@ -250,7 +250,7 @@ func updateAgent(tx *bbolt.Tx, orgID string, a agents.Agent) (agents.Agent, erro
 }
 
 // Update implements agents.Store.
-func (r *Agents) Update(ctx context.Context, orgID string, a, _ agents.Agent, entry audit.Entry) error {
+func (r *Agents) Update(ctx context.Context, orgID string, a, given agents.Agent, entry audit.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -269,12 +269,14 @@ func (r *Agents) Update(ctx context.Context, orgID string, a, _ agents.Agent, en
 		}
 		if prev.Role != a.Role {
 			if agents.CustomRole(prev.Role) {
-				if err := addHolders(tx, orgID, prev.Role, -1, agents.ErrConflict); err != nil {
+				// The stored agent is at given's version (updateAgent checked): given names
+				// the organisation that holds its role (the stored profile does not).
+				if err := addHolders(tx, given.RoleOwner(orgID), prev.Role, -1, agents.ErrConflict); err != nil {
 					return err
 				}
 			}
 			if agents.CustomRole(a.Role) {
-				if err := addHolders(tx, orgID, a.Role, 1, agents.ErrNoSuchRole); err != nil {
+				if err := addHolders(tx, a.RoleOwner(orgID), a.Role, 1, agents.ErrNoSuchRole); err != nil {
 					return err
 				}
 			}

@@ -217,9 +217,10 @@ func (s *Agents) auditPut(entry audit.Entry) (types.TransactWriteItem, error) {
 }
 
 // holders is the write that adds delta to a custom role's holders, on condition that
-// the role exists (ADD would otherwise create an item).
-func (s *Agents) holders(orgID, role string, delta int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(rolesPK(orgID), roleSK(role)),
+// the role exists (ADD would otherwise create an item). owner is the organisation that
+// holds the role (Agent.RoleOwner): the agent's own or an ancestor.
+func (s *Agents) holders(owner, role string, delta int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(rolesPK(owner), roleSK(role)),
 		UpdateExpression:          aws.String("ADD #h :d"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames:  map[string]string{"#h": attrHolders},
@@ -283,7 +284,7 @@ func (s *Agents) Create(ctx context.Context, orgID string, a agents.Agent, c age
 	byItem := map[int]error{0: agents.ErrTooMany, 1: agents.ErrConflict, 2: agents.ErrEmailTaken}
 	if agents.CustomRole(a.Role) {
 		byItem[len(items)] = agents.ErrNoSuchRole
-		items = append(items, s.holders(orgID, a.Role, 1))
+		items = append(items, s.holders(a.RoleOwner(orgID), a.Role, 1))
 	}
 	for _, u := range a.BusinessUnitIDs {
 		byItem[len(items)] = agents.ErrNoSuchBusinessUnit
@@ -343,11 +344,11 @@ func (s *Agents) Update(ctx context.Context, orgID string, a, prev agents.Agent,
 			// The old role exists while held (roles.Store.Delete needs 0 holders); if it
 			// is gone, the agent's version moved too.
 			byItem[len(items)] = agents.ErrConflict
-			items = append(items, s.holders(orgID, prev.Role, -1))
+			items = append(items, s.holders(prev.RoleOwner(orgID), prev.Role, -1))
 		}
 		if agents.CustomRole(a.Role) {
 			byItem[len(items)] = agents.ErrNoSuchRole
-			items = append(items, s.holders(orgID, a.Role, 1))
+			items = append(items, s.holders(a.RoleOwner(orgID), a.Role, 1))
 		}
 	}
 	joined, left := agents.UnitMoves(a, prev)

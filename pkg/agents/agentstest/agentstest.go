@@ -57,6 +57,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"ConcurrentCreatesInOneOrganisation", testConcurrentOneOrg},
 		{"UpdateIsConditional", testUpdate},
 		{"RoleHolders", testHolders},
+		{"AnAncestorsRoleHolders", testAncestorHolders},
 		{"BusinessUnitMembers", testUnitMembers},
 		{"Search", testSearch},
 		{"SearchPages", testSearchPages},
@@ -361,6 +362,62 @@ func testHolders(t *testing.T, e Env) {
 	en := audit.Entry{ID: audit.NewID(time.Now()), OrgID: org, At: base, Actor: "admin", Area: roles.AuditArea, Action: "delete", Changes: []audit.Change{}}
 	if err := e.Roles.Delete(ctx, org, sup, r.Version, r.Name, en); !errors.Is(err, roles.ErrInUse) {
 		t.Errorf("delete of a held role: %v, want ErrInUse", err)
+	}
+}
+
+// testAncestorHolders: custom roles are inherited, so an agent may hold a role of an
+// ancestor organisation (RoleOrgID names it): the holder is counted on the role's item in
+// the ancestor's partition, moved away on a role change, and keeps the role from being
+// deleted; a role of the right id in the wrong organisation is not found.
+func testAncestorHolders(t *testing.T, e Env) {
+	ctx := context.Background()
+	parent, child := newOrg(t, e), newOrg(t, e)
+	top, local := newRole(t, e, parent, "Regional leads"), newRole(t, e, child, "Shift leads")
+	a := agent("Gil", newEmail("gil"), top)
+	a.RoleOrgID = parent
+	create(t, e, child, a)
+	if h := holders(t, e, parent, top); h != 1 {
+		t.Errorf("after the create the ancestor's role has %d holders, want 1", h)
+	}
+	if got, _ := get(t, e, child, a.ID); got.Role != top || got.RoleOrgID != "" {
+		t.Errorf("stored agent: role %q, RoleOrgID %q (not stored)", got.Role, got.RoleOrgID)
+	}
+	// The role is held: its organisation cannot delete it.
+	r, _, _ := e.Roles.Get(ctx, parent, top)
+	en := audit.Entry{ID: audit.NewID(time.Now()), OrgID: parent, At: base, Actor: "admin", Area: roles.AuditArea, Action: "delete", Changes: []audit.Change{}}
+	if err := e.Roles.Delete(ctx, parent, top, r.Version, r.Name, en); !errors.Is(err, roles.ErrInUse) {
+		t.Errorf("delete of the ancestor's held role: %v, want ErrInUse", err)
+	}
+	// Without the owner, the role is looked for in the agent's own organisation: missing.
+	b := agent("Hal", newEmail("hal"), top)
+	if err := e.Store.Create(ctx, child, b, agents.Credentials{}, entry(child, "create")); !errors.Is(err, agents.ErrNoSuchRole) {
+		t.Errorf("create naming the ancestor's role in the wrong partition: %v, want ErrNoSuchRole", err)
+	}
+	// A change to the organisation's own role moves the holder down; back up again.
+	next := a
+	next.Role, next.RoleOrgID, next.Version = local, "", 2
+	if err := e.Store.Update(ctx, child, next, a, entry(child, "update")); err != nil {
+		t.Fatalf("change to the own role: %v", err)
+	}
+	if got := [2]int{holders(t, e, parent, top), holders(t, e, child, local)}; got != [2]int{0, 1} {
+		t.Errorf("after the change down: holders %v, want [0 1]", got)
+	}
+	back := next
+	back.Role, back.RoleOrgID, back.Version = top, parent, 3
+	if err := e.Store.Update(ctx, child, back, next, entry(child, "update")); err != nil {
+		t.Fatalf("change back to the ancestor's role: %v", err)
+	}
+	if got := [2]int{holders(t, e, parent, top), holders(t, e, child, local)}; got != [2]int{1, 0} {
+		t.Errorf("after the change back: holders %v, want [1 0]", got)
+	}
+	// Leaving it for a predefined role frees it.
+	last := back
+	last.Role, last.RoleOrgID, last.Version = "agent", "", 4
+	if err := e.Store.Update(ctx, child, last, back, entry(child, "update")); err != nil {
+		t.Fatal(err)
+	}
+	if h := holders(t, e, parent, top); h != 0 {
+		t.Errorf("after the change to a predefined role: %d holders, want 0", h)
 	}
 }
 
