@@ -10,7 +10,8 @@
 // A change, its audit entry and its index key are written in one bbolt transaction. The
 // auditByArea index makes ?area= listings cost the page, not the organisation's history.
 //
-// The chats.Store of the same file (Store.Chats) keeps its own buckets, listed in chats.go.
+// The chats.Store of the same file (Store.Chats) keeps its own buckets, listed in chats.go;
+// so do the other stores (roles.go, agents.go, businessunits.go, tags.go, orgs.go, ...).
 package bolt
 
 import (

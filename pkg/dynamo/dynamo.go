@@ -4,7 +4,8 @@
 // roles (Roles, roles.go; items in package roles), the agents (Agents, agents.go: PEOPLE#,
 // EMAIL#, CREDS# and INVITE# items, described in package agents; no index), sticky users
 // (Sticky, sticky.go), the businessunits.Store (BusinessUnits, businessunits.go: partition
-// BU#<orgId>) and the tags.Store (Tags, tags.go: partition TAGS#<orgId>).
+// BU#<orgId>), the tags.Store (Tags, tags.go: partition TAGS#<orgId>) and the orgs.Store
+// (Orgs, orgs.go: the records ORG#<orgId> and the descendants index SUBORGS#<ancestorId>).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
 // billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
