@@ -103,6 +103,12 @@ type Needs struct {
 	// (the agents routes: creates, edits, status changes, credentials, invitations; and
 	// the custom roles' holders counts).
 	Agents Access
+	// AgentCredentials means the function reads agents' credentials (the current password
+	// hash and the history, agents.Store.Credentials) and nothing else of agents: the
+	// password-policy check's reuse rule. It is apart from Agents because Read grants
+	// profiles only (the credentials are a separate item so that IAM can keep them from
+	// every reader of profiles); Write includes it.
+	AgentCredentials bool
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -128,7 +134,7 @@ const (
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
 	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
-		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess
+		n.Roles != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess || n.AgentCredentials
 }
 
 // Config is the configuration the function needs from its environment.
@@ -165,7 +171,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.Tags != NoAccess && d.Tags == nil {
 		out = append(out, "tag store")
 	}
-	if n.Agents != NoAccess && d.Agents == nil {
+	if (n.Agents != NoAccess || n.AgentCredentials) && d.Agents == nil {
 		out = append(out, "agent store")
 	}
 	if n.Events && d.Bus == nil {

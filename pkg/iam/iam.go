@@ -184,6 +184,10 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},
 		)
 	}
+	if n.AgentCredentials {
+		// passwords.History: one GetItem of the agent's credentials item per check.
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys})
+	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
 	}
