@@ -96,5 +96,5 @@ func PathFrom(ctx context.Context, id string) ([]string, bool) {
 	if i < 0 {
 		return nil, false
 	}
-	return p[:i+1 : i+1], true
+	return p[: i+1 : i+1], true
 }
