@@ -349,7 +349,7 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"agent_ana", "agent_bo"} {
-		a := agents.New(id, id+"@acme.test", agents.Profile{Name: id, Role: "agent", Language: "en", BusinessUnitIDs: []string{"bu_main"}}, t0)
+		a := agents.New(id, id+"@acme.test", agents.Profile{Name: id, Role: "agent", Language: "en", BusinessUnitIDs: []string{}}, t0)
 		entry := audit.Entry{ID: audit.NewID(t0), OrgID: "acme", At: t0, Actor: "seed", Area: agents.AuditArea, Action: "create", Changes: []audit.Change{}}
 		if err := sd.Agents.Create(ctx, "acme", a, agents.Credentials{}, entry); err != nil {
 			t.Fatal(err)
