@@ -696,3 +696,8 @@ func (c *countingAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetIte
 func (f *fakeAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	return nil, errNoFake
 }
+
+func TestInheritance(t *testing.T) {
+	needLocal(t)
+	settingstest.RunInheritance(t, func(*testing.T) settings.Store { return dynamo.New(localClient, localTable) })
+}

@@ -17,7 +17,7 @@ const (
 func TestDefaultsOverHTTP(t *testing.T) {
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, 200)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"openTime":"09:00:00","closeTime":"17:00:00","timeZone":"UTC","days":["monday","tuesday","wednesday","thursday","friday"],"missedChatReport":{"enabled":false}}`
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"closeTime":"default","days":"default","exceptions":"default","hours":"default","missedChatReport":"default","openTime":"default","timeZone":"default"},"lockedBy":{},"openTime":"09:00:00","closeTime":"17:00:00","timeZone":"UTC","days":["monday","tuesday","wednesday","thursday","friday"],"missedChatReport":{"enabled":false}}`
 	if string(r.Body) != want {
 		t.Errorf("defaults:\n got %s\nwant %s", r.Body, want)
 	}
