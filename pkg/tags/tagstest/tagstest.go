@@ -470,6 +470,16 @@ func testNoGroup(t *testing.T, h Harness) {
 	if got, _ := getTag(t, h, org, free.ID); !sameTag(got, free) {
 		t.Errorf("after a refused move: %+v, want %+v", got, free)
 	}
+	// A missing group and a taken name at once: the group is told first.
+	both := tag(org, "ORPHAN", ids.New(tags.GroupIDPrefix))
+	if err := h.Store.CreateTag(ctx, both, entry(org, "create", both.ID+".name")); !errors.Is(err, tags.ErrNoGroup) {
+		t.Errorf("CreateTag in a missing group with a taken name: got %v, want ErrNoGroup", err)
+	}
+	mustTag(t, h, tag(org, "Taken", ""))
+	moved.Name, moved.NameKey = "taken", caseless.Key("taken")
+	if err := h.Store.UpdateTag(ctx, free, moved, entry(org, "patch", free.ID+".groupId")); !errors.Is(err, tags.ErrNoGroup) {
+		t.Errorf("UpdateTag into a missing group onto a taken name: got %v, want ErrNoGroup", err)
+	}
 	// A group of another organisation is no group of this one.
 	og := mustGroup(t, h, group(newOrg(), "Elsewhere"))
 	if err := h.Store.CreateTag(ctx, tag(org, "Foreign", og.ID), entry(org, "create", "x.name")); !errors.Is(err, tags.ErrNoGroup) {
