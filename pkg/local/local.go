@@ -36,6 +36,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/settings/reports"
+	"github.com/convrs/admin/pkg/settings/security"
 	"github.com/convrs/admin/pkg/settings/sso"
 	"github.com/convrs/admin/pkg/tagsfn"
 	"github.com/convrs/admin/pkg/webchatfn"
@@ -51,6 +52,7 @@ var Functions = []app.Function{
 	sso.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
+	security.Function,
 	webchatfn.SecretFunction,
 	webchatfn.IdentifyFunction,
 	chatsfn.EventsFunction,
