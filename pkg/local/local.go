@@ -32,6 +32,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
+	"github.com/convrs/admin/pkg/settings/locale"
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
@@ -53,6 +54,7 @@ var Functions = []app.Function{
 	dataprocessors.Function,
 	nativeapp.Function,
 	security.Function,
+	locale.Function,
 	webchatfn.SecretFunction,
 	webchatfn.IdentifyFunction,
 	chatsfn.EventsFunction,
