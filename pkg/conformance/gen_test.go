@@ -38,6 +38,11 @@ var caseOverrides = map[string]struct {
 			},
 		},
 	},
+	"dashboard": {
+		// Handoff on, so that either of its options may be switched on alone.
+		Base:  map[string]any{"handoff": map[string]any{"enabled": true}},
+		Texts: map[string]func(n int) string{"language": languageTag},
+	},
 	"locale": {
 		Texts: map[string]func(n int) string{"language": languageTag},
 	},

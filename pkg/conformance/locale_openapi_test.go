@@ -12,7 +12,7 @@ import (
 func TestOpenAPIZoneAndLanguagePatterns(t *testing.T) {
 	t.Parallel()
 	s := mustSpec(t)
-	for _, area := range []string{"locale"} {
+	for _, area := range []string{"locale", "dashboard"} {
 		put, ok := s.requestSchema("put", "/v1/orgs/{orgId}/settings/"+area, "application/json")
 		if !ok {
 			t.Errorf("%s: no PUT schema", area)

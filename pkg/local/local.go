@@ -30,6 +30,7 @@ import (
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/rolesfn"
 	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/dashboard"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
 	"github.com/convrs/admin/pkg/settings/locale"
@@ -55,6 +56,7 @@ var Functions = []app.Function{
 	nativeapp.Function,
 	security.Function,
 	locale.Function,
+	dashboard.Function,
 	webchatfn.SecretFunction,
 	webchatfn.IdentifyFunction,
 	chatsfn.EventsFunction,
