@@ -1,7 +1,8 @@
 // Command sizes builds every function's Lambda bootstrap and, beside each, the floor it
 // needs: a bootstrap that does nothing but what the function cannot avoid linking (the
 // Lambda runtime and the API Gateway adapter; the AWS SDK clients it calls, with the
-// operations it uses; the zone database or image decoders when it embeds them), so that
+// operations it uses; the zone database, language tables or image decoders when it embeds
+// them), so that
 // what our own code adds is visible. It fails when a bootstrap is 10 MiB or more.
 //
 //	go run ./internal/sizes [-out build]      (make sizes)
@@ -57,6 +58,8 @@ var parts = []part{
 		`_ = norm.NFC.String(r.URL.Path)`},
 	{"golang.org/x/text/cases", "cases", []string{"golang.org/x/text/cases"},
 		`_ = cases.Fold().String(r.URL.Path)`},
+	{"golang.org/x/text/language", "language", []string{"golang.org/x/text/language"},
+		`_, _ = language.Parse(r.URL.Path)`},
 	{"github.com/aws/aws-sdk-go-v2/service/s3", "s3",
 		[]string{"github.com/aws/aws-sdk-go-v2/service/s3"},
 		`s := s3.NewFromConfig(cfg)

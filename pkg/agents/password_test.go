@@ -2,6 +2,7 @@ package agents_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,6 +268,55 @@ func TestReused(t *testing.T) {
 			t.Error("an entry past HistorySize was verified")
 		}
 	})
+}
+
+// endingCtx is a context whose Err is nil for its first live calls and
+// context.DeadlineExceeded after: a request that runs out of time part way.
+type endingCtx struct {
+	context.Context
+	live, calls int
+}
+
+func (c *endingCtx) Err() error {
+	c.calls++
+	if c.calls > c.live {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestReusedContextStops checks that the reuse rule looks at the request's context
+// before every hash it verifies (each an argon2id run) and stops when it has ended: the
+// match at the end of the history is never reached, and the answer is the context's
+// error, not "not reused".
+func TestReusedContextStops(t *testing.T) {
+	t.Parallel()
+	cheap := func(p string) string {
+		h, err := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	current := cheap("Pass-6")
+	history := agents.History{cheap("Pass-5"), cheap("Pass-4"), cheap("Pass-3"), cheap("Pass-2"), cheap("Pass-1")}
+	if got, err := passwords.ReusedContext(context.Background(), "Pass-1", current, history); !got || err != nil {
+		t.Fatalf("a live context: %v, %v; want the last entry to match", got, err)
+	}
+	for live := range agents.HistorySize + 1 {
+		ctx := &endingCtx{Context: context.Background(), live: live}
+		got, err := passwords.ReusedContext(ctx, "Pass-1", current, history)
+		if got || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("context ending after %d hashes: %v, %v; want DeadlineExceeded", live, got, err)
+		}
+		if ctx.calls != live+1 {
+			t.Errorf("context ending after %d hashes: Err called %d times, want %d (once per hash, none after it ended)", live, ctx.calls, live+1)
+		}
+	}
+	// Reused is ReusedContext with a context that never ends.
+	if got, err := passwords.Reused("Pass-1", current, history); !got || err != nil {
+		t.Errorf("Reused: %v, %v", got, err)
+	}
 }
 
 var now = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)

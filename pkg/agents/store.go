@@ -115,7 +115,9 @@ type InvitationRef struct {
 type Store interface {
 	// Get returns an agent's profile, strongly consistent.
 	Get(ctx context.Context, orgID, agentID string) (Agent, bool, error)
-	// Credentials returns an agent's secrets, strongly consistent.
+	// Credentials returns an agent's secrets, strongly consistent. They are found exactly
+	// when the agent is (Create writes them with the profile; nothing deletes either),
+	// so a reader of credentials alone (passwords.History) can tell an unknown agent.
 	Credentials(ctx context.Context, orgID, agentID string) (Credentials, bool, error)
 	// Search returns a page of the agents q selects (q normalised: see Normalize).
 	Search(ctx context.Context, orgID string, q Query) (Page, error)

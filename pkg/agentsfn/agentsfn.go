@@ -38,7 +38,7 @@ import (
 
 // Function is the agents function.
 var Function = app.Function{Name: "agents",
-	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Orgs: app.Read, BusinessUnits: app.Read, Chats: app.Read, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
+	Needs: app.Needs{Agents: app.Write, Roles: app.Read, Orgs: app.Read, BusinessUnits: app.Read, Chats: app.ChatAgentLoad, Sticky: app.Write, Events: true, Cursors: true, Mail: true, BaseURL: true,
 		ReadSettings: []string{passwordpolicy.AreaName, chathandling.AreaName, nativeapp.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		handling := settings.NewService(chathandling.Area, d.Settings, d.Now)

@@ -17,6 +17,8 @@ func FuzzSettingsWrites(f *testing.F) {
 		`{"maxChatsPerAgent":9,"autoCloseAfterDays":60}`,
 		`{"hours":{"sunday":[{"open":"23:00:00","close":"01:00:00"}]},"days":["sunday","monday"]}`,
 		`{"exceptions":[{"date":"2026-02-30","open":"10:00:00"}]}`,
+		`{"loginAttempts":20,"sessionTimeoutMinutes":1e400}`, `{"language":"PT-br","timeZone":"europe/london\u200b"}`,
+		`{"handoff":{"enabled":false,"smartHandoff":true},"billing":{"state":"past_due","enabled":null}}`,
 		`{"logo":{"url":1}}`, `{"timeZone":"../../etc/passwd"}`, `{"a":{"b":[null,{}]}}`, `[]`, `{`, "\x00",
 	} {
 		f.Add([]byte(seed), uint8(0))

@@ -88,13 +88,11 @@ type Needs struct {
 	// KeySets is how the function uses organisations' WebChat key sets: Read (verifying
 	// tokens) or Write (generating, rotating, revoking keys; every change audited).
 	KeySets Access
-	// Chats is how the function uses the chat records: Read (the read API) or Write
-	// (the chat events and the sweeps).
-	Chats Access
-	// ChatReports means the function sends missed-chat reports: it reads one chat and its
-	// transcript, keeps the report markers (which make each report go out at most once)
-	// and records the report's event. It needs no other access to chats.
-	ChatReports bool
+	// Chats is how the function uses the chat store (package chats: chats, transcripts,
+	// agent states, pending events, sweep positions, report markers): a set of ChatUse,
+	// one per job, each granting (package iam) the actions and keys of the store calls
+	// that job makes and nothing else. The zero set is no access.
+	Chats ChatUse
 	// Roles is how the function uses custom roles: Read (it resolves callers' custom roles
 	// to permissions: every function serving a route that needs a permission, and
 	// GET /v1/me) or Write (the roles routes).
@@ -110,6 +108,12 @@ type Needs struct {
 	// (the agents routes: creates, edits, status changes, credentials, invitations; and
 	// the custom roles' holders counts).
 	Agents Access
+	// AgentCredentials means the function reads agents' credentials (the current password
+	// hash and the history, agents.Store.Credentials) and nothing else of agents: the
+	// password-policy check's reuse rule. It is apart from Agents because Read grants
+	// profiles only (the credentials are a separate item so that IAM can keep them from
+	// every reader of profiles); Write includes it.
+	AgentCredentials bool
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -121,6 +125,49 @@ type Needs struct {
 	// audited).
 	Tags Access
 }
+
+// ChatUse is a set of the jobs a function does with the chat store, combined with |. The
+// jobs are apart because their footprints on the table differ (pkg/dynamo/chats.go
+// lists the items and indexes; pkg/iam derives the grants): a function that closes one
+// chat must not be able to move sweep positions or read every agent's login time.
+type ChatUse uint8
+
+// The jobs of the chat store.
+const (
+	// ChatRead is the read API: chats by status (gsi1 STATUS#), a chat and its
+	// transcript (the chat's partition).
+	ChatRead ChatUse = 1 << iota
+	// ChatActions is an admin's close or transfer of one chat: the chat and the target's
+	// agent state read, the chat saved on condition of its version with its event
+	// (through the pending-event outbox, forgotten once on the bus), then the busy state
+	// of the agents whose active chats changed (their state, their open chats on gsi3,
+	// saved with "Agent Busy Changed" when it flips). No new chat (so no organisations
+	// registry), no sweep position, no other list.
+	ChatActions
+	// ChatIngest is the chat platform's events (chat-events): chats, messages and agent
+	// states read and saved, a new chat registering its organisation (ORGS#) for the
+	// sweeps, online agents (gsi2 ONLINE#) and their open chats (gsi3) for offline
+	// reallocation, the busy recount, the outbox.
+	ChatIngest
+	// ChatAutoClose and ChatQueueMove are the sweeps. Both walk the organisations
+	// registry (ORGS#), keep their position (SWEEP#), republish events left pending
+	// (gsi1 EVENT#), change chats that exist and recount busy agents, as ChatActions
+	// does. Auto-close reads the idle chats (gsi2 LIVE#); queue-move the agents by last
+	// login (gsi1 LOGIN#) and their unanswered chats (gsi3).
+	ChatAutoClose
+	ChatQueueMove
+	// ChatReports is the missed-chat report: one chat and its transcript, the report
+	// marker beside the chat (updated: claimed, then finished, so that a report goes out
+	// at most once), the report's event through the outbox.
+	ChatReports
+	// ChatAgentLoad is what the agents function reads of chats: agents' states (the
+	// status board's presence, busy and last login) and their open chats (gsi3: the
+	// board's counts, and the disable rule). No chat item.
+	ChatAgentLoad
+)
+
+// Has reports whether u holds every job of v.
+func (u ChatUse) Has(v ChatUse) bool { return u&v == v }
 
 // Access says how a function uses a port.
 type Access int
@@ -134,8 +181,8 @@ const (
 
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
-	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != NoAccess || n.ChatReports ||
-		n.Roles != NoAccess || n.Orgs != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess
+	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != 0 ||
+		n.Roles != NoAccess || n.Orgs != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess || n.AgentCredentials
 }
 
 // Config is the configuration the function needs from its environment.
@@ -157,7 +204,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.KeySets != NoAccess && d.Secrets == nil {
 		out = append(out, "secret store")
 	}
-	if (n.Chats != NoAccess || n.ChatReports) && d.Chats == nil {
+	if n.Chats != 0 && d.Chats == nil {
 		out = append(out, "chat store")
 	}
 	if n.Sticky != NoAccess && d.Sticky == nil {
@@ -175,7 +222,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.Tags != NoAccess && d.Tags == nil {
 		out = append(out, "tag store")
 	}
-	if n.Agents != NoAccess && d.Agents == nil {
+	if (n.Agents != NoAccess || n.AgentCredentials) && d.Agents == nil {
 		out = append(out, "agent store")
 	}
 	if n.Events && d.Bus == nil {

@@ -36,7 +36,17 @@ type Change struct {
 	Field string          `json:"field"`
 	From  json.RawMessage `json:"from"`
 	To    json.RawMessage `json:"to"`
+	// Became, in a sub-organisation's settings change, says whether the field became
+	// "overridden" (the organisation's own value) or "inherited" (its ancestors' value or
+	// the default); empty when the field stayed as it was.
+	Became string `json:"became,omitempty"`
 }
+
+// What a field became in an inheritance change (Change.Became).
+const (
+	BecameOverridden = "overridden"
+	BecameInherited  = "inherited"
+)
 
 // Entry records one change: who, when, which area, what changed, and the request.
 type Entry struct {

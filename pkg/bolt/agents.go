@@ -41,7 +41,7 @@ var _ agents.Store = (*Agents)(nil)
 func (s *Store) Agents() (*Agents, error) {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketAgents, bucketAgentCounts, bucketAgentEmails, bucketAgentCreds, bucketAgentInvites,
-			bucketRoles, bucketRoleNames} {
+			bucketRoles, bucketRoleNames, bucketBusinessUnits} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

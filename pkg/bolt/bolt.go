@@ -109,26 +109,41 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // A settings record is stored in a small binary form (read on every GET, so it is not
 // JSON): the byte recordV1, the version (uvarint), updatedAt in Unix nanoseconds
-// (varint), the length of updatedBy (uvarint), updatedBy, then the document's JSON.
-// Records written as JSON by earlier versions ({"version":...}) are still read.
-const recordV1 = 0x01
+// (varint), the length of updatedBy (uvarint), updatedBy, then the document's JSON. A
+// record with locked fields starts with recordV2 instead and has, after updatedBy, the
+// length (uvarint) and JSON array of its locked fields. Records written as JSON by
+// earlier versions ({"version":...}) are still read.
+const (
+	recordV1 = 0x01
+	recordV2 = 0x02
+)
 
 type record struct {
 	Version   int64           `json:"version"`
 	UpdatedAt time.Time       `json:"updatedAt"`
 	UpdatedBy string          `json:"updatedBy"`
 	Data      json.RawMessage `json:"data"`
+	Locked    []string        `json:"locked,omitempty"`
 }
 
 var errCorruptRecord = errors.New("corrupt settings record")
 
 func encodeRecord(r record) []byte {
 	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.UpdatedBy)+len(r.Data))
-	b = append(b, recordV1)
+	format := byte(recordV1)
+	if len(r.Locked) > 0 {
+		format = recordV2
+	}
+	b = append(b, format)
 	b = binary.AppendUvarint(b, uint64(r.Version))
 	b = binary.AppendVarint(b, r.UpdatedAt.UnixNano())
 	b = binary.AppendUvarint(b, uint64(len(r.UpdatedBy)))
 	b = append(b, r.UpdatedBy...)
+	if format == recordV2 {
+		locked, _ := json.Marshal(r.Locked) // a []string always encodes
+		b = binary.AppendUvarint(b, uint64(len(locked)))
+		b = append(b, locked...)
+	}
 	return append(b, r.Data...)
 }
 
@@ -141,9 +156,10 @@ func decodeRecord(v []byte) (record, error) {
 		return r, err
 	}
 	bad := errCorruptRecord
-	if len(v) == 0 || v[0] != recordV1 {
+	if len(v) == 0 || (v[0] != recordV1 && v[0] != recordV2) {
 		return record{}, bad
 	}
+	format := v[0]
 	v = v[1:]
 	version, n := binary.Uvarint(v)
 	if n <= 0 {
@@ -161,8 +177,20 @@ func decodeRecord(v []byte) (record, error) {
 	}
 	v = v[n:]
 	by := string(v[:byLen])
+	v = v[byLen:]
+	var locked []string
+	if format == recordV2 {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || n > uint64(len(v)-k) {
+			return record{}, bad
+		}
+		if err := json.Unmarshal(v[k:k+int(n)], &locked); err != nil {
+			return record{}, bad
+		}
+		v = v[k+int(n):]
+	}
 	return record{Version: int64(version), UpdatedAt: time.Unix(0, nanos).UTC(), UpdatedBy: by,
-		Data: json.RawMessage(bytes.Clone(v[byLen:]))}, nil
+		Data: json.RawMessage(bytes.Clone(v)), Locked: locked}, nil
 }
 
 func key(a, b string) []byte { return []byte(a + "\x00" + b) }
@@ -187,14 +215,14 @@ func (s *Store) Get(ctx context.Context, orgID, area string, _ settings.Consiste
 		if err != nil {
 			return fmt.Errorf("bolt: decode %s/%s: %w", orgID, area, err)
 		}
-		out = settings.Record{OrgID: orgID, Area: area, Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Data: r.Data}
+		out = settings.Record{OrgID: orgID, Area: area, Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Data: r.Data, Locked: r.Locked}
 		return nil
 	})
 	return out, err
 }
 
 // Save implements settings.Store.
-func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry) error {
+func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry, guards ...settings.Guard) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -204,7 +232,7 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 	if entry.OrgID != rec.OrgID || !audit.ValidID(entry.ID) || !audit.ValidArea(entry.Area) {
 		return fmt.Errorf("bolt: audit entry %q of org %q area %q does not belong to the change", entry.ID, entry.OrgID, entry.Area)
 	}
-	val := encodeRecord(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data})
+	val := encodeRecord(record{Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy, Data: rec.Data, Locked: rec.Locked})
 	aval, err := json.Marshal(entry)
 	if err != nil {
 		return fmt.Errorf("bolt: encode audit: %w", err)
@@ -212,16 +240,14 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSettings)
 		k := key(rec.OrgID, rec.Area)
-		var stored int64
-		if v := b.Get(k); v != nil {
-			r, err := decodeRecord(v)
+		for _, g := range append([]settings.Guard{{OrgID: rec.OrgID, Version: rec.Version - 1}}, guards...) {
+			stored, err := storedVersion(b, g.OrgID, rec.Area)
 			if err != nil {
-				return fmt.Errorf("bolt: decode: %w", err)
+				return err
 			}
-			stored = r.Version
-		}
-		if stored != rec.Version-1 {
-			return settings.ErrVersionConflict
+			if stored != g.Version {
+				return settings.ErrVersionConflict
+			}
 		}
 		if err := b.Put(k, val); err != nil {
 			return err
@@ -298,4 +324,50 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, q audit.Query) (aud
 		return nil
 	})
 	return page, err
+}
+
+// storedVersion is the version of the settings record of org and area in b (0: none).
+func storedVersion(b *bbolt.Bucket, org, area string) (int64, error) {
+	v := b.Get(key(org, area))
+	if v == nil {
+		return 0, nil
+	}
+	r, err := decodeRecord(v)
+	if err != nil {
+		return 0, fmt.Errorf("bolt: decode %s/%s: %w", org, area, err)
+	}
+	return r.Version, nil
+}
+
+// GetPath implements settings.Store with one read transaction.
+func (s *Store) GetPath(ctx context.Context, path []string, area string, _ settings.Consistency) ([]settings.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(path) == 0 || len(path) > settings.MaxPath {
+		return nil, fmt.Errorf("bolt: a path of %d organisations", len(path))
+	}
+	for _, org := range path {
+		if err := settings.CheckKeys(org, area); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]settings.Record, len(path))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		for i, org := range path {
+			out[i] = settings.Record{OrgID: org, Area: area}
+			v := b.Get(key(org, area))
+			if v == nil {
+				continue
+			}
+			r, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("bolt: decode %s/%s: %w", org, area, err)
+			}
+			out[i] = settings.Record{OrgID: org, Area: area, Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Data: r.Data, Locked: r.Locked}
+		}
+		return nil
+	})
+	return out, err
 }

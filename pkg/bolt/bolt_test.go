@@ -46,3 +46,14 @@ func TestWebchatRevisionsContract(t *testing.T) {
 		return s
 	})
 }
+
+func TestInheritance(t *testing.T) {
+	settingstest.RunInheritance(t, func(t *testing.T) settings.Store {
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "convrs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}

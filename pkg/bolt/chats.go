@@ -388,38 +388,30 @@ func putEvent(tx *bbolt.Tx, e bus.Event) error {
 
 // Chat implements chats.Store.
 func (c *Chats) Chat(ctx context.Context, orgID, chatID string) (chats.Chat, bool, error) {
-	if err := ctx.Err(); err != nil {
-		return chats.Chat{}, false, err
-	}
-	if err := checkOrgChat(orgID, chatID); err != nil {
-		return chats.Chat{}, false, err
-	}
-	var out chats.Chat
-	var found bool
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		out, found, err = c.getChat(tx, orgID, chatID)
-		return err
-	})
-	return out, found, err
+	return view(c, ctx, checkOrgChat(orgID, chatID), orgID, chatID, c.getChat)
 }
 
 // Agent implements chats.Store.
 func (c *Chats) Agent(ctx context.Context, orgID, agentID string) (chats.Agent, bool, error) {
+	return view(c, ctx, checkOrgAgent(orgID, agentID), orgID, agentID, c.getAgent)
+}
+
+// getter reads an organisation's record (a chat or an agent state) by id.
+type getter[T any] func(tx *bbolt.Tx, orgID, id string) (T, bool, error)
+
+// view reads a record with get in a read transaction, after ctx's error and check.
+func view[T any](c *Chats, ctx context.Context, check error, orgID, id string, get getter[T]) (r T, found bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return chats.Agent{}, false, err
+		return r, false, err
 	}
-	if err := checkOrgAgent(orgID, agentID); err != nil {
-		return chats.Agent{}, false, err
+	if check != nil {
+		return r, false, check
 	}
-	var out chats.Agent
-	var found bool
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		out, found, err = c.getAgent(tx, orgID, agentID)
+	err = c.db.View(func(tx *bbolt.Tx) error {
+		r, found, err = get(tx, orgID, id)
 		return err
 	})
-	return out, found, err
+	return r, found, err
 }
 
 // Transcript implements chats.Store: one cursor walk over the chat's message keys, which
@@ -626,55 +618,70 @@ func (c *Chats) List(ctx context.Context, orgID string, q chats.ListQuery) (chat
 		}
 		start = seekAfter(prefix, order, id)
 	}
-	var page chats.Page
-	lastOrder := ""
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		return c.walk(ctx, tx, bucketChatsByStatus, prefix, start, func(k []byte) (bool, error) {
-			if len(page.Chats) == q.Limit {
-				page.Next = position(q.Status, lastOrder, page.Chats[len(page.Chats)-1].ChatID)
-				return false, nil
-			}
-			order, err := orderPart(k)
-			if err != nil {
-				return false, err
-			}
-			ch, err := c.indexedChat(tx, orgID, lastPart(k))
-			if err != nil {
-				return false, err
-			}
-			lastOrder = order
-			page.Chats = append(page.Chats, ch)
-			return true, nil
+	cs, next, err := page(orgID, "chat", c.getChat, func(read readID) (next string, err error) {
+		n, lastOrder, lastID := 0, "", ""
+		err = c.db.View(func(tx *bbolt.Tx) error {
+			return c.walk(ctx, tx, bucketChatsByStatus, prefix, start, func(k []byte) (bool, error) {
+				if n == q.Limit {
+					next = position(q.Status, lastOrder, lastID)
+					return false, nil
+				}
+				order, err := orderPart(k)
+				if err != nil {
+					return false, err
+				}
+				lastOrder, lastID = order, lastPart(k)
+				n++
+				return true, read(tx, lastID)
+			})
 		})
+		return next, err
 	})
 	if err != nil {
 		return chats.Page{}, err
 	}
-	return page, nil
+	return chats.Page{Chats: cs, Next: next}, nil
 }
 
-// indexedChat reads the chat an index key names.
-func (c *Chats) indexedChat(tx *bbolt.Tx, orgID, chatID string) (chats.Chat, error) {
-	ch, found, err := c.getChat(tx, orgID, chatID)
-	if err == nil && !found {
-		err = fmt.Errorf("bolt: an index names chat %s/%s, which is missing", orgID, chatID)
+// readID reads what the index key of id names, in tx.
+type readID func(tx *bbolt.Tx, id string) error
+
+// page reads the records (chats or agent states, what, read with get) that an index
+// walk names: walk calls read with the id of each key it visits and returns the
+// position after the last ("" when none follows). A record an index names must exist.
+func page[T any](orgID, what string, get getter[T], walk func(read readID) (next string, err error)) ([]T, string, error) {
+	var out []T
+	next, err := walk(func(tx *bbolt.Tx, id string) error {
+		r, found, err := get(tx, orgID, id)
+		if err == nil && !found {
+			err = fmt.Errorf("bolt: an index names %s %s/%s, which is missing", what, orgID, id)
+		}
+		out = append(out, r)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	return ch, err
+	return out, next, nil
 }
 
-func (c *Chats) indexedAgent(tx *bbolt.Tx, orgID, agentID string) (chats.Agent, error) {
-	a, found, err := c.getAgent(tx, orgID, agentID)
-	if err == nil && !found {
-		err = fmt.Errorf("bolt: an index names agent %s/%s, which is missing", orgID, agentID)
-	}
-	return a, err
+// walkIDs calls read with the last part (the id) of the keys of bucket under prefix, at
+// most limit, in a read transaction.
+func (c *Chats) walkIDs(ctx context.Context, bucket, prefix []byte, limit int, read readID) error {
+	n := 0
+	return c.db.View(func(tx *bbolt.Tx) error {
+		return c.walk(ctx, tx, bucket, prefix, prefix, func(k []byte) (bool, error) {
+			n++
+			return n < limit, read(tx, lastPart(k))
+		})
+	})
 }
 
 // timeWalk pages through an index of <org> 0 <time> 0 <id> keys up to the time bound
 // (inclusive), from the position after of kind, reading one key more than limit to know
 // whether more follow.
 func (c *Chats) timeWalk(ctx context.Context, bucket []byte, orgID, kind, after string, bound string, limit int,
-	read func(tx *bbolt.Tx, id string) error) (next string, err error) {
+	read readID) (next string, err error) {
 	prefix := join(orgID, "")
 	start := prefix
 	if after != "" {
@@ -718,16 +725,9 @@ func (c *Chats) Idle(ctx context.Context, orgID string, idleSince time.Time, aft
 	if err := checkLimit(limit, MaxPage); err != nil {
 		return nil, "", err
 	}
-	var out []chats.Chat
-	next, err := c.timeWalk(ctx, bucketChatsLive, orgID, "idle", after, digits(nanos(idleSince)), limit, func(tx *bbolt.Tx, id string) error {
-		ch, err := c.indexedChat(tx, orgID, id)
-		out = append(out, ch)
-		return err
+	return page(orgID, "chat", c.getChat, func(read readID) (string, error) {
+		return c.timeWalk(ctx, bucketChatsLive, orgID, "idle", after, digits(nanos(idleSince)), limit, read)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
 }
 
 // LoggedInBefore implements chats.Store: a walk of the org's agents by last login.
@@ -745,16 +745,9 @@ func (c *Chats) LoggedInBefore(ctx context.Context, orgID string, t time.Time, a
 	if n := nanos(t); n > 0 {
 		bound = digits(n - 1)
 	}
-	var out []chats.Agent
-	next, err := c.timeWalk(ctx, bucketAgentsByLogin, orgID, "login", after, bound, limit, func(tx *bbolt.Tx, id string) error {
-		a, err := c.indexedAgent(tx, orgID, id)
-		out = append(out, a)
-		return err
+	return page(orgID, "agent", c.getAgent, func(read readID) (string, error) {
+		return c.timeWalk(ctx, bucketAgentsByLogin, orgID, "login", after, bound, limit, read)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
 }
 
 // Awaiting implements chats.Store: a walk of the agent's unanswered chats.
@@ -768,19 +761,10 @@ func (c *Chats) Awaiting(ctx context.Context, orgID, agentID string, limit int) 
 	if err := checkLimit(limit, MaxPage); err != nil {
 		return nil, err
 	}
-	var out []chats.Chat
-	prefix := join(orgID, agentID, "")
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		return c.walk(ctx, tx, bucketChatsAwaiting, prefix, prefix, func(k []byte) (bool, error) {
-			ch, err := c.indexedChat(tx, orgID, lastPart(k))
-			out = append(out, ch)
-			return len(out) < limit, err
-		})
+	out, _, err := page(orgID, "chat", c.getChat, func(read readID) (string, error) {
+		return "", c.walkIDs(ctx, bucketChatsAwaiting, join(orgID, agentID, ""), limit, read)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // OpenChats implements chats.Store: the agent's open chat keys, at most limit.
@@ -795,12 +779,9 @@ func (c *Chats) OpenChats(ctx context.Context, orgID, agentID string, limit int)
 		return nil, err
 	}
 	out := []string{}
-	prefix := join(orgID, agentID, "")
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		return c.walk(ctx, tx, bucketChatsActive, prefix, prefix, func(k []byte) (bool, error) {
-			out = append(out, lastPart(k))
-			return len(out) < limit, nil
-		})
+	err := c.walkIDs(ctx, bucketChatsActive, join(orgID, agentID, ""), limit, func(_ *bbolt.Tx, id string) error {
+		out = append(out, id)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -820,12 +801,9 @@ func (c *Chats) ActiveChats(ctx context.Context, orgID, agentID string, limit in
 		return 0, err
 	}
 	n := 0
-	prefix := join(orgID, agentID, "")
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		return c.walk(ctx, tx, bucketChatsActive, prefix, prefix, func([]byte) (bool, error) {
-			n++
-			return n < limit, nil
-		})
+	err := c.walkIDs(ctx, bucketChatsActive, join(orgID, agentID, ""), limit, func(*bbolt.Tx, string) error {
+		n++
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -844,19 +822,10 @@ func (c *Chats) Online(ctx context.Context, orgID string, limit int) ([]chats.Ag
 	if err := checkLimit(limit, MaxPage); err != nil {
 		return nil, err
 	}
-	var out []chats.Agent
-	prefix := join(orgID, "")
-	err := c.db.View(func(tx *bbolt.Tx) error {
-		return c.walk(ctx, tx, bucketAgentsOnline, prefix, prefix, func(k []byte) (bool, error) {
-			a, err := c.indexedAgent(tx, orgID, lastPart(k))
-			out = append(out, a)
-			return len(out) < limit, err
-		})
+	out, _, err := page(orgID, "agent", c.getAgent, func(read readID) (string, error) {
+		return "", c.walkIDs(ctx, bucketAgentsOnline, join(orgID, ""), limit, read)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // Orgs implements chats.Store.

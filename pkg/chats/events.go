@@ -1,7 +1,6 @@
 package chats
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,16 +133,6 @@ type StatusDetail struct {
 	At      time.Time `json:"at"`
 }
 
-// hasKey reports whether the JSON object data has the member key (exact name).
-func hasKey(data []byte, key string) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	_, ok := m[key]
-	return ok
-}
-
 // ErrMalformed is wrapped by Parse's errors: the event cannot be used as it is.
 var ErrMalformed = errors.New("malformed event")
 
@@ -222,7 +211,7 @@ func Parse(dt string, detail []byte, now time.Time) (In, error) {
 			err = errors.Join(id("orgId", d.OrgID), id("userId", d.UserID), checkTime("at", d.At, now))
 			if d.AgentID != nil {
 				err = errors.Join(err, id("agentId", *d.AgentID))
-			} else if !hasKey(detail, "agentId") {
+			} else if !httpx.HasMember(detail, "agentId") {
 				// null ends the stickiness; a missing agentId is not read as null.
 				err = errors.Join(err, malformed("agentId is required (null ends the stickiness)"))
 			}

@@ -2,7 +2,6 @@ package chatsfn
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -42,7 +41,7 @@ func RegisterActions(api *httpx.API, d app.Deps) {
 		if err == nil {
 			err = httpx.Unmarshal(data, &in)
 		}
-		if err == nil && !hasMember(data, "toAgentId") {
+		if err == nil && !httpx.HasMember(data, "toAgentId") {
 			err = &problem.Error{Code: problem.Invalid, Message: "one or more fields are invalid",
 				Fields: []problem.FieldError{{Field: "toAgentId", Message: "is required (null moves the chat to the queue)"}}}
 		}
@@ -66,15 +65,6 @@ func RegisterActions(api *httpx.API, d app.Deps) {
 			return next, ev, nil
 		})
 	})
-}
-
-func hasMember(data []byte, key string) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	_, ok := m[key]
-	return ok
 }
 
 // checkTarget refuses a transfer target that is not an active agent of the organisation

@@ -27,7 +27,7 @@ const DefaultLimit = 25
 // ReadFunction serves the chats API: lists by status, a chat with its transcript, the
 // queue (chats.read), and the admin actions close and transfer (chats.manage).
 var ReadFunction = app.Function{Name: "chats",
-	Needs: app.Needs{Chats: app.Write, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Cursors: true, Roles: app.Read, Orgs: app.Read},
+	Needs: app.Needs{Chats: app.ChatRead | app.ChatActions, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Cursors: true, Roles: app.Read, Orgs: app.Read},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		RegisterRead(api, d.Chats, d.Cursors, d.Agents)
 		RegisterActions(api, d)

@@ -38,6 +38,14 @@ var caseOverrides = map[string]struct {
 			},
 		},
 	},
+	"dashboard": {
+		// Handoff on, so that either of its options may be switched on alone.
+		Base:  map[string]any{"handoff": map[string]any{"enabled": true}},
+		Texts: map[string]func(n int) string{"language": languageTag},
+	},
+	"locale": {
+		Texts: map[string]func(n int) string{"language": languageTag},
+	},
 	"password-policy": {
 		// maxLength 1 is reachable only when minLength and the character rules fit in
 		// one character (minLength <= maxLength, 2*minMixedCase + minDigits +
@@ -77,6 +85,28 @@ var caseOverrides = map[string]struct {
 			},
 		},
 	},
+}
+
+// languageTag returns a canonical BCP 47 language tag of n characters (n >= 2; shorter
+// is the one letter "a", no tag): en, ast, or en with private-use subtags.
+func languageTag(n int) string {
+	switch {
+	case n < 2:
+		return "a"
+	case n <= 3:
+		return "ast"[:n]
+	case n < 6:
+		return "en-GB"[:n] // en-G, en-GB (4 characters is no tag)
+	}
+	s := "en-x"
+	for len(s) < n {
+		k := min(8, n-len(s)-1)
+		if n-len(s)-1-k == 1 { // a subtag of one character cannot end it after 8
+			k--
+		}
+		s += "-" + strings.Repeat("a", k)
+	}
+	return s
 }
 
 // ssoCertificate is a self-signed ECDSA certificate valid 2026-01-01 to 2036-01-01 (the

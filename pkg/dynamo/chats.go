@@ -453,12 +453,7 @@ func (s *Chats) Chat(ctx context.Context, orgID, chatID string) (chats.Chat, boo
 	if err := checkOrgChat(orgID, chatID); err != nil {
 		return chats.Chat{}, false, err
 	}
-	item, err := s.get(ctx, "get chat "+orgID+"/"+chatID, key(chatPK(orgID, chatID), skChat))
-	if err != nil || len(item) == 0 {
-		return chats.Chat{}, false, err
-	}
-	c, err := decodeChat(item)
-	return c, err == nil, err
+	return record(ctx, s, "get chat "+orgID+"/"+chatID, key(chatPK(orgID, chatID), skChat), decodeChat)
 }
 
 // Agent implements chats.Store with one strongly consistent GetItem.
@@ -466,12 +461,19 @@ func (s *Chats) Agent(ctx context.Context, orgID, agentID string) (chats.Agent, 
 	if err := checkOrgAgent(orgID, agentID); err != nil {
 		return chats.Agent{}, false, err
 	}
-	item, err := s.get(ctx, "get agent "+orgID+"/"+agentID, key(agentPK(orgID, agentID), skAgent))
+	return record(ctx, s, "get agent "+orgID+"/"+agentID, key(agentPK(orgID, agentID), skAgent), decodeAgent)
+}
+
+// record reads the record (a chat or an agent state) at k with get and decode.
+func record[T any](ctx context.Context, s *Chats, op string, k map[string]types.AttributeValue,
+	decode func(map[string]types.AttributeValue) (T, error)) (T, bool, error) {
+	item, err := s.get(ctx, op, k)
 	if err != nil || len(item) == 0 {
-		return chats.Agent{}, false, err
+		var zero T
+		return zero, false, err
 	}
-	a, err := decodeAgent(item)
-	return a, err == nil, err
+	r, err := decode(item)
+	return r, err == nil, err
 }
 
 // query runs in until it has want items or the query ends, following DynamoDB's 1 MB
@@ -707,13 +709,15 @@ func (s *Chats) List(ctx context.Context, orgID string, q chats.ListQuery) (chat
 	if err != nil {
 		return chats.Page{}, err
 	}
-	cs, next, err := s.chatPage(op, q.Status, attrG1SK, items, q.Limit)
+	cs, next, err := page(op, q.Status, attrG1SK, items, q.Limit, decodeChat)
 	return chats.Page{Chats: cs, Next: next}, err
 }
 
-// chatPage decodes up to limit chats of items and the position after the last (when
-// items has more).
-func (s *Chats) chatPage(op, kind, skAttr string, items []map[string]types.AttributeValue, limit int) ([]chats.Chat, string, error) {
+// page decodes up to limit records of items (chats or agent states, with decode) and,
+// when items has more, gives the position (of kind) after the last, from its sort key
+// attribute skAttr.
+func page[T any](op, kind, skAttr string, items []map[string]types.AttributeValue, limit int,
+	decode func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
 	next := ""
 	if len(items) > limit {
 		items = items[:limit]
@@ -725,36 +729,13 @@ func (s *Chats) chatPage(op, kind, skAttr string, items []map[string]types.Attri
 			return nil, "", err
 		}
 	}
-	out := make([]chats.Chat, 0, len(items))
+	out := make([]T, 0, len(items))
 	for _, it := range items {
-		c, err := decodeChat(it)
+		r, err := decode(it)
 		if err != nil {
 			return nil, "", fmt.Errorf("dynamo: %s: %w", op, err)
 		}
-		out = append(out, c)
-	}
-	return out, next, nil
-}
-
-func (s *Chats) agentPage(op, kind, skAttr string, items []map[string]types.AttributeValue, limit int) ([]chats.Agent, string, error) {
-	next := ""
-	if len(items) > limit {
-		items = items[:limit]
-		sk, err := getS(items[limit-1], skAttr)
-		if err != nil {
-			return nil, "", fmt.Errorf("dynamo: %s: %w", op, err)
-		}
-		if next, err = position(kind, sk); err != nil {
-			return nil, "", err
-		}
-	}
-	out := make([]chats.Agent, 0, len(items))
-	for _, it := range items {
-		a, err := decodeAgent(it)
-		if err != nil {
-			return nil, "", fmt.Errorf("dynamo: %s: %w", op, err)
-		}
-		out = append(out, a)
+		out = append(out, r)
 	}
 	return out, next, nil
 }
@@ -801,7 +782,7 @@ func (s *Chats) Idle(ctx context.Context, orgID string, idleSince time.Time, aft
 	if err != nil {
 		return nil, "", err
 	}
-	return s.chatPage(op, "idle", attrG2SK, items, limit)
+	return page(op, "idle", attrG2SK, items, limit, decodeChat)
 }
 
 // LoggedInBefore implements chats.Store with one Query of gsi1 (LOGIN#<org>) for limit+1
@@ -828,7 +809,7 @@ func (s *Chats) LoggedInBefore(ctx context.Context, orgID string, t time.Time, a
 	if err != nil {
 		return nil, "", err
 	}
-	return s.agentPage(op, "login", attrG1SK, items, limit)
+	return page(op, "login", attrG1SK, items, limit, decodeAgent)
 }
 
 // Awaiting implements chats.Store with one Query of gsi3 (OPEN#<org>#<agent>, sort keys
@@ -849,7 +830,7 @@ func (s *Chats) Awaiting(ctx context.Context, orgID, agentID string, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	cs, _, err := s.chatPage(op, "", "", items, limit)
+	cs, _, err := page(op, "", "", items, limit, decodeChat)
 	return cs, err
 }
 
@@ -870,7 +851,7 @@ func (s *Chats) OpenChats(ctx context.Context, orgID, agentID string, limit int)
 	if err != nil {
 		return nil, err
 	}
-	cs, _, err := s.chatPage(op, "", "", items, limit)
+	cs, _, err := page(op, "", "", items, limit, decodeChat)
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.ChatID
@@ -927,7 +908,7 @@ func (s *Chats) Online(ctx context.Context, orgID string, limit int) ([]chats.Ag
 	if err != nil {
 		return nil, err
 	}
-	as, _, err := s.agentPage(op, "", "", items, limit)
+	as, _, err := page(op, "", "", items, limit, decodeAgent)
 	return as, err
 }
 

@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,6 +67,7 @@ type API interface {
 	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	TransactWriteItems(ctx context.Context, params *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var _ API = (*dynamodb.Client)(nil)
@@ -83,6 +85,8 @@ const (
 	attrUpdatedAt = "updatedAt"
 	attrUpdatedBy = "updatedBy"
 	attrData      = "data"
+	// attrLocked is a settings document's locked fields (a JSON array), when it has any.
+	attrLocked    = "locked"
 	attrAt        = "at"
 	attrActor     = "actor"
 	attrArea      = "area"
@@ -157,10 +161,77 @@ func (s *Store) Get(ctx context.Context, orgID, area string, c settings.Consiste
 	return rec, nil
 }
 
+// batchGetTries bounds the BatchGetItem calls of one GetPath: the first, and retries of
+// keys DynamoDB left unprocessed (under throttling), with a short wait between.
+const batchGetTries = 4
+
+// GetPath implements settings.Store with one BatchGetItem of every organisation's
+// document (strongly consistent unless c is settings.Eventual), retrying only the keys
+// DynamoDB leaves unprocessed.
+func (s *Store) GetPath(ctx context.Context, path []string, area string, c settings.Consistency) ([]settings.Record, error) {
+	if len(path) == 0 || len(path) > settings.MaxPath {
+		return nil, fmt.Errorf("dynamo: a path of %d organisations", len(path))
+	}
+	at := make(map[string]int, len(path))
+	keys := make([]map[string]types.AttributeValue, 0, len(path))
+	out := make([]settings.Record, len(path))
+	for i, org := range path {
+		if err := settings.CheckKeys(org, area); err != nil {
+			return nil, err
+		}
+		out[i] = settings.Record{OrgID: org, Area: area}
+		if _, dup := at[org]; !dup {
+			at[org] = i
+			keys = append(keys, settingsKey(org, area))
+		}
+	}
+	prefix := "SETTINGS#" + area + "#"
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(c != settings.Eventual)}}
+	for try := 0; len(req) > 0; try++ {
+		if try == batchGetTries {
+			return nil, problem.New(problem.Unavailable, "the store is busy, please retry")
+		}
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(10<<try) * time.Millisecond):
+			}
+		}
+		res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, mapError("get path of "+area, err)
+		}
+		for _, item := range res.Responses[s.table] {
+			pk, err := getS(item, attrPK)
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: get path of %s: %w", area, err)
+			}
+			i, ok := at[strings.TrimPrefix(pk, prefix)]
+			if !ok {
+				return nil, fmt.Errorf("dynamo: get path of %s: an item %q not asked for", area, pk)
+			}
+			rec, err := decodeRecord(item)
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: decode %s: %w", pk, err)
+			}
+			rec.OrgID, rec.Area = path[i], area
+			out[i] = rec
+		}
+		req = res.UnprocessedKeys
+	}
+	for i, org := range path {
+		if j := at[org]; j != i {
+			out[i] = out[j]
+		}
+	}
+	return out, nil
+}
+
 // Save implements settings.Store with one TransactWriteItems: the document is put on
 // condition that it is absent (version 1) or still at rec.Version-1, and the audit entry
 // on condition that its id is new. A version below 1 is a conflict and writes nothing.
-func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry) error {
+func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry, guards ...settings.Guard) error {
 	if err := settings.CheckKeys(rec.OrgID, rec.Area); err != nil {
 		return err
 	}
@@ -179,6 +250,13 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 	doc[attrUpdatedAt] = str(formatTime(rec.UpdatedAt))
 	doc[attrUpdatedBy] = str(rec.UpdatedBy)
 	doc[attrData] = str(string(rec.Data))
+	if len(rec.Locked) > 0 {
+		locked, err := json.Marshal(rec.Locked)
+		if err != nil {
+			return err
+		}
+		doc[attrLocked] = str(string(locked))
+	}
 	putDoc := &types.Put{TableName: aws.String(s.table), Item: doc}
 	if rec.Version == 1 {
 		putDoc.ConditionExpression = aws.String("attribute_not_exists(pk)")
@@ -187,20 +265,34 @@ func (s *Store) Save(ctx context.Context, rec settings.Record, entry audit.Entry
 		putDoc.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(rec.Version - 1)}
 	}
 	audit := auditItem(entry, changes)
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: putDoc},
-			{Put: &types.Put{TableName: aws.String(s.table), Item: audit,
-				ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		},
-	})
+	items := []types.TransactWriteItem{
+		{Put: putDoc},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: audit,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}
+	for _, g := range guards {
+		if err := settings.CheckKeys(g.OrgID, rec.Area); err != nil {
+			return err
+		}
+		check := &types.ConditionCheck{TableName: aws.String(s.table), Key: settingsKey(g.OrgID, rec.Area),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}
+		if g.Version > 0 {
+			check.ConditionExpression = aws.String("version = :v")
+			check.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(g.Version)}
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: check})
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
 	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
-		aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return settings.ErrVersionConflict
+	if errors.As(err, &canceled) {
+		for i, r := range canceled.CancellationReasons {
+			if i != 1 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return settings.ErrVersionConflict // the document or a guard moved
+			}
+		}
 	}
 	return mapError(fmt.Sprintf("save %s/%s v%d", rec.OrgID, rec.Area, rec.Version), err)
 }
@@ -300,6 +392,12 @@ func decodeRecord(item map[string]types.AttributeValue) (settings.Record, error)
 		return r, err
 	}
 	r.Version, r.UpdatedAt, r.UpdatedBy, r.Data = v, at, by, json.RawMessage(data)
+	if l, ok := item[attrLocked]; ok {
+		s, ok := l.(*types.AttributeValueMemberS)
+		if !ok || json.Unmarshal([]byte(s.Value), &r.Locked) != nil {
+			return r, errors.New("locked is not a JSON array of field names")
+		}
+	}
 	return r, nil
 }
 

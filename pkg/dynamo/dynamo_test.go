@@ -685,3 +685,19 @@ func TestStatusReadIsEventual(t *testing.T) {
 		t.Errorf("GET of the settings: want 1 strongly consistent GetItem")
 	}
 }
+
+func (c *countingAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opt ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.mu.Lock()
+	c.queries++
+	c.mu.Unlock()
+	return c.next.BatchGetItem(ctx, in, opt...)
+}
+
+func (f *fakeAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return nil, errNoFake
+}
+
+func TestInheritance(t *testing.T) {
+	needLocal(t)
+	settingstest.RunInheritance(t, func(*testing.T) settings.Store { return dynamo.New(localClient, localTable) })
+}

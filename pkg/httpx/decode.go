@@ -101,6 +101,19 @@ func Unmarshal(data []byte, dst any) error {
 	return nil
 }
 
+// HasMember reports whether data, one JSON object, has a member named name exactly (no
+// case folding), whatever its value: null included, which decodes like a missing member
+// into a pointer, so that a required member that may be null can be told from an absent
+// one. It is false for anything but a JSON object.
+func HasMember(data []byte, name string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	_, ok := m[name]
+	return ok
+}
+
 func decodeProblem(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

@@ -82,6 +82,53 @@ func TestUnmarshalNamesTheField(t *testing.T) {
 	}
 }
 
+func TestHasMember(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want bool
+	}{
+		{`{"toAgentId":null}`, true},
+		{`{"toAgentId":"ag_1","x":1}`, true},
+		{` { "a" : 1 , "toAgentId" : [] } `, true},
+		{`{"toAgentId":1,"toAgentId":2}`, true},
+		{`{}`, false},
+		{`{"toagentid":null}`, false},
+		{`{"ToAgentId":null}`, false},
+		{`{"toAgentId\u200b":null}`, false},
+		{`{"a":{"toAgentId":null}}`, false},
+		{`["toAgentId"]`, false},
+		{`"toAgentId"`, false},
+		{`null`, false},
+		{`{"toAgentId":null`, false},
+		{`{"toAgentId":null} x`, false},
+		{``, false},
+	} {
+		if got := HasMember([]byte(tc.data), "toAgentId"); got != tc.want {
+			t.Errorf("HasMember(%s): got %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}
+
+// FuzzHasMember: whatever the input, no panic, and a member is found only in a valid JSON
+// object that names it.
+func FuzzHasMember(f *testing.F) {
+	for _, s := range []string{`{"k":null}`, `{"K":1}`, `{"k":1,"k":2}`, `[{"k":1}]`, `{"a":{"k":1}}`, `{`, "\xff", `{"k\u0000":1}`} {
+		f.Add([]byte(s), "k")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		if !HasMember(data, name) {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil || m == nil {
+			t.Fatalf("HasMember(%q, %q) in what is not a JSON object (%v)", data, name, err)
+		}
+		if _, ok := m[name]; !ok {
+			t.Fatalf("HasMember(%q, %q): the object has no such member", data, name)
+		}
+	})
+}
+
 // FuzzUnmarshalNeverPanics feeds every decoder path (a struct, a struct of every kind of
 // field, the map[string]json.RawMessage that strips read-only fields, a merge patch):
 // whatever the input, the answer is a value or a BadRequest, never a panic or another code.

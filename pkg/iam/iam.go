@@ -1,6 +1,8 @@
 // Package iam derives the IAM permissions each function's policy must grant from its
 // Needs (the ports it uses and how). It is used by the conformance tests, which check
-// every function's policy in template.yaml against it; no function links it.
+// every function's policy in template.yaml against it, and its own test checks the other
+// side: the DynamoDB requests the chat functions (and the password check) send, on
+// DynamoDB Local, against these grants. No function links it.
 package iam
 
 import (
@@ -67,45 +69,7 @@ func Grants(n app.Needs) []Grant {
 	for _, area := range n.ReadSettings {
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SettingsKeys(area)})
 	}
-	if n.Chats != app.NoAccess {
-		out = append(out,
-			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
-			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // transcripts
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.StatusKeys},
-		)
-	}
-	if n.Chats == app.Write {
-		out = append(out,
-			Grant{"dynamodb:GetItem", "Table", dynamo.AgentKeys},
-			Grant{"dynamodb:GetItem", "Table", dynamo.SweepKeys},
-			// Save is one TransactWriteItems of Puts (IAM checks each as PutItem): the
-			// chat, its message and message-id marker, the agent, the pending events.
-			Grant{"dynamodb:PutItem", "Table", dynamo.ChatKeys},
-			Grant{"dynamodb:PutItem", "Table", dynamo.AgentKeys},
-			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
-			Grant{"dynamodb:PutItem", "Table", dynamo.ChatOrgKeys},
-			Grant{"dynamodb:PutItem", "Table", dynamo.SweepKeys},
-			Grant{"dynamodb:Query", "Table", dynamo.ChatOrgKeys},
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.LoginKeys},
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI1, dynamo.EventKeys},
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI2, dynamo.LiveKeys},
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI2, dynamo.OnlineKeys},
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},
-			// Published deletes the pending events once on the bus.
-			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
-		)
-	}
-	if n.ChatReports {
-		out = append(out,
-			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
-			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // the transcript
-			// The report marker on the chat item: claimed, then finished.
-			Grant{"dynamodb:UpdateItem", "Table", dynamo.ChatKeys},
-			// The "Missed Chat Report Sent" event goes through the pending-event outbox.
-			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
-			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
-		)
-	}
+	out = append(out, chatGrants(n.Chats)...)
 	if n.Sticky != app.NoAccess {
 		out = append(out,
 			Grant{"dynamodb:GetItem", "Table", dynamo.StickyKeys},
@@ -203,9 +167,11 @@ func Grants(n app.Needs) []Grant {
 			// The members count of the business units the agent joins and leaves.
 			Grant{"dynamodb:UpdateItem", "Table", dynamo.BusinessUnitKeys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
-			// The disable rule lists the agent's open chats (chats.Store.OpenChats).
-			Grant{"dynamodb:Query", "Table/index/" + dynamo.GSI3, dynamo.OpenKeys},
 		)
+	}
+	if n.AgentCredentials {
+		// passwords.History: one GetItem of the agent's credentials item per check.
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys})
 	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})
@@ -226,6 +192,89 @@ func Grants(n app.Needs) []Grant {
 		)
 	}
 	return dedupe(out)
+}
+
+// chatGrants lists the permissions of the chat store's jobs (app.ChatUse), from what
+// each store call of pkg/dynamo/chats.go touches:
+//
+//	Chat, Transcript          GetItem, Query of the chat's partition        CHAT#
+//	Agent                     GetItem                                       AGENT#
+//	Save                      TransactWriteItems of Puts (IAM checks each    CHAT# (the chat, a message and its id
+//	                          as PutItem)                                   marker), AGENT#, EVENT#; ORGS# (PutItem,
+//	                                                                        before it) for a chat saved as new
+//	Published                 BatchWriteItem (deletes)                      EVENT#
+//	List                      Query gsi1                                    STATUS#
+//	Pending                   Query gsi1                                    EVENT#
+//	LoggedInBefore            Query gsi1                                    LOGIN#
+//	Idle, Online              Query gsi2                                    LIVE#, ONLINE#
+//	Awaiting, ActiveChats,    Query gsi3                                    OPEN#
+//	OpenChats
+//	Orgs                      Query                                         ORGS#
+//	Cursor, SetCursor         GetItem, PutItem                              SWEEP#
+//	ClaimReport, FinishReport UpdateItem                                    CHAT# (the report marker)
+func chatGrants(u app.ChatUse) []Grant {
+	var out []Grant
+	gsi := func(index string) string { return "Table/index/" + index }
+	if u.Has(app.ChatRead) {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // transcripts
+			Grant{"dynamodb:Query", gsi(dynamo.GSI1), dynamo.StatusKeys},
+		)
+	}
+	if u&(app.ChatActions|app.ChatIngest|app.ChatAutoClose|app.ChatQueueMove) != 0 {
+		// What every job that changes chats shares: read a chat, save it (with a message,
+		// when ingesting) and its events, forget the events once published, and recount
+		// the busy state of the agents whose active chats changed (their state, their open
+		// chats, the state saved with its event).
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.AgentKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AgentKeys},
+			Grant{"dynamodb:Query", gsi(dynamo.GSI3), dynamo.OpenKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
+			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
+		)
+	}
+	if u.Has(app.ChatIngest) {
+		out = append(out,
+			Grant{"dynamodb:PutItem", "Table", dynamo.ChatOrgKeys}, // a new chat registers its organisation
+			Grant{"dynamodb:Query", gsi(dynamo.GSI2), dynamo.OnlineKeys},
+		)
+	}
+	if u&(app.ChatAutoClose|app.ChatQueueMove) != 0 {
+		out = append(out,
+			Grant{"dynamodb:Query", gsi(dynamo.GSI1), dynamo.EventKeys}, // events left pending
+			Grant{"dynamodb:Query", "Table", dynamo.ChatOrgKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.SweepKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.SweepKeys},
+		)
+	}
+	if u.Has(app.ChatAutoClose) {
+		out = append(out, Grant{"dynamodb:Query", gsi(dynamo.GSI2), dynamo.LiveKeys})
+	}
+	if u.Has(app.ChatQueueMove) {
+		out = append(out, Grant{"dynamodb:Query", gsi(dynamo.GSI1), dynamo.LoginKeys})
+	}
+	if u.Has(app.ChatReports) {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.ChatKeys},
+			Grant{"dynamodb:Query", "Table", dynamo.ChatKeys}, // the transcript
+			// The report marker on the chat's partition: claimed, then finished.
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.ChatKeys},
+			// The "Missed Chat Report Sent" event goes through the pending-event outbox.
+			Grant{"dynamodb:PutItem", "Table", dynamo.EventKeys},
+			Grant{"dynamodb:BatchWriteItem", "Table", dynamo.EventKeys},
+		)
+	}
+	if u.Has(app.ChatAgentLoad) {
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.AgentKeys},
+			Grant{"dynamodb:Query", gsi(dynamo.GSI3), dynamo.OpenKeys},
+		)
+	}
+	return out
 }
 
 // dedupe drops repeated grants, keeping the first of each.

@@ -31,12 +31,15 @@ import (
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/rolesfn"
 	"github.com/convrs/admin/pkg/settings/chathandling"
+	"github.com/convrs/admin/pkg/settings/dashboard"
 	"github.com/convrs/admin/pkg/settings/dataprocessors"
 	"github.com/convrs/admin/pkg/settings/general"
+	"github.com/convrs/admin/pkg/settings/locale"
 	"github.com/convrs/admin/pkg/settings/nativeapp"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 	"github.com/convrs/admin/pkg/settings/reports"
+	"github.com/convrs/admin/pkg/settings/security"
 	"github.com/convrs/admin/pkg/settings/sso"
 	"github.com/convrs/admin/pkg/tagsfn"
 	"github.com/convrs/admin/pkg/webchatfn"
@@ -52,6 +55,9 @@ var Functions = []app.Function{
 	sso.Function,
 	dataprocessors.Function,
 	nativeapp.Function,
+	security.Function,
+	locale.Function,
+	dashboard.Function,
 	webchatfn.SecretFunction,
 	webchatfn.IdentifyFunction,
 	chatsfn.EventsFunction,

@@ -1,7 +1,7 @@
 // Package optimistic holds what the stores of versioned records (business units, tags,
-// tag groups) share for optimistic concurrency: the strong ETag of a version, the If-Match
-// comparison of RFC 9110, and the bounded retry of a write that lost a race. Settings
-// areas follow the same rules (package settings keeps its own copy).
+// tag groups, custom roles) share for optimistic concurrency: the strong ETag of a
+// version, the If-Match comparison of RFC 9110, and the bounded retry of a write that
+// lost a race. Settings areas follow the same rules (package settings keeps its own copy).
 package optimistic
 
 import (

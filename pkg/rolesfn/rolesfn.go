@@ -16,9 +16,9 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/optimistic"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
-	"github.com/convrs/admin/pkg/settings"
 )
 
 // Function is the roles function: GET /v1/permissions and the roles routes.
@@ -56,9 +56,6 @@ func custom(r roles.Role) Role {
 	v, at, by := r.Version, r.UpdatedAt, r.UpdatedBy
 	return Role{ID: r.ID, Name: r.Name, Permissions: r.Permissions, Version: &v, UpdatedAt: &at, UpdatedBy: &by}
 }
-
-// maxTries bounds the retries of a write without If-Match that lost a race.
-const maxTries = 5
 
 type service struct {
 	store roles.Store
@@ -126,7 +123,7 @@ func (s *service) load(ctx context.Context, org, id string) (roles.Role, error) 
 }
 
 func writeRole(w http.ResponseWriter, r *http.Request, status int, c roles.Role) {
-	w.Header().Set("ETag", settings.ETag(c.Version))
+	w.Header().Set("ETag", optimistic.ETag(c.Version))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", "/v1/orgs/"+c.OrgID+"/roles/"+c.ID)
 	}
@@ -225,6 +222,37 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	writeRole(w, r, http.StatusCreated, c)
 }
 
+// change reads the current custom role, checks it against the request's If-Match
+// (ifMatch, "" for none) and calls write with it. A write that lost a race
+// (roles.ErrConflict) is problem.PreconditionFailed with If-Match; without, it is tried
+// again on the role read anew, with the bounded retries of package optimistic, and is a
+// problem.Conflict once they are spent.
+func (s *service) change(ctx context.Context, org, id, ifMatch string, write func(cur roles.Role) error) error {
+	var retry optimistic.Retry
+	for {
+		cur, err := s.load(ctx, org, id)
+		if err != nil {
+			return err
+		}
+		if ifMatch != "" && !optimistic.Matches(ifMatch, cur.Version) {
+			return problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, optimistic.ETag(cur.Version))
+		}
+		if err := write(cur); !errors.Is(err, roles.ErrConflict) {
+			return err
+		}
+		if ifMatch != "" {
+			return problem.New(problem.PreconditionFailed, "the role changed after If-Match %s was read", ifMatch)
+		}
+		again, err := retry.Again(ctx)
+		if err != nil {
+			return err
+		}
+		if !again {
+			return problem.New(problem.Conflict, "the role is being changed by someone else; try again")
+		}
+	}
+}
+
 func (s *service) replace(w http.ResponseWriter, r *http.Request) {
 	ctx, org, id := r.Context(), r.PathValue("orgId"), r.PathValue("roleId")
 	if _, ok := findPredefined(id); ok {
@@ -236,21 +264,12 @@ func (s *service) replace(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	ifMatch := httpx.IfMatch(r)
 	p, _ := auth.FromContext(ctx)
-	for try := 1; ; try++ {
-		cur, err := s.load(ctx, org, id)
-		if err != nil {
-			httpx.WriteError(w, r, err)
-			return
-		}
-		if ifMatch != "" && !settings.ETagMatches(ifMatch, settings.ETag(cur.Version)) {
-			httpx.WriteError(w, r, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, settings.ETag(cur.Version)))
-			return
-		}
+	var out roles.Role
+	err = s.change(ctx, org, id, httpx.IfMatch(r), func(cur roles.Role) error {
 		if cur.Name == name && slices.Equal(cur.Permissions, perms) {
-			writeRole(w, r, http.StatusOK, cur) // unchanged: not a write
-			return
+			out = cur // unchanged: not a write
+			return nil
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		next := cur
@@ -259,22 +278,19 @@ func (s *service) replace(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = s.store.Update(ctx, next, cur.Name, entry)
 		}
-		switch {
-		case err == nil:
-			writeRole(w, r, http.StatusOK, next)
-			return
-		case errors.Is(err, roles.ErrNameTaken):
-			err = nameTaken(name)
-		case errors.Is(err, roles.ErrConflict) && ifMatch != "":
-			err = problem.New(problem.PreconditionFailed, "the role changed after If-Match %s was read", ifMatch)
-		case errors.Is(err, roles.ErrConflict) && try < maxTries:
-			continue
-		case errors.Is(err, roles.ErrConflict):
-			err = problem.New(problem.Conflict, "the role is being changed by someone else; try again")
+		if errors.Is(err, roles.ErrNameTaken) {
+			return nameTaken(name)
 		}
+		if err == nil {
+			out = next
+		}
+		return err
+	})
+	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
+	writeRole(w, r, http.StatusOK, out)
 }
 
 func (s *service) delete(w http.ResponseWriter, r *http.Request) {
@@ -283,38 +299,22 @@ func (s *service) delete(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, readOnly(id))
 		return
 	}
-	ifMatch := httpx.IfMatch(r)
-	for try := 1; ; try++ {
-		cur, err := s.load(ctx, org, id)
-		if err != nil {
-			httpx.WriteError(w, r, err)
-			return
-		}
-		if ifMatch != "" && !settings.ETagMatches(ifMatch, settings.ETag(cur.Version)) {
-			httpx.WriteError(w, r, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, settings.ETag(cur.Version)))
-			return
-		}
+	err := s.change(ctx, org, id, httpx.IfMatch(r), func(cur roles.Role) error {
 		now := s.now().UTC().Truncate(time.Millisecond)
 		entry, err := s.entry(ctx, org, "delete", auditedOf(&cur), auditedOf(nil), now)
 		if err == nil {
 			err = s.store.Delete(ctx, org, id, cur.Version, cur.Name, entry)
 		}
-		switch {
-		case err == nil:
-			w.WriteHeader(http.StatusNoContent)
-			return
-		case errors.Is(err, roles.ErrInUse):
+		if errors.Is(err, roles.ErrInUse) {
 			// The agents' ids come from the agents store once agents exist; until then no
 			// agent can hold a role and this answer is not reached.
-			err = problem.New(problem.Conflict, "agents hold the role %q; give them another role first", cur.Name).With("agents", []string{})
-		case errors.Is(err, roles.ErrConflict) && ifMatch != "":
-			err = problem.New(problem.PreconditionFailed, "the role changed after If-Match %s was read", ifMatch)
-		case errors.Is(err, roles.ErrConflict) && try < maxTries:
-			continue
-		case errors.Is(err, roles.ErrConflict):
-			err = problem.New(problem.Conflict, "the role is being changed by someone else; try again")
+			return problem.New(problem.Conflict, "agents hold the role %q; give them another role first", cur.Name).With("agents", []string{})
 		}
+		return err
+	})
+	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
+	w.WriteHeader(http.StatusNoContent)
 }

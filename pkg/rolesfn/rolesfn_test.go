@@ -1,16 +1,24 @@
 package rolesfn_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/rolesfn"
 )
 
@@ -190,6 +198,98 @@ func TestRacingCreates(t *testing.T) {
 	slices.Sort(codes)
 	if codes[0] != 201 || codes[1] != 409 || codes[n-1] != 409 {
 		t.Errorf("codes %v, want one 201 and the rest 409", codes)
+	}
+}
+
+// Replaces without If-Match that race are each applied: one that lost is tried again
+// on the role read anew.
+func TestRacingReplaces(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	id := create(t, s, "Racers")["id"].(string)
+	const n = 8
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			codes[i] = s.Admin(http.MethodPut, "/v1/orgs/acme/roles/"+id, body(map[string]any{"name": fmt.Sprintf("Racer %d", i), "permissions": []string{}})).Status
+		})
+	}
+	wg.Wait()
+	if slices.ContainsFunc(codes, func(c int) bool { return c != 200 }) {
+		t.Errorf("codes %v, want every replace 200", codes)
+	}
+	if got := s.Admin(http.MethodGet, "/v1/orgs/acme/roles/"+id, nil).Expect(t, 200); got.Header.Get("ETag") != fmt.Sprintf(`"%d"`, n+1) {
+		t.Errorf("after %d replaces: ETag %s, want \"%d\"", n, got.Header.Get("ETag"), n+1)
+	}
+}
+
+// losing is a store that loses the first races of Update and Delete: roles.ErrConflict,
+// with nothing written, as a store answers a write that collided with another.
+type losing struct {
+	roles.Store
+	mu    sync.Mutex
+	races int // how many writes still lose
+}
+
+func (l *losing) lost() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.races--
+	return l.races >= 0
+}
+
+func (l *losing) Update(ctx context.Context, r roles.Role, oldName string, e audit.Entry) error {
+	if l.lost() {
+		return roles.ErrConflict
+	}
+	return l.Store.Update(ctx, r, oldName, e)
+}
+
+func (l *losing) Delete(ctx context.Context, org, id string, version int64, name string, e audit.Entry) error {
+	if l.lost() {
+		return roles.ErrConflict
+	}
+	return l.Store.Delete(ctx, org, id, version, name, e)
+}
+
+// A replace or delete that lost a race is tried again, with the bounded retries of
+// package optimistic (more than the few tries it once had), and is a 409 once they are
+// spent; with If-Match it is a 412 at once.
+func TestLostRacesAreRetried(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	id := create(t, s, "Racers")["id"].(string)
+	store := &losing{Store: s.Deps.Roles}
+	api := httpx.New(s.Keys, slog.New(slog.DiscardHandler))
+	rolesfn.Register(api, store, time.Now)
+	do := func(method string, body []byte, header ...string) int {
+		req := httptest.NewRequest(method, "/v1/orgs/acme/roles/"+id, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.Token("acme", auth.RoleAdmin))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	put := func(name string) []byte { return body(map[string]any{"name": name, "permissions": []string{}}) }
+	store.races = 10
+	if code := do(http.MethodPut, put("Ten lost")); code != 200 || store.races >= 0 {
+		t.Errorf("replace that lost 10 races: %d (%d races left), want 200 after them", code, store.races)
+	}
+	store.races = 1
+	if code := do(http.MethodPut, put("With If-Match"), "If-Match", `"2"`); code != 412 {
+		t.Errorf("replace with If-Match that lost a race: %d, want 412", code)
+	}
+	store.races = 1000
+	if code := do(http.MethodPut, put("Always lost")); code != 409 {
+		t.Errorf("replace that always loses: %d, want 409", code)
+	}
+	store.races = 10
+	if code := do(http.MethodDelete, nil); code != 204 {
+		t.Errorf("delete that lost 10 races: %d, want 204", code)
 	}
 }
 

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -47,16 +48,46 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
-// Current is a loaded document with its metadata.
+// Current is the document in effect for an organisation, with its metadata.
 type Current[T Doc] struct {
-	Doc       T
+	// Doc is the effective document: the organisation's own values over those it inherits.
+	Doc T
+	// Version, UpdatedAt and UpdatedBy are those of the organisation's own record.
 	Version   int64
 	UpdatedAt time.Time
 	UpdatedBy string
+	// Sources names, for every top-level field, the organisation whose value is in
+	// effect, or SourceDefault.
+	Sources map[string]string
+	// Locked lists the fields the organisation locks for its descendants; LockedBy the
+	// fields its ancestors lock, with the organisation that locks each.
+	Locked   []string
+	LockedBy map[string]string
+	// Path is the version of the area's record of every organisation of the path, root
+	// first, the organisation last.
+	Path []Guard
+
+	own  map[string]json.RawMessage // the organisation's own overrides
+	recs []Record                   // the path's records, as read
 }
 
-// ETag is the strong entity tag of this version.
-func (c Current[T]) ETag() string { return ETag(c.Version) }
+// ETag is the strong entity tag of what the document was computed from: the
+// organisation's version for a root ("3"), and for a sub-organisation the versions of the
+// path's records joined with dots, root first ("3.0.5"), so that a change of an ancestor
+// (which may change the effective document) also changes the tag.
+func (c Current[T]) ETag() string {
+	if len(c.Path) <= 1 {
+		return ETag(c.Version)
+	}
+	b := []byte{'"'}
+	for i, g := range c.Path {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendInt(b, g.Version, 10)
+	}
+	return string(append(b, '"'))
+}
 
 // ETag formats a version as a strong entity tag.
 func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

@@ -1,8 +1,10 @@
 package settings
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,28 +21,25 @@ func (s *Service[T]) Register(api *httpx.API, pol auth.Policy) {
 	api.Handle(http.MethodPatch, path, pol, s.patch)
 }
 
-// get answers with the stored document (or the defaults, version 0). The answer for a
-// record already seen is reused from the representation cache (see repCache).
+// get answers with the document in effect (the defaults, version 0, when the path never
+// saved the area). The answer for records already seen is reused from the representation
+// cache (see repCache).
 func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
 	org := r.PathValue("orgId")
-	rec, err := s.store.Get(r.Context(), org, s.area.Name, Strong)
-	if problem.Is(err, problem.NotFound) {
-		// Never saved: the defaults at version 0, the same for every organisation.
-		rec = Record{Data: nil}
-		org = ""
-	} else if err != nil {
+	recs, err := s.records(r.Context(), org, Strong)
+	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
 	cacheable := s.area.Warnings == nil
 	if cacheable {
-		if rep, etag, ok := s.reps.get(org, rec); ok {
+		if rep, etag, ok := s.reps.get(org, recs); ok {
 			w.Header()["Etag"] = etag
 			httpx.WriteRawJSON(w, http.StatusOK, rep)
 			return
 		}
 	}
-	cur, err := s.decode(rec)
+	cur, err := s.current(recs)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
@@ -49,87 +48,155 @@ func (s *Service[T]) get(w http.ResponseWriter, r *http.Request) {
 		s.Write(w, r, http.StatusOK, cur)
 		return
 	}
-	rep, err := s.representation(r.PathValue("orgId"), cur)
+	rep, err := s.representation(org, cur)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	w.Header()["Etag"] = s.reps.put(org, rec, rep)
+	w.Header()["Etag"] = s.reps.put(org, recs, rep, cur.ETag())
 	httpx.WriteRawJSON(w, http.StatusOK, rep)
 }
 
 func (s *Service[T]) put(w http.ResponseWriter, r *http.Request) {
 	body, err := httpx.ReadJSON(r, httpx.MediaJSON)
-	if err == nil {
-		body, err = s.stripReadOnly(body)
-	}
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	s.respond(w, r, "replace", func(T) (T, error) {
-		next := s.area.Defaults()
-		return next, httpx.Unmarshal(body, &next)
-	})
+	s.respond(w, r)(s.Put(r.Context(), r.PathValue("orgId"), httpx.IfMatch(r), body))
 }
 
 func (s *Service[T]) patch(w http.ResponseWriter, r *http.Request) {
 	body, err := httpx.ReadJSON(r, httpx.MediaMergePatch)
-	if err == nil {
-		body, err = s.stripReadOnly(body)
-	}
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
+	}
+	s.respond(w, r)(s.Patch(r.Context(), r.PathValue("orgId"), httpx.IfMatch(r), body))
+}
+
+// Put replaces orgID's document with body (a JSON object, as a PUT sends it): the fields
+// it sends are overridden and the others return to inheriting (for a root: to their
+// defaults); server-owned fields keep what they are; locked, when sent, replaces the
+// organisation's locked fields. ifMatch is as for Update. It is audited as "replace".
+func (s *Service[T]) Put(ctx context.Context, orgID, ifMatch string, body []byte) (Current[T], error) {
+	fields, locked, setLocked, err := s.strip(body)
+	if err != nil {
+		return Current[T]{}, err
+	}
+	return s.update(ctx, orgID, ifMatch, "replace", func(cur Current[T]) (edit[T], error) {
+		e := edit[T]{doc: s.area.Defaults(), set: map[string]bool{}, unset: map[string]bool{}, locked: locked, setLocked: setLocked}
+		if err := unmarshalFields(fields, &e.doc); err != nil {
+			return e, err
+		}
+		for k := range s.fields() {
+			switch _, sent := fields[k]; {
+			case sent:
+				e.set[k] = true
+			case !slices.Contains(s.area.ReadOnly, k):
+				e.unset[k] = true
+			}
+		}
+		return e, nil
+	}, true)
+}
+
+// Patch applies body, an RFC 7396 merge patch, to orgID's document in effect: a field with
+// a value is overridden (an object merged into the value in effect), a field with null
+// returns to inheriting (for a root: to its default); locked, when sent, replaces the
+// organisation's locked fields (null: none). It is audited as "patch".
+func (s *Service[T]) Patch(ctx context.Context, orgID, ifMatch string, body []byte) (Current[T], error) {
+	fields, locked, setLocked, err := s.strip(body)
+	if err != nil {
+		return Current[T]{}, err
 	}
 	// The patch's own names must be the area's (exactly, as in a PUT): merging a wrongly
 	// cased key, even with null, would otherwise change nothing and answer 200.
 	var probe T
-	if err := httpx.Unmarshal(body, &probe); err != nil {
-		httpx.WriteError(w, r, err)
-		return
+	if err := unmarshalFields(fields, &probe); err != nil {
+		return Current[T]{}, err
 	}
-	s.respond(w, r, "patch", func(cur T) (T, error) {
-		doc, err := json.Marshal(cur)
-		if err != nil {
-			return cur, err
+	values := map[string]json.RawMessage{}
+	e0 := edit[T]{set: map[string]bool{}, unset: map[string]bool{}, locked: locked, setLocked: setLocked}
+	for k, v := range fields {
+		if string(compact(v)) == "null" {
+			e0.unset[k] = true
+			continue
 		}
-		merged, err := httpx.MergePatch(doc, body)
-		if err != nil {
-			return cur, err
-		}
-		next := s.area.Defaults()
-		return next, httpx.Unmarshal(merged, &next)
-	})
-}
-
-func (s *Service[T]) respond(w http.ResponseWriter, r *http.Request, action string, m Mutation[T]) {
-	cur, err := s.Update(r.Context(), r.PathValue("orgId"), httpx.IfMatch(r), action, m)
+		values[k] = v
+		e0.set[k] = true
+	}
+	patch, err := json.Marshal(values)
 	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
+		return Current[T]{}, err
 	}
-	s.Write(w, r, http.StatusOK, cur)
+	return s.update(ctx, orgID, ifMatch, "patch", func(cur Current[T]) (edit[T], error) {
+		e := e0
+		doc, err := json.Marshal(cur.Doc)
+		if err != nil {
+			return e, err
+		}
+		merged, err := httpx.MergePatch(doc, patch)
+		if err != nil {
+			return e, err
+		}
+		e.doc = s.area.Defaults()
+		return e, httpx.Unmarshal(merged, &e.doc)
+	}, true)
 }
 
-// stripReadOnly removes the server-owned fields from a JSON object body: version,
-// updatedAt, updatedBy, the warnings of an area that has them, and the area's ReadOnly
-// fields (dotted paths reach into nested objects).
-func (s *Service[T]) stripReadOnly(body []byte) ([]byte, error) {
+// unmarshalFields decodes top-level fields into doc, strictly (exact names, no unknown
+// fields).
+func unmarshalFields[T any](fields map[string]json.RawMessage, doc *T) error {
+	data, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	return httpx.Unmarshal(data, doc)
+}
+
+// respond answers a write with the document then in effect, or the error.
+func (s *Service[T]) respond(w http.ResponseWriter, r *http.Request) func(Current[T], error) {
+	return func(cur Current[T], err error) {
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		s.Write(w, r, http.StatusOK, cur)
+	}
+}
+
+// strip takes a JSON object body apart: the area's fields (the server-owned ones
+// removed: version, updatedAt, updatedBy, sources, lockedBy, the warnings of an area that
+// has them, and the area's ReadOnly fields, dotted paths reaching into nested objects)
+// and the locked list, when sent (null: none).
+func (s *Service[T]) strip(body []byte) (map[string]json.RawMessage, []string, bool, error) {
 	var m map[string]json.RawMessage
 	if err := httpx.Unmarshal(body, &m); err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
-	delete(m, "version")
-	delete(m, "updatedAt")
-	delete(m, "updatedBy")
+	for _, k := range []string{"version", "updatedAt", "updatedBy", "sources", "lockedBy"} {
+		delete(m, k)
+	}
 	if s.area.Warnings != nil {
 		delete(m, "warnings")
 	}
 	for _, k := range s.area.ReadOnly {
 		stripField(m, k)
 	}
-	return json.Marshal(m)
+	raw, setLocked := m["locked"]
+	delete(m, "locked")
+	var locked []string
+	if setLocked {
+		if err := json.Unmarshal(raw, &locked); err != nil {
+			return nil, nil, false, &problem.Error{Code: problem.BadRequest, Message: "invalid body",
+				Fields: []problem.FieldError{{Field: "locked", Message: "must be an array of field names or null"}}}
+		}
+		if locked == nil {
+			locked = []string{}
+		}
+	}
+	return m, locked, setLocked, nil
 }
 
 // stripField deletes the dotted field path from the object m. A nested field is deleted
@@ -175,11 +242,23 @@ func (s *Service[T]) representation(org string, cur Current[T]) ([]byte, error) 
 		return nil, err
 	}
 	type meta struct {
-		Version   int64      `json:"version"`
-		UpdatedAt *time.Time `json:"updatedAt"`
-		UpdatedBy *string    `json:"updatedBy"`
+		Version   int64             `json:"version"`
+		UpdatedAt *time.Time        `json:"updatedAt"`
+		UpdatedBy *string           `json:"updatedBy"`
+		Locked    []string          `json:"locked"`
+		Sources   map[string]string `json:"sources"`
+		LockedBy  map[string]string `json:"lockedBy"`
 	}
-	m := meta{Version: cur.Version}
+	m := meta{Version: cur.Version, Locked: cur.Locked, Sources: cur.Sources, LockedBy: cur.LockedBy}
+	if m.Locked == nil {
+		m.Locked = []string{}
+	}
+	if m.Sources == nil {
+		m.Sources = map[string]string{}
+	}
+	if m.LockedBy == nil {
+		m.LockedBy = map[string]string{}
+	}
 	if cur.Version > 0 {
 		m.UpdatedAt, m.UpdatedBy = &cur.UpdatedAt, &cur.UpdatedBy
 	}

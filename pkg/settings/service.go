@@ -1,16 +1,22 @@
 package settings
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -20,6 +26,10 @@ type Service[T Doc] struct {
 	store Store
 	now   func() time.Time
 	reps  repCache
+	orgs  orgs.Lookup
+
+	fieldsOnce sync.Once
+	fieldNames map[string]bool
 }
 
 // NewService returns the service of area on store; now may be nil for time.Now.
@@ -30,53 +40,130 @@ func NewService[T Doc](area Area[T], store Store, now func() time.Time) *Service
 	return &Service[T]{area: area, store: store, now: now}
 }
 
-// Load returns the stored document of orgID with a strongly consistent read, or the
-// defaults (version 0) when the area was never saved. Errors are the store's.
+// UseOrgs makes the service find the path of an organisation through l when the request
+// context does not carry it (code that runs outside an HTTP request: the sweeps, the
+// chat events); without it such an organisation is read as a root. It returns s.
+func (s *Service[T]) UseOrgs(l orgs.Lookup) *Service[T] {
+	s.orgs = l
+	return s
+}
+
+// Load returns the document in effect for orgID with strongly consistent reads (the
+// defaults, version 0, for an organisation whose path never saved the area). Errors are
+// the store's.
 func (s *Service[T]) Load(ctx context.Context, orgID string) (Current[T], error) {
 	return s.Read(ctx, orgID, Strong)
 }
 
-// Read is Load with the given read consistency.
+// Read is Load with the given read consistency: one read of the organisation's record
+// for a root, one batched read of the path's records for a sub-organisation.
 func (s *Service[T]) Read(ctx context.Context, orgID string, c Consistency) (Current[T], error) {
-	rec, err := s.store.Get(ctx, orgID, s.area.Name, c)
-	if problem.Is(err, problem.NotFound) {
-		return Current[T]{Doc: s.area.Defaults()}, nil
-	}
+	recs, err := s.records(ctx, orgID, c)
 	if err != nil {
 		return Current[T]{}, err
 	}
-	return s.decode(rec)
+	return s.current(recs)
 }
 
-// decode turns a stored record into the current document, defaults filling what the
-// record lacks. The zero Record (an area never saved) is the defaults at version 0.
-func (s *Service[T]) decode(rec Record) (Current[T], error) {
-	if rec.Version == 0 && rec.Data == nil {
-		return Current[T]{Doc: s.area.Defaults()}, nil
+// records reads the records of orgID's path, root first.
+func (s *Service[T]) records(ctx context.Context, orgID string, c Consistency) ([]Record, error) {
+	path, err := orgs.PathOf(ctx, s.orgs, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(path) > 1 {
+		return s.store.GetPath(ctx, path, s.area.Name, c)
+	}
+	rec, err := s.store.Get(ctx, orgID, s.area.Name, c)
+	if problem.Is(err, problem.NotFound) && CheckKeys(orgID, "") == nil {
+		return []Record{{OrgID: orgID, Area: s.area.Name}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []Record{rec}, nil
+}
+
+// fields returns the area's top-level field names.
+func (s *Service[T]) fields() map[string]bool {
+	s.fieldsOnce.Do(func() { s.fieldNames = jsonFields(reflect.TypeFor[T]()) })
+	return s.fieldNames
+}
+
+// defaultFields is the area's default document as top-level fields.
+func (s *Service[T]) defaultFields() (map[string]json.RawMessage, error) {
+	data, err := json.Marshal(s.area.Defaults())
+	if err != nil {
+		return nil, err
+	}
+	return fieldsOf(data)
+}
+
+// current computes the document in effect from the path's records (root first).
+func (s *Service[T]) current(recs []Record) (Current[T], error) {
+	defs, err := s.defaultFields()
+	if err != nil {
+		return Current[T]{}, err
+	}
+	r, err := resolve(defs, s.fields(), recs)
+	if err != nil {
+		return Current[T]{}, err
+	}
+	data, err := json.Marshal(r.doc)
+	if err != nil {
+		return Current[T]{}, err
 	}
 	doc := s.area.Defaults()
-	if err := json.Unmarshal(rec.Data, &doc); err != nil {
+	if err := json.Unmarshal(data, &doc); err != nil {
 		return Current[T]{}, problem.Wrap(problem.Internal, err, "stored settings are unreadable")
 	}
-	return Current[T]{Doc: doc, Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy}, nil
+	own := recs[len(recs)-1]
+	path := make([]Guard, len(recs))
+	for i, rec := range recs {
+		path[i] = Guard{OrgID: rec.OrgID, Version: rec.Version}
+	}
+	return Current[T]{Doc: doc, Version: own.Version, UpdatedAt: own.UpdatedAt, UpdatedBy: own.UpdatedBy,
+		Sources: r.sources, Locked: r.locked, LockedBy: r.lockedBy, Path: path, own: r.own, recs: recs}, nil
 }
 
 // Mutation turns the current document into the next one. Its errors are returned as is.
+// The fields whose values it changes become the organisation's own (overridden).
 type Mutation[T Doc] func(cur T) (T, error)
+
+// edit is a change of an organisation's document: the next values and which fields it
+// overrides or returns to inheriting.
+type edit[T Doc] struct {
+	doc T
+	// set lists the fields the change overrides with doc's values; nil: those whose value
+	// differs from the current document's.
+	set map[string]bool
+	// unset lists the fields returned to inheriting (for a root: to the default).
+	unset map[string]bool
+	// locked, when setLocked, is the organisation's new list of locked fields.
+	locked    []string
+	setLocked bool
+}
 
 // Update applies mutate to the current document, validates the result and saves it with
 // an audit entry in one transaction. ifMatch is the request's If-Match header ("" for
 // none): a mismatch is problem.PreconditionFailed. An update that changes nothing saves
 // nothing. Without If-Match a concurrent change is retried; with it, it is a 412.
 func (s *Service[T]) Update(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T]) (Current[T], error) {
-	return s.update(ctx, orgID, ifMatch, action, mutate, true)
+	return s.update(ctx, orgID, ifMatch, action, mutation(mutate), true)
 }
 
 // UpdateOwned is Update for changes of server-owned fields only (such as the logo): the
 // client-set fields are not revalidated, so an organisation that never saved the area
 // can still upload a logo.
 func (s *Service[T]) UpdateOwned(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T]) (Current[T], error) {
-	return s.update(ctx, orgID, ifMatch, action, mutate, false)
+	return s.update(ctx, orgID, ifMatch, action, mutation(mutate), false)
+}
+
+func mutation[T Doc](mutate Mutation[T]) func(Current[T]) (edit[T], error) {
+	return func(cur Current[T]) (edit[T], error) {
+		next, err := mutate(cur.Doc)
+		return edit[T]{doc: next}, err
+	}
 }
 
 // Retries of a write that lost a race to a concurrent change. A write without If-Match
@@ -110,7 +197,7 @@ func backoff(ctx context.Context, n int) error {
 	}
 }
 
-func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, mutate Mutation[T], validate bool) (Current[T], error) {
+func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, change func(Current[T]) (edit[T], error), validate bool) (Current[T], error) {
 	p, _ := auth.FromContext(ctx)
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
@@ -121,27 +208,11 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		if ifMatch != "" && !ETagMatches(ifMatch, cur.ETag()) {
 			return Current[T]{}, problem.New(problem.PreconditionFailed, "If-Match %s does not match the current version %s", ifMatch, cur.ETag())
 		}
-		next, err := mutate(cur.Doc)
+		e, err := change(cur)
 		if err != nil {
 			return Current[T]{}, err
 		}
-		if validate {
-			if s.area.Prepare != nil {
-				s.area.Prepare(cur.Doc, &next)
-			}
-			if err := next.Validate(); err != nil {
-				return Current[T]{}, err
-			}
-		}
-		before, err := json.Marshal(cur.Doc)
-		if err != nil {
-			return Current[T]{}, err
-		}
-		after, err := json.Marshal(next)
-		if err != nil {
-			return Current[T]{}, err
-		}
-		changes, err := audit.Diff(before, after, s.area.Secret...)
+		next, rec, changes, err := s.apply(cur, e, validate)
 		if err != nil {
 			return Current[T]{}, err
 		}
@@ -149,10 +220,10 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 			return cur, nil
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		rec := Record{OrgID: orgID, Area: s.area.Name, Version: cur.Version + 1, UpdatedAt: now, UpdatedBy: p.Subject, Data: after}
+		rec.Version, rec.UpdatedAt, rec.UpdatedBy = cur.Version+1, now, p.Subject
 		entry := audit.Entry{ID: audit.NewID(now), OrgID: orgID, At: now, Actor: p.Subject, Area: s.area.Name,
 			Action: action, Changes: changes, RequestID: httpx.RequestID(ctx)}
-		err = s.store.Save(ctx, rec, entry)
+		err = s.store.Save(ctx, rec, entry, cur.Path[:len(cur.Path)-1]...)
 		retry := errors.Is(err, ErrContended) // nothing was written; the version check decides next time
 		if errors.Is(err, ErrVersionConflict) {
 			if ifMatch != "" {
@@ -169,8 +240,123 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		if err != nil {
 			return Current[T]{}, err
 		}
-		return Current[T]{Doc: next, Version: rec.Version, UpdatedAt: now, UpdatedBy: p.Subject}, nil
+		next.Version, next.UpdatedAt, next.UpdatedBy = rec.Version, now, p.Subject
+		next.Path[len(next.Path)-1].Version = rec.Version
+		next.recs[len(next.recs)-1] = rec
+		return next, nil
 	}
+}
+
+// apply computes what e makes of cur: the document then in effect, the organisation's
+// record to store (without its version and metadata) and the audit changes (none: nothing
+// to save). Overriding a field an ancestor locks is a 422 naming the locking organisation,
+// unless the value sent is the one in effect (a document read and sent back whole).
+func (s *Service[T]) apply(cur Current[T], e edit[T], validate bool) (Current[T], Record, []audit.Change, error) {
+	next := e.doc
+	if validate && s.area.Prepare != nil {
+		s.area.Prepare(cur.Doc, &next)
+	}
+	before, err := json.Marshal(cur.Doc)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	beforeFields, err := fieldsOf(before)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	nextJSON, err := json.Marshal(next)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	nextFields, err := fieldsOf(nextJSON)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	set := e.set
+	if set == nil {
+		set = map[string]bool{}
+		for k, v := range nextFields {
+			if !bytes.Equal(compact(v), compact(beforeFields[k])) {
+				set[k] = true
+			}
+		}
+	}
+	own := maps.Clone(cur.own)
+	for k := range e.unset {
+		delete(own, k)
+	}
+	var f problem.Fields
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		v, field := nextFields[k]
+		if !field {
+			continue
+		}
+		if by, locked := cur.LockedBy[k]; locked {
+			if bytes.Equal(compact(v), compact(beforeFields[k])) {
+				delete(own, k) // the value in effect, sent back: it stays inherited
+				continue
+			}
+			f.Add(k, "is locked by organisation %s: it cannot be overridden here", by)
+			continue
+		}
+		own[k] = v
+	}
+	if err := f.Err(); err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	locked := cur.Locked
+	if e.setLocked {
+		if err := checkLocked(e.locked, s.fields(), s.area.ReadOnly); err != nil {
+			return Current[T]{}, Record{}, nil, err
+		}
+		locked = e.locked
+	}
+	data, err := json.Marshal(own)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	last := cur.recs[len(cur.recs)-1]
+	rec := Record{OrgID: last.OrgID, Area: s.area.Name, Data: data, Locked: slices.Clip(locked)}
+	recs := slices.Clone(cur.recs)
+	recs[len(recs)-1] = rec
+	after, err := s.current(recs)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	if validate {
+		// The document in effect is rebuilt from JSON: Prepare gives it back what it keeps
+		// outside its fields (an area's clock, say), as it did to next.
+		if s.area.Prepare != nil {
+			s.area.Prepare(cur.Doc, &after.Doc)
+		}
+		if err := after.Doc.Validate(); err != nil {
+			return Current[T]{}, Record{}, nil, err
+		}
+	}
+	if sameFields(cur.own, own) && slices.Equal(cur.Locked, locked) {
+		return cur, Record{}, nil, nil
+	}
+	afterJSON, err := json.Marshal(after.Doc)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	changes, err := audit.Diff(before, afterJSON, s.area.Secret...)
+	if err != nil {
+		return Current[T]{}, Record{}, nil, err
+	}
+	if len(cur.Path) > 1 {
+		afterFields, err := fieldsOf(afterJSON)
+		if err != nil {
+			return Current[T]{}, Record{}, nil, err
+		}
+		changes = inheritanceChanges(changes, cur.own, own, beforeFields, afterFields, s.area.Secret)
+	}
+	if !slices.Equal(cur.Locked, locked) {
+		from, _ := json.Marshal(append([]string{}, cur.Locked...))
+		to, _ := json.Marshal(append([]string{}, locked...))
+		changes = append(changes, audit.Change{Field: "locked", From: from, To: to})
+	}
+	return after, rec, changes, nil
 }
 
 // ETagMatches implements the strong comparison of RFC 9110 If-Match: header is the list

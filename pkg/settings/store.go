@@ -34,6 +34,18 @@ type Record struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 	Data      json.RawMessage // the area's fields as a JSON object
+	// Locked lists the fields the organisation locks for its descendants (names of the
+	// area's top-level fields; nil for none).
+	Locked []string
+}
+
+// Guard is a version a Save depends on: the record of OrgID (of the same area) must still
+// be at Version (0: never saved) when the write lands. A sub-organisation's write is
+// guarded by its ancestors' records, so a change above it (a new lock, a new value its
+// own was validated against) between its read and its write makes it a conflict.
+type Guard struct {
+	OrgID   string
+	Version int64
 }
 
 // Consistency says how fresh a read must be.
@@ -54,14 +66,21 @@ const (
 type Store interface {
 	// Get returns the stored record, or a problem.NotFound error for an area never saved.
 	Get(ctx context.Context, orgID, area string, c Consistency) (Record, error)
+	// GetPath returns the records of the area for every organisation of path, in path order,
+	// with one batched read; an organisation that never saved the area has the zero
+	// record (Version 0, Data nil) with its OrgID and Area set. At most MaxPath ids.
+	GetPath(ctx context.Context, path []string, area string, c Consistency) ([]Record, error)
 	// Save stores rec and entry atomically. rec.Version must be exactly one more than the
-	// stored version (an absent record counts as version 0); otherwise nothing is written
-	// and ErrVersionConflict is returned.
-	Save(ctx context.Context, rec Record, entry audit.Entry) error
+	// stored version (an absent record counts as version 0), and every guard's record must
+	// be at its version; otherwise nothing is written and ErrVersionConflict is returned.
+	Save(ctx context.Context, rec Record, entry audit.Entry, guards ...Guard) error
 	// ListAudit returns a page of the audit entries of orgID, newest first. An After that
 	// is not an audit id is problem.BadRequest; a limit outside 1-100 is problem.Invalid.
 	ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error)
 }
+
+// MaxPath bounds the organisations GetPath reads (orgs.MaxDepth, with room to spare).
+const MaxPath = 16
 
 // CheckKeys returns the problem.NotFound error every Store method returns for an
 // organisation id that is not valid, and an error for an area name that is not one of

@@ -62,6 +62,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Search", testSearch},
 		{"SearchPages", testSearchPages},
 		{"CredentialsAndInvitations", testCredentials},
+		{"PasswordHistory", testPasswordHistory},
 		{"WritesAreAudited", testAudited},
 		{"MalformedIDs", testMalformed},
 		{"Limit", testLimit},
@@ -531,10 +532,7 @@ func testCredentials(t *testing.T, e Env) {
 	if err != nil || !found || c.Invitation == nil || c.Invitation.TokenHash != inv.TokenHash || c.PasswordHash != "" {
 		t.Fatalf("credentials %v, %v (invitation %v)", found, err, c.Invitation)
 	}
-	hash, err := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash("correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash := cheapHash(t, "correct horse battery")
 	// Accepting the invitation: a password, no invitation; the index entry goes.
 	a.Version = 1
 	set := a
@@ -576,6 +574,80 @@ func testCredentials(t *testing.T, e Env) {
 	}
 	if _, found, err := e.Store.Invitation(ctx, "not a hash"); found || err != nil {
 		t.Errorf("malformed token hash: %v, %v", found, err)
+	}
+}
+
+// cheapHash is an argon2id hash of password with 64 KiB of memory: verified as a real one
+// is (the parameters are in the hash), in a fraction of a millisecond.
+func cheapHash(t *testing.T, password string) string {
+	t.Helper()
+	h, err := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// testPasswordHistory checks passwords.History, the password-policy check's view of the
+// stored credentials (the reuse rule), over the store: an agent's current and earlier
+// passwords are reused, compared in NFC; a fresh one is not; an agent the organisation
+// does not have (another's, a missing or malformed id) is NotFound for Known and Reused
+// alike; a request that ended gets its error, never an answer.
+func testPasswordHistory(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := create(t, e, org, agent("Joy", newEmail("joy"), "agent"))
+	h := passwords.History{Store: e.Store}
+	if err := h.Known(ctx, org, a.ID); err != nil {
+		t.Errorf("Known of an agent without a password: %v", err)
+	}
+	if r, err := h.Reused(ctx, org, a.ID, "Pass-1"); r || err != nil {
+		t.Errorf("Reused of an agent without a password: %v, %v; want false", r, err)
+	}
+	// Three passwords set in turn, as every set does: the replaced hash joins the history.
+	var c agents.Credentials
+	cur := a
+	cur.Version = 1
+	for _, p := range []string{"Pass-1", "Pass-2", "Cr\u00e8me-3"} {
+		next := agents.Credentials{PasswordHash: cheapHash(t, p), History: c.History.Push(c.PasswordHash)}
+		set := cur
+		set.Version, set.PasswordChangedAt = cur.Version+1, new(base)
+		if err := e.Store.SetCredentials(ctx, org, set, next, c, entry(org, "password")); err != nil {
+			t.Fatal(err)
+		}
+		c, cur = next, set
+	}
+	for _, tc := range []struct {
+		password string
+		want     bool
+	}{
+		{"Cr\u00e8me-3", true},  // the current one
+		{"Cre\u0300me-3", true}, // the current one, its accent typed as a combining mark
+		{"Pass-2", true},        // earlier
+		{"Pass-1", true},        // the earliest
+		{"Pass-4", false},       // fresh
+		{"pass-1", false},       // case matters
+		{"Pass-1 ", false},      // so does a space
+	} {
+		if r, err := h.Reused(ctx, org, a.ID, tc.password); r != tc.want || err != nil {
+			t.Errorf("Reused(%q) = %v, %v; want %v", tc.password, r, err, tc.want)
+		}
+	}
+	if err := h.Known(ctx, org, a.ID); err != nil {
+		t.Errorf("Known: %v", err)
+	}
+	for _, c := range []struct{ org, id string }{{newOrg(t, e), a.ID}, {org, "agent_missing"}, {org, "bad id"}, {"bad org", a.ID}} {
+		if err := h.Known(ctx, c.org, c.id); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("Known(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+		if r, err := h.Reused(ctx, c.org, c.id, "Pass-1"); r || problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("Reused(%q, %q): %v, %v; want NotFound", c.org, c.id, r, err)
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if r, err := h.Reused(done, org, a.ID, "Pass-1"); r || !errors.Is(err, context.Canceled) {
+		t.Errorf("Reused with an ended context: %v, %v; want context.Canceled", r, err)
 	}
 }
 

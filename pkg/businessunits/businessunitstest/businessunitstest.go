@@ -1,19 +1,15 @@
 // Package businessunitstest is the contract suite every businessunits.Store adapter must
-// pass (package dynamo on DynamoDB Local, package bolt): records, names unique per
-// organisation case-insensitively even under racing creates, the bound, version
-// conditions, the members count and its contract, and an audit entry with every write.
+// pass (package dynamo on DynamoDB Local, package bolt): records, the members count and
+// its contract, and the checks of every store of named records (package
+// optimistictest): names unique per organisation case-insensitively even under racing
+// creates, the bound, version conditions, and an audit entry with every write.
 package businessunitstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +19,7 @@ import (
 	"github.com/convrs/admin/pkg/businessunitsfn"
 	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/ids"
-	"github.com/convrs/admin/pkg/optimistic"
+	"github.com/convrs/admin/pkg/optimistic/optimistictest"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -31,9 +27,7 @@ import (
 type Harness struct {
 	Store businessunits.Store
 	// Audit reads the audit log the store writes to.
-	Audit interface {
-		ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error)
-	}
+	Audit optimistictest.Lister
 	// AddMember applies the member contract of package businessunits (an agent joins,
 	// delta +1, or leaves, delta -1) in a write of its own, as the agents store will in
 	// an agent's transaction.
@@ -50,15 +44,15 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	}{
 		{"CreateGetList", testCreateGetList},
 		{"EveryWriteIsAudited", testAudited},
-		{"NamesAreUniqueCaseInsensitively", testNames},
-		{"RacingCreatesOneWins", testRacingCreates},
+		{"NamesAreUniqueCaseInsensitively", func(t *testing.T, h Harness) { units(h).CheckNames(t) }},
+		{"RacingCreatesOneWins", func(t *testing.T, h Harness) { optimistictest.RaceCreates(t, units(h)) }},
 		{"RacingServiceCreatesOne201", testRacingService},
-		{"AtMostMaxUnits", testLimit},
+		{"AtMostMaxUnits", func(t *testing.T, h Harness) { units(h).CheckLimit(t, newOrg()) }},
 		{"UpdateNeedsTheVersionRead", testUpdateVersion},
-		{"RenameMovesTheName", testRename},
-		{"DeleteRules", testDelete},
+		{"RenameMovesTheName", func(t *testing.T, h Harness) { units(h).CheckRename(t) }},
+		{"DeleteRules", func(t *testing.T, h Harness) { units(h).CheckDelete(t, members(h)) }},
 		{"MemberContract", testMembers},
-		{"DeleteRacesAJoin", testDeleteRacesAJoin},
+		{"DeleteRacesAJoin", func(t *testing.T, h Harness) { units(h).CheckDeleteRaces(t, members(h)) }},
 		{"MalformedIDs", testMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,13 +62,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	}
 }
 
-func newOrg() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return "org-" + hex.EncodeToString(b[:])
-}
-
-var base = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+var (
+	newOrg = optimistictest.NewOrg
+	base   = optimistictest.Base
+)
 
 func unit(org, name string, chatbots ...string) businessunits.Unit {
 	if chatbots == nil {
@@ -85,25 +76,41 @@ func unit(org, name string, chatbots ...string) businessunits.Unit {
 }
 
 func entry(org, action, field string) audit.Entry {
-	return audit.Entry{ID: audit.NewID(base), OrgID: org, At: base, Actor: "admin@" + org, Area: businessunits.Area, Action: action,
-		RequestID: "r-" + action, Changes: []audit.Change{{Field: field, From: json.RawMessage(`null`), To: json.RawMessage(`"x"`)}}}
+	return optimistictest.Entry(org, businessunits.Area, action, field)
+}
+
+// units is the harness's store as the checks of named records see it.
+func units(h Harness) *optimistictest.Kind[businessunits.Unit] {
+	return &optimistictest.Kind[businessunits.Unit]{
+		What: "business unit", Area: businessunits.Area, Audit: h.Audit, Max: businessunits.MaxUnits,
+		ErrNameTaken: businessunits.ErrNameTaken, ErrLimit: businessunits.ErrLimit, ErrChanged: businessunits.ErrChanged,
+		New: func(org, name string) businessunits.Unit { return unit(org, name) },
+		Fields: func(u *businessunits.Unit) (id, name, nameKey *string, version *int64) {
+			return &u.ID, &u.Name, &u.NameKey, &u.Version
+		},
+		Same:   same,
+		Create: h.Store.Create, Get: h.Store.Get, List: h.Store.List, Update: h.Store.Update, Delete: h.Store.Delete,
+	}
+}
+
+// members makes a unit hold one more member, as an agent that joins it.
+func members(h Harness) optimistictest.Holder[businessunits.Unit] {
+	return optimistictest.Holder[businessunits.Unit]{
+		Hold: func(ctx context.Context, org string, u businessunits.Unit) (func() error, error) {
+			return func() error { return h.AddMember(ctx, org, u.ID, -1) }, h.AddMember(ctx, org, u.ID, +1)
+		},
+		ErrGone: businessunits.ErrNoSuchUnit, ErrHolds: businessunits.ErrHasMembers,
+	}
 }
 
 func mustCreate(t *testing.T, h Harness, u businessunits.Unit) businessunits.Unit {
 	t.Helper()
-	if err := h.Store.Create(context.Background(), u, entry(u.OrgID, "create", u.ID+".name")); err != nil {
-		t.Fatalf("Create(%s %q): %v", u.ID, u.Name, err)
-	}
-	return u
+	return units(h).MustCreate(t, u.OrgID, u)
 }
 
 func mustGet(t *testing.T, h Harness, org, id string) (businessunits.Unit, bool) {
 	t.Helper()
-	u, found, err := h.Store.Get(context.Background(), org, id)
-	if err != nil {
-		t.Fatalf("Get(%s, %s): %v", org, id, err)
-	}
-	return u, found
+	return units(h).MustGet(t, org, id)
 }
 
 func same(a, b businessunits.Unit) bool {
@@ -114,11 +121,7 @@ func same(a, b businessunits.Unit) bool {
 
 func mustList(t *testing.T, h Harness, org string) []businessunits.Unit {
 	t.Helper()
-	us, err := h.Store.List(context.Background(), org)
-	if err != nil {
-		t.Fatalf("List(%s): %v", org, err)
-	}
-	return us
+	return units(h).MustList(t, org)
 }
 
 func testCreateGetList(t *testing.T, h Harness) {
@@ -137,8 +140,7 @@ func testCreateGetList(t *testing.T, h Harness) {
 	if _, found := mustGet(t, h, newOrg(), a.ID); found {
 		t.Error("Get of another organisation's unit: found")
 	}
-	list := mustList(t, h, org)
-	slices.SortFunc(list, func(x, y businessunits.Unit) int { return strings.Compare(x.Name, y.Name) })
+	list := mustList(t, h, org) // by name
 	if len(list) != 2 || !same(list[0], a) || !same(list[1], b) {
 		t.Errorf("List: got %+v, want the two units", list)
 	}
@@ -147,177 +149,33 @@ func testCreateGetList(t *testing.T, h Harness) {
 	}
 }
 
-func auditIDs(t *testing.T, h Harness, org string) map[string]audit.Entry {
-	t.Helper()
-	page, err := h.Audit.ListAudit(context.Background(), org, audit.Query{Area: businessunits.Area, Limit: 100})
-	if err != nil {
-		t.Fatalf("ListAudit(%s): %v", org, err)
-	}
-	out := map[string]audit.Entry{}
-	for _, e := range page.Items {
-		out[e.ID] = e
-	}
-	return out
-}
-
 func testAudited(t *testing.T, h Harness) {
 	ctx, org := context.Background(), newOrg()
 	u := unit(org, "Sales")
-	create := entry(org, "create", u.ID+".name")
-	if err := h.Store.Create(ctx, u, create); err != nil {
-		t.Fatal(err)
-	}
 	next := u
 	next.Name, next.NameKey, next.Version = "Sales EMEA", caseless.Key("Sales EMEA"), 2
-	patch := entry(org, "patch", u.ID+".name")
-	if err := h.Store.Update(ctx, u, next, patch); err != nil {
-		t.Fatal(err)
-	}
-	del := entry(org, "delete", u.ID+".name")
-	if err := h.Store.Delete(ctx, next, del); err != nil {
-		t.Fatal(err)
-	}
-	got := auditIDs(t, h, org)
-	for _, want := range []audit.Entry{create, patch, del} {
-		e, ok := got[want.ID]
-		if !ok {
-			t.Errorf("the %s entry is not in the audit log", want.Action)
-			continue
-		}
-		if e.Action != want.Action || e.Actor != want.Actor || e.RequestID != want.RequestID || len(e.Changes) != 1 ||
-			e.Changes[0].Field != want.Changes[0].Field || !e.At.Equal(want.At) {
-			t.Errorf("audit entry: got %+v, want %+v", e, want)
-		}
-	}
-	if len(got) != 3 {
-		t.Errorf("audit log holds %d entries, want 3", len(got))
-	}
+	optimistictest.CheckAudited(t, h.Audit, org, businessunits.Area,
+		optimistictest.Step{Action: "create", Run: func(e audit.Entry) error { return h.Store.Create(ctx, u, e) }},
+		optimistictest.Step{Action: "patch", Run: func(e audit.Entry) error { return h.Store.Update(ctx, u, next, e) }},
+		optimistictest.Step{Action: "delete", Run: func(e audit.Entry) error { return h.Store.Delete(ctx, next, e) }})
 }
 
-func testNames(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	mustCreate(t, h, unit(org, "Sales"))
-	mustCreate(t, h, unit(org, "Straße"))
-	mustCreate(t, h, unit(org, "Caf\u00e9"))
-	for _, name := range []string{"sales", "SALES", "sAlEs", "STRASSE", "strasse", "Cafe\u0301", "CAF\u00c9"} {
-		u := unit(org, name)
-		e := entry(org, "create", u.ID+".name")
-		if err := h.Store.Create(ctx, u, e); !errors.Is(err, businessunits.ErrNameTaken) {
-			t.Errorf("Create %q after Sales, Straße, Café: got %v, want ErrNameTaken", name, err)
-		}
-		if _, found := mustGet(t, h, org, u.ID); found {
-			t.Errorf("the refused %q was stored", name)
-		}
-		if _, ok := auditIDs(t, h, org)[e.ID]; ok {
-			t.Errorf("the refused %q left an audit entry", name)
-		}
-	}
-	// Other names, and the same names in another organisation, are free.
-	mustCreate(t, h, unit(org, "Sales 2"))
-	mustCreate(t, h, unit(org, "\uff33\uff41\uff4c\uff45\uff53")) // full-width: another name
-	other := newOrg()
-	mustCreate(t, h, unit(other, "SALES"))
-	if n := len(mustList(t, h, org)); n != 5 {
-		t.Errorf("List: %d units, want 5", n)
-	}
-}
-
-// testRacingCreates: many creates of one name (in different cases) at once; exactly one
-// is stored. A loser is ErrNameTaken, or contended (nothing written) and then
-// ErrNameTaken when tried again.
-func testRacingCreates(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	names := []string{"Billing", "billing", "BILLING", "BiLLing", "billinG", "Billing", "bILLING", "billing"}
-	var wins sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for _, name := range names {
-		wins.Add(1)
-		go func() {
-			defer wins.Done()
-			u := unit(org, name)
-			for try := 0; ; try++ {
-				err := h.Store.Create(ctx, u, entry(org, "create", u.ID+".name"))
-				switch {
-				case err == nil:
-					mu.Lock()
-					won++
-					mu.Unlock()
-					return
-				case errors.Is(err, businessunits.ErrNameTaken):
-					return
-				case errors.Is(err, optimistic.ErrContended) && try < 50:
-					time.Sleep(time.Duration(try+1) * time.Millisecond)
-				default:
-					t.Errorf("Create %q: %v", name, err)
-					return
-				}
-			}
-		}()
-	}
-	wins.Wait()
-	if won != 1 {
-		t.Errorf("%d of the racing creates won, want 1", won)
-	}
-	if n := len(mustList(t, h, org)); n != 1 {
-		t.Errorf("List: %d units, want 1", n)
-	}
-}
-
-// testRacingService: the same race through the Service: one unit, every other caller a
-// problem.Conflict (what the API answers 409 with).
+// testRacingService: racing creates through the Service: one unit, every other caller a
+// problem.Conflict.
 func testRacingService(t *testing.T, h Harness) {
 	org := newOrg()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin@" + org, OrgID: org, Role: auth.RoleAdmin})
 	svc := businessunitsfn.NewService(h.Store, nil, nil)
-	const n = 6
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = svc.Create(ctx, org, businessunitsfn.Fields{Name: []string{" Retail", "retail ", "RETAIL"}[i%3]})
-		}()
-	}
-	wg.Wait()
-	ok, conflicts := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case problem.Is(err, problem.Conflict):
-			conflicts++
-		default:
-			t.Errorf("Create: %v", err)
-		}
-	}
-	if ok != 1 || conflicts != n-1 {
-		t.Errorf("racing creates: %d succeeded and %d were conflicts, want 1 and %d", ok, conflicts, n-1)
-	}
+	optimistictest.RaceService(t, 6, func(i int) error {
+		_, err := svc.Create(ctx, org, businessunitsfn.Fields{Name: []string{" Retail", "retail ", "RETAIL"}[i%3]})
+		return err
+	})
 }
 
-func testLimit(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	for i := range businessunits.MaxUnits {
-		mustCreate(t, h, unit(org, fmt.Sprintf("Unit %03d", i)))
-	}
-	extra := unit(org, "One too many")
-	if err := h.Store.Create(ctx, extra, entry(org, "create", extra.ID+".name")); !errors.Is(err, businessunits.ErrLimit) {
-		t.Fatalf("Create beyond %d: got %v, want ErrLimit", businessunits.MaxUnits, err)
-	}
-	list := mustList(t, h, org)
-	if len(list) != businessunits.MaxUnits {
-		t.Fatalf("List: %d units, want %d", len(list), businessunits.MaxUnits)
-	}
-	// A delete frees a place.
-	if err := h.Store.Delete(ctx, list[0], entry(org, "delete", list[0].ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, h, extra)
-}
-
+// testUpdateVersion: the checks of versions of every named record, then a change of
+// the chatbots, and the members left as stored by an Update.
 func testUpdateVersion(t *testing.T, h Harness) {
+	units(h).CheckVersions(t)
 	ctx, org := context.Background(), newOrg()
 	u := mustCreate(t, h, unit(org, "Sales"))
 	next := u
@@ -327,28 +185,6 @@ func testUpdateVersion(t *testing.T, h Harness) {
 	}
 	if got, _ := mustGet(t, h, org, u.ID); !same(got, next) {
 		t.Errorf("after Update: got %+v, want %+v", got, next)
-	}
-	// Based on version 1 again: refused, nothing written.
-	stale := u
-	stale.Name, stale.NameKey, stale.Version = "Stale", caseless.Key("Stale"), 2
-	e := entry(org, "patch", u.ID+".name")
-	if err := h.Store.Update(ctx, u, stale, e); !errors.Is(err, businessunits.ErrChanged) {
-		t.Errorf("Update from a stale version: got %v, want ErrChanged", err)
-	}
-	if got, _ := mustGet(t, h, org, u.ID); !same(got, next) {
-		t.Errorf("after a refused Update: got %+v, want %+v", got, next)
-	}
-	if _, ok := auditIDs(t, h, org)[e.ID]; ok {
-		t.Error("a refused Update left an audit entry")
-	}
-	// The name the stale write wanted stayed free.
-	mustCreate(t, h, unit(org, "stale"))
-	// A unit that is gone cannot be updated.
-	never := unit(org, "Gone")
-	gone := never
-	gone.Version = 2
-	if err := h.Store.Update(ctx, never, gone, entry(org, "patch", gone.ID+".name")); !errors.Is(err, businessunits.ErrChanged) {
-		t.Errorf("Update of a unit never stored: got %v, want ErrChanged", err)
 	}
 	// Members are the agents store's: an Update leaves them as stored.
 	if err := h.AddMember(ctx, org, u.ID, +1); err != nil {
@@ -362,78 +198,6 @@ func testUpdateVersion(t *testing.T, h Harness) {
 	if got, _ := mustGet(t, h, org, u.ID); got.Members != 1 || got.Version != 3 {
 		t.Errorf("after AddMember and Update: members %d version %d, want 1 and 3", got.Members, got.Version)
 	}
-}
-
-func testRename(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	a := mustCreate(t, h, unit(org, "Sales"))
-	mustCreate(t, h, unit(org, "Support"))
-	// Onto another unit's name (in another case): refused, nothing written.
-	clash := a
-	clash.Name, clash.NameKey, clash.Version = "SUPPORT", caseless.Key("SUPPORT"), 2
-	if err := h.Store.Update(ctx, a, clash, entry(org, "patch", a.ID+".name")); !errors.Is(err, businessunits.ErrNameTaken) {
-		t.Errorf("rename onto another unit's name: got %v, want ErrNameTaken", err)
-	}
-	if got, _ := mustGet(t, h, org, a.ID); got.Name != "Sales" || got.Version != 1 {
-		t.Errorf("after a refused rename: %+v", got)
-	}
-	// A change of case keeps the name.
-	cased := a
-	cased.Name, cased.NameKey, cased.Version = "SALES", caseless.Key("SALES"), 2
-	if err := h.Store.Update(ctx, a, cased, entry(org, "patch", a.ID+".name")); err != nil {
-		t.Fatalf("rename to another case: %v", err)
-	}
-	// A rename frees the old name and takes the new one.
-	moved := cased
-	moved.Name, moved.NameKey, moved.Version = "Revenue", caseless.Key("Revenue"), 3
-	if err := h.Store.Update(ctx, cased, moved, entry(org, "patch", a.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, h, unit(org, "sales"))
-	taken := unit(org, "REVENUE")
-	if err := h.Store.Create(ctx, taken, entry(org, "create", taken.ID+".name")); !errors.Is(err, businessunits.ErrNameTaken) {
-		t.Errorf("Create with the new name: got %v, want ErrNameTaken", err)
-	}
-}
-
-func testDelete(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	u := mustCreate(t, h, unit(org, "Sales"))
-	stale := u
-	stale.Version = 2
-	if err := h.Store.Delete(ctx, stale, entry(org, "delete", u.ID+".name")); !errors.Is(err, businessunits.ErrChanged) {
-		t.Errorf("Delete at a version not stored: got %v, want ErrChanged", err)
-	}
-	if err := h.AddMember(ctx, org, u.ID, +1); err != nil {
-		t.Fatal(err)
-	}
-	e := entry(org, "delete", u.ID+".name")
-	if err := h.Store.Delete(ctx, u, e); !errors.Is(err, businessunits.ErrHasMembers) {
-		t.Errorf("Delete with a member: got %v, want ErrHasMembers", err)
-	}
-	if _, found := mustGet(t, h, org, u.ID); !found {
-		t.Error("a unit with a member was deleted")
-	}
-	if _, ok := auditIDs(t, h, org)[e.ID]; ok {
-		t.Error("a refused Delete left an audit entry")
-	}
-	if err := h.AddMember(ctx, org, u.ID, -1); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Store.Delete(ctx, u, e); err != nil {
-		t.Fatalf("Delete once the member left: %v", err)
-	}
-	if _, found := mustGet(t, h, org, u.ID); found {
-		t.Error("Get after Delete: found")
-	}
-	if _, ok := auditIDs(t, h, org)[e.ID]; !ok {
-		t.Error("the Delete left no audit entry")
-	}
-	if err := h.Store.Delete(ctx, u, entry(org, "delete", u.ID+".name")); !errors.Is(err, businessunits.ErrChanged) {
-		t.Errorf("Delete of a deleted unit: got %v, want ErrChanged", err)
-	}
-	// The name is free again.
-	mustCreate(t, h, unit(org, "SALES"))
 }
 
 func testMembers(t *testing.T, h Harness) {
@@ -459,30 +223,6 @@ func testMembers(t *testing.T, h Harness) {
 	}
 	if list := mustList(t, h, org); len(list) != 1 || list[0].Members != 2 {
 		t.Errorf("List: %+v, want the unit with 2 members", list)
-	}
-}
-
-// testDeleteRacesAJoin: a delete and an agent joining the unit at once never both
-// succeed (the unit would be gone with a member).
-func testDeleteRacesAJoin(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	for round := range 10 {
-		u := mustCreate(t, h, unit(org, fmt.Sprintf("Round %d", round)))
-		var delErr, joinErr error
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); delErr = h.Store.Delete(ctx, u, entry(org, "delete", u.ID+".name")) }()
-		go func() { defer wg.Done(); joinErr = h.AddMember(ctx, org, u.ID, +1) }()
-		wg.Wait()
-		if delErr == nil && joinErr == nil {
-			t.Fatalf("round %d: both the delete and the join succeeded", round)
-		}
-		if delErr != nil && !errors.Is(delErr, businessunits.ErrHasMembers) && !errors.Is(delErr, optimistic.ErrContended) {
-			t.Errorf("round %d: Delete: %v", round, delErr)
-		}
-		if joinErr != nil && !errors.Is(joinErr, businessunits.ErrNoSuchUnit) && !errors.Is(joinErr, optimistic.ErrContended) {
-			t.Errorf("round %d: AddMember: %v", round, joinErr)
-		}
 	}
 }
 

@@ -81,7 +81,7 @@ func TestGetDefaults(t *testing.T) {
 	if got := r.Header.Get("ETag"); got != `"0"` {
 		t.Errorf("ETag: got %s, want \"0\"", got)
 	}
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"maxChatsPerAgent":3,"moveToQueueWhenAgentOffline":false,"autoCloseAfterDays":0,"moveToQueueAfterNoLoginDays":0}`
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"autoCloseAfterDays":"default","maxChatsPerAgent":"default","moveToQueueAfterNoLoginDays":"default","moveToQueueWhenAgentOffline":"default"},"lockedBy":{},"maxChatsPerAgent":3,"moveToQueueWhenAgentOffline":false,"autoCloseAfterDays":0,"moveToQueueAfterNoLoginDays":0}`
 	if string(r.Body) != want {
 		t.Errorf("body:\n got %s\nwant %s", r.Body, want)
 	}

@@ -26,7 +26,7 @@ func TestDefaultsAreOff(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, 200)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"messageTranslation":false,"aiWritingAssistant":false,"aiSentimentAndSummary":false}`
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"aiSentimentAndSummary":"default","aiWritingAssistant":"default","messageTranslation":"default"},"lockedBy":{},"messageTranslation":false,"aiWritingAssistant":false,"aiSentimentAndSummary":false}`
 	if string(r.Body) != want {
 		t.Errorf("defaults:\n got %s\nwant %s", r.Body, want)
 	}

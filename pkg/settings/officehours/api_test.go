@@ -3,6 +3,7 @@ package officehours_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
@@ -17,7 +18,7 @@ const (
 func TestDefaultsOverHTTP(t *testing.T) {
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, 200)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"openTime":"09:00:00","closeTime":"17:00:00","timeZone":"UTC","days":["monday","tuesday","wednesday","thursday","friday"],"missedChatReport":{"enabled":false}}`
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"closeTime":"default","days":"default","exceptions":"default","hours":"default","missedChatReport":"default","openTime":"default","timeZone":"default"},"lockedBy":{},"openTime":"09:00:00","closeTime":"17:00:00","timeZone":"UTC","days":["monday","tuesday","wednesday","thursday","friday"],"missedChatReport":{"enabled":false}}`
 	if string(r.Body) != want {
 		t.Errorf("defaults:\n got %s\nwant %s", r.Body, want)
 	}
@@ -38,6 +39,23 @@ func TestPutReportsEveryField(t *testing.T) {
 	s.Admin(http.MethodPut, path, []byte(`{"hours":{"monday":[{"open":"09:00:00","close":"12:00:00"},{"open":"11:00:00","close":"13:00:00"}]}}`)).Expect(t, 422)
 	if m := s.Admin(http.MethodGet, path, nil).JSON(t); m["version"] != 0.0 {
 		t.Errorf("rejected PUTs changed the settings: %v", m)
+	}
+}
+
+// The zone is one of the zone database embedded in the binary, spelt as it spells it,
+// whatever the machine's own zoneinfo folder holds (Lambda's runtime has none).
+func TestTimeZoneIsOfTheEmbeddedDatabase(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	m := s.Admin(http.MethodPut, path, []byte(`{"timeZone":" europe/london "}`)).Expect(t, 200).JSON(t)
+	if m["timeZone"] != "Europe/London" {
+		t.Errorf("europe/london saved as %v, want Europe/London", m["timeZone"])
+	}
+	for _, zone := range []string{"localtime", "posix/Europe/London", "right/UTC", "Europe/London\u200b"} {
+		r := s.Admin(http.MethodPut, path, []byte(`{"timeZone":"`+zone+`"}`)).Expect(t, 422)
+		if got := r.FieldErrors(t)["timeZone"]; !strings.HasPrefix(got, "unknown time zone ") {
+			t.Errorf("%s: got %q", zone, got)
+		}
 	}
 }
 

@@ -3,13 +3,15 @@ package officehours
 import (
 	"testing"
 	"time"
+
+	"github.com/convrs/admin/pkg/timezone"
 )
 
 // resolveWall maps a wall-clock time ("2006-01-02T15:04:05") of zone to an instant with
 // the package's policy.
 func resolveWall(t *testing.T, zone, wall string) time.Time {
 	t.Helper()
-	loc, ok := loadLocation(zone)
+	loc, ok := timezone.Load(zone)
 	if !ok {
 		t.Fatalf("zone %q did not load", zone)
 	}

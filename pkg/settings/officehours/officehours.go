@@ -12,11 +12,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	// Zone data is embedded so that the binary (AWS Lambda) needs no OS zoneinfo.
-	_ "time/tzdata"
+	"github.com/convrs/admin/pkg/timezone"
 )
 
 // Settings are the office hours of one org.
@@ -83,14 +81,17 @@ func Defaults() Settings {
 	}
 }
 
-// Normalize trims whitespace of string fields, lower-cases day names (in days and as
-// hours keys), sorts days into monday..sunday order (unknown names last, in their
+// Normalize trims whitespace of string fields, spells a known time zone as the zone
+// database does, lower-cases day names (in days and as hours keys), sorts days into monday..sunday order (unknown names last, in their
 // order) and sorts exceptions by date. The email is kept as typed apart from trimming.
 // It is called before Validate on every write.
 func (s *Settings) Normalize() {
 	s.OpenTime = strings.TrimSpace(s.OpenTime)
 	s.CloseTime = strings.TrimSpace(s.CloseTime)
 	s.TimeZone = strings.TrimSpace(s.TimeZone)
+	if zone, msg := timezone.Parse(s.TimeZone); msg == "" {
+		s.TimeZone = zone // as the zone database spells it: "europe/london" is Europe/London
+	}
 
 	if s.Days == nil {
 		s.Days = []string{}
@@ -212,24 +213,3 @@ func weekdayOf(day int64) int {
 }
 
 const secondsPerDay = 86400
-
-// locations caches loaded zones by name; only names that loaded are stored, so it is
-// bounded by the zone database.
-var locations sync.Map
-
-// loadLocation loads an IANA zone. "" and "Local" are refused: the zone of the server
-// means nothing to an org.
-func loadLocation(name string) (*time.Location, bool) {
-	if name == "" || name == "Local" {
-		return nil, false
-	}
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location), true
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, false
-	}
-	locations.Store(name, l)
-	return l, true
-}

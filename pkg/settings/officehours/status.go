@@ -3,6 +3,8 @@ package officehours
 import (
 	"math"
 	"time"
+
+	"github.com/convrs/admin/pkg/timezone"
 )
 
 // Status is whether an org is open at an instant, and when it next opens and closes.
@@ -33,7 +35,7 @@ const localLayout = "2006-01-02T15:04:05-07:00"
 // start of the period after it; when closed, NextOpen and NextClose are the start and
 // end of the next period. Looking ends 400 days after at's local date.
 func (s Settings) Status(at time.Time) Status {
-	loc, ok := loadLocation(s.TimeZone)
+	loc, ok := timezone.Load(s.TimeZone)
 	if !ok {
 		loc = time.UTC
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/timezone"
 )
 
 const (
@@ -34,13 +35,8 @@ func (s Settings) Validate() error {
 		f.Add("closeTime", "must differ from openTime")
 	}
 
-	switch {
-	case s.TimeZone == "":
-		f.Add("timeZone", "required")
-	default:
-		if _, ok := loadLocation(s.TimeZone); !ok {
-			f.Add("timeZone", "unknown time zone %q", s.TimeZone)
-		}
+	if _, msg := timezone.Parse(s.TimeZone); msg != "" {
+		f.Add("timeZone", "%s", msg)
 	}
 
 	var inDays, repeated [7]bool

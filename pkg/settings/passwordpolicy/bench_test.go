@@ -62,7 +62,11 @@ func BenchmarkCheckLambda(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Close() })
-	entry := lambdafn.EntryPoint(passwordpolicy.Function, app.Deps{Settings: store, Now: time.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	ag, err := store.Agents()
+	if err != nil {
+		b.Fatal(err)
+	}
+	entry := lambdafn.EntryPoint(passwordpolicy.Function, app.Deps{Settings: store, Agents: ag, Now: time.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	ctx := context.Background()
 	for _, bc := range []struct{ name, password string }{
 		{"typical", "Tr0ub4dor&3x"},

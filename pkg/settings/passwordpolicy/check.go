@@ -25,14 +25,15 @@ const CheckPath = "/v1/orgs/{orgId}/password-policy/check"
 // a 422 on password.
 const MaxPasswordLength = 256
 
-// History is the agents' password history, which the reuse rule needs. Agents do not
-// exist yet: the feature that adds them implements it (its store keeps password hashes,
-// never passwords) and the password-policy function passes it to Register.
+// History is the agents' password history, which the reuse rule needs. The
+// password-policy function passes passwords.History, over the agents store (which keeps
+// argon2id hashes of the NFC form, never passwords); tests pass fakes.
 //
 // Implementations must never log, store or return password, nor put it in an error.
-// Reused gets the password as the client sent it; it should compare it as sign-in will
-// (the feature that stores hashes had best hash the NFC form, as Count counts it, so
-// that a password typed with combining accents on one device verifies on another).
+// Reused gets the password as the client sent it; it should compare it as sign-in does
+// (the NFC form, as Count counts it, so that a password typed with combining accents on
+// one device verifies on another), and stop when ctx ends (each comparison with a hash
+// is an argon2id run).
 type History interface {
 	// Known returns nil when agentID is an agent of the organisation orgID, and a
 	// problem.NotFound error when it is not (an agent of another organisation
@@ -73,9 +74,9 @@ type checker struct {
 
 // Register serves the area's settings routes and the check route, both admin only (the
 // check reveals the policy, and is where an admin tries passwords for agents). history
-// is the agents' password history; nil means that no agents exist yet, so that a check
-// naming an agent is a 422 on agentId ("no such agent"), the answer an unknown agent gets
-// once they exist. now may be nil for time.Now.
+// is the agents' password history; nil means that there are no agents, so that a check
+// naming an agent is a 422 on agentId ("no such agent"), the answer an unknown agent
+// gets. now may be nil for time.Now.
 func Register(api *httpx.API, store settings.Store, history History, now func() time.Time) *settings.Service[Settings] {
 	svc := settings.NewService(Area, store, now)
 	admin := auth.Permission(auth.PermSettingsManage)

@@ -126,8 +126,8 @@ func TestCheckRequestErrors(t *testing.T) {
 		{"agentId with a slash", `{"password":"x","agentId":"a/b"}`, 422, map[string]string{"agentId": "must be an agent id (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit)"}},
 		{"agentId 65 characters", `{"password":"x","agentId":"` + strings.Repeat("a", 65) + `"}`, 422, map[string]string{"agentId": "must be an agent id (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit)"}},
 		{"both fields at once", `{"agentId":"-x"}`, 422, map[string]string{"password": "required", "agentId": "must be an agent id (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit)"}},
-		{"no agents yet", `{"password":"x","agentId":"agt_1"}`, 422, map[string]string{"agentId": "no such agent"}},
-		{"no agents yet, longest id", `{"password":"x","agentId":"` + strings.Repeat("a", 64) + `"}`, 422, map[string]string{"agentId": "no such agent"}},
+		{"unknown agent", `{"password":"x","agentId":"agt_1"}`, 422, map[string]string{"agentId": "no such agent"}},
+		{"unknown agent, longest id", `{"password":"x","agentId":"` + strings.Repeat("a", 64) + `"}`, 422, map[string]string{"agentId": "no such agent"}},
 		{"wrong type", `{"password":12345678}`, 400, map[string]string{"password": "must be a string, not number"}},
 		{"unknown field", `{"password":"x","pwd":"y"}`, 400, map[string]string{"pwd": "unknown field"}},
 		{"wrong case", `{"Password":"x"}`, 400, map[string]string{"Password": "unknown field"}},
@@ -358,8 +358,8 @@ func TestCheckHistoryErrors(t *testing.T) {
 	}
 }
 
-// Register with a nil History (the Function's, until agents exist) answers any agentId
-// as an unknown agent would be answered.
+// Register with a nil History (no agents at all) answers any agentId as an unknown agent
+// is answered.
 func TestCheckWithoutHistory(t *testing.T) {
 	t.Parallel()
 	api := newAPI(t, nil, nil)

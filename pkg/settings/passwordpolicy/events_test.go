@@ -5,13 +5,18 @@ import (
 	"testing"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
 )
 
 // TestEvents replays events/password-policy/ through the function's Lambda entry point.
 func TestEvents(t *testing.T) {
 	t.Parallel()
-	apitest.ReplayEvents(t, passwordpolicy.Function, nil,
+	// The agent of check-reuse.json, whose current password the sample tries.
+	seed := func(t *testing.T, d app.Deps) {
+		seedAgent(t, d.Agents, "demo", "agent_4m7q2x9k", "Winter-2026-Blue!", "Autumn-2025-Red!")
+	}
+	apitest.ReplayEvents(t, passwordpolicy.Function, seed,
 		apitest.EventCase{File: "get.json", Status: http.StatusOK, Check: func(t *testing.T, r *apitest.EventRun) {
 			apitest.WantSettings(t, r, 0, map[string]any{"enforce": false, "minLength": 8, "maxLength": 30, "minMixedCase": 1,
 				"minDigits": 1, "minSpecial": 0, "expiryDays": 90, "preventReuse": false})
@@ -40,6 +45,10 @@ func TestEvents(t *testing.T) {
 		apitest.EventCase{File: "check-unknown-agent.json", Status: http.StatusUnprocessableEntity, Check: func(t *testing.T, r *apitest.EventRun) {
 			apitest.WantFields(t, apitest.MustJSON(t, r.Body), map[string]any{"errors": []map[string]string{
 				{"field": "agentId", "message": "no such agent"}}})
+		}},
+		apitest.EventCase{File: "check-reuse.json", Status: http.StatusOK, Check: func(t *testing.T, r *apitest.EventRun) {
+			apitest.WantFields(t, apitest.MustJSON(t, r.Body), map[string]any{"ok": false, "enforced": true, "violations": []map[string]string{
+				{"rule": "reuse", "message": "must not be a password this agent has used before"}}})
 		}},
 	)
 }

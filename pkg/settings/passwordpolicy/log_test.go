@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/httpx"
@@ -98,7 +99,11 @@ func TestPasswordsAreNeverLoggedLambda(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	entry := lambdafn.EntryPoint(passwordpolicy.Function, app.Deps{Settings: store, Now: time.Now}, log)
+	ag, err := store.Agents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := lambdafn.EntryPoint(passwordpolicy.Function, app.Deps{Settings: store, Agents: ag, Now: time.Now}, log)
 	for _, tc := range bodiesWithSecrets {
 		resp, err := entry(context.Background(), checkEvent(tc.body))
 		if err != nil || resp.StatusCode != tc.status {
@@ -122,13 +127,25 @@ func TestPasswordsAreNeverLoggedLambda(t *testing.T) {
 	}
 }
 
-// The same on the local path, with a History that fails (so that the error is logged)
-// and one that succeeds.
+// The same on the local path, with a History that fails (so that the error is logged),
+// one that succeeds, and the real one over stored hashes (agt_1's current password is
+// the secret, so the reuse rule verifies it).
 func TestPasswordsAreNeverLoggedLocal(t *testing.T) {
 	log, buf := captureLogs(t)
-	for _, h := range []*fakeHistory{
-		{agents: map[string][]string{"agt_1": {secret}}},
-		{err: errors.New("agents table unavailable")},
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "convrs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	ag, err := store.Agents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedAgent(t, ag, "acme", "agt_1", secret, "not reused")
+	for _, h := range []passwordpolicy.History{
+		&fakeHistory{agents: map[string][]string{"agt_1": {secret}}},
+		&fakeHistory{err: errors.New("agents table unavailable")},
+		passwords.History{Store: ag},
 	} {
 		api := newAPI(t, h, log)
 		call(api, http.MethodPut, path, "application/json", `{"preventReuse":true}`)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
@@ -106,9 +107,10 @@ func (s Settings) Validate() error {
 // Area describes the area to the settings service.
 var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
 
-// Function is the password-policy Lambda function. Agents and their password history do
-// not exist yet, so it registers no History: a check naming an agent is a 422 on agentId
-// (see Register). When they exist, Deps will carry the history and this passes it on.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
-	Register(api, d.Settings, nil, d.Now)
-}}
+// Function is the password-policy Lambda function. The check's History is the agents'
+// stored credentials (passwords.History over Deps.Agents), so the function reads agents'
+// credentials items and nothing else of agents (Needs.AgentCredentials).
+var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read, AgentCredentials: true},
+	HTTP: func(api *httpx.API, d app.Deps) {
+		Register(api, d.Settings, passwords.History{Store: d.Agents}, d.Now)
+	}}

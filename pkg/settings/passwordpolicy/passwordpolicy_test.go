@@ -163,7 +163,7 @@ func TestGetDefaults(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, http.StatusOK)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"enforce":false,"minLength":8,"maxLength":30,"minMixedCase":1,"minDigits":1,"minSpecial":0,"expiryDays":90,"preventReuse":false}`
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"enforce":"default","expiryDays":"default","maxLength":"default","minDigits":"default","minLength":"default","minMixedCase":"default","minSpecial":"default","preventReuse":"default"},"lockedBy":{},"enforce":false,"minLength":8,"maxLength":30,"minMixedCase":1,"minDigits":1,"minSpecial":0,"expiryDays":90,"preventReuse":false}`
 	if string(r.Body) != want {
 		t.Errorf("body:\n got %s\nwant %s", r.Body, want)
 	}

@@ -220,7 +220,7 @@ func TestGetDefaults(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, http.StatusOK)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"thresholds":{` +
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"thresholds":"default"},"lockedBy":{},"thresholds":{` +
 		`"averageWaitTime":{"green":60,"amber":120},"averageResponseTime":{"green":45,"amber":90},` +
 		`"csatScore":{"green":4,"amber":3.5},"sentiment":{"green":60,"amber":40},"aiBotContainment":{"green":70,"amber":50}}}`
 	if string(r.Body) != want {

@@ -36,6 +36,9 @@ func Run(t *testing.T, newStore func(t *testing.T) settings.Store) {
 		{"AuditLimitRange", testAuditLimit},
 		{"EventualReadSeesSavedDocument", testEventual},
 		{"MalformedIDsNeverReachKeys", testMalformedIDs},
+		{"LockedFieldsRoundTrip", testLocked},
+		{"GetPathReadsEveryOrganisation", testGetPath},
+		{"GuardsMakeSaveConditional", testGuards},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -344,5 +347,98 @@ func assertJSONEqual(t *testing.T, got, want json.RawMessage) {
 	}
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func testLocked(t *testing.T, s settings.Store) {
+	ctx := context.Background()
+	org := newOrg()
+	r := rec(org, "general", 1, `{"name":"Acme"}`)
+	r.Locked = []string{"name", "timeZone"}
+	mustSave(t, s, r, entry(org, "general", base, "locked"))
+	got, err := s.Get(ctx, org, "general", settings.Strong)
+	if err != nil || fmt.Sprint(got.Locked) != "[name timeZone]" || string(got.Data) != `{"name":"Acme"}` {
+		t.Fatalf("Get = %+v, %v; want the locked fields back", got, err)
+	}
+	// A later version without locks has none.
+	r2 := rec(org, "general", 2, `{}`)
+	mustSave(t, s, r2, entry(org, "general", base.Add(time.Second), "locked"))
+	if got, _ := s.Get(ctx, org, "general", settings.Strong); len(got.Locked) != 0 || got.Version != 2 {
+		t.Errorf("after unlocking: %+v", got)
+	}
+}
+
+func testGetPath(t *testing.T, s settings.Store) {
+	ctx := context.Background()
+	root, mid, leaf := newOrg(), newOrg(), newOrg()
+	r := rec(root, "general", 1, `{"name":"Root"}`)
+	r.Locked = []string{"name"}
+	mustSave(t, s, r, entry(root, "general", base, "name"))
+	mustSave(t, s, rec(leaf, "general", 1, `{"timeZone":"UTC"}`), entry(leaf, "general", base, "timeZone"))
+	mustSave(t, s, rec(mid, "other-area", 1, `{"x":1}`), entry(mid, "other-area", base, "x"))
+	for _, c := range []settings.Consistency{settings.Strong, settings.Eventual} {
+		got, err := s.GetPath(ctx, []string{root, mid, leaf}, "general", c)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("GetPath = %v, %v", got, err)
+		}
+		if got[0].OrgID != root || got[0].Version != 1 || string(got[0].Data) != `{"name":"Root"}` || fmt.Sprint(got[0].Locked) != "[name]" {
+			t.Errorf("root: %+v", got[0])
+		}
+		if got[1].OrgID != mid || got[1].Area != "general" || got[1].Version != 0 || got[1].Data != nil {
+			t.Errorf("never saved (another area only): %+v", got[1])
+		}
+		if got[2].OrgID != leaf || got[2].Version != 1 || string(got[2].Data) != `{"timeZone":"UTC"}` {
+			t.Errorf("leaf: %+v", got[2])
+		}
+	}
+	one, err := s.GetPath(ctx, []string{leaf}, "general", settings.Strong)
+	if err != nil || len(one) != 1 || one[0].Version != 1 {
+		t.Errorf("a path of one: %+v, %v", one, err)
+	}
+	long := make([]string, settings.MaxPath+1)
+	for i := range long {
+		long[i] = newOrg()
+	}
+	if _, err := s.GetPath(ctx, long, "general", settings.Strong); err == nil {
+		t.Error("a path longer than MaxPath was read")
+	}
+	if _, err := s.GetPath(ctx, []string{root, "bad#id"}, "general", settings.Strong); !problem.Is(err, problem.NotFound) {
+		t.Errorf("a malformed id in the path: %v, want NotFound", err)
+	}
+}
+
+func testGuards(t *testing.T, s settings.Store) {
+	ctx := context.Background()
+	parent, child := newOrg(), newOrg()
+	mustSave(t, s, rec(parent, "general", 1, `{"name":"P"}`), entry(parent, "general", base, "name"))
+	// Guarded by the parent's current version: saved.
+	if err := s.Save(ctx, rec(child, "general", 1, `{"timeZone":"UTC"}`), entry(child, "general", base, "timeZone"),
+		settings.Guard{OrgID: parent, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The parent moved on: the child's write is a conflict and writes nothing (no audit).
+	mustSave(t, s, rec(parent, "general", 2, `{"name":"P2"}`), entry(parent, "general", base.Add(time.Second), "name"))
+	stale := entry(child, "general", base.Add(2*time.Second), "stale")
+	if err := s.Save(ctx, rec(child, "general", 2, `{"timeZone":"Europe/Lisbon"}`), stale, settings.Guard{OrgID: parent, Version: 1}); !errors.Is(err, settings.ErrVersionConflict) {
+		t.Errorf("save guarded by a stale version: %v, want ErrVersionConflict", err)
+	}
+	if got, _ := s.Get(ctx, child, "general", settings.Strong); got.Version != 1 {
+		t.Errorf("the refused save wrote version %d", got.Version)
+	}
+	for _, e := range mustList(t, s, child, audit.Query{Limit: 10}).Items {
+		if e.ID == stale.ID {
+			t.Error("the refused save stored its audit entry")
+		}
+	}
+	// A guard on a record never saved is version 0, and fails once it exists.
+	other := newOrg()
+	if err := s.Save(ctx, rec(child, "general", 2, `{}`), entry(child, "general", base.Add(3*time.Second), "x"),
+		settings.Guard{OrgID: parent, Version: 2}, settings.Guard{OrgID: other, Version: 0}); err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, rec(other, "general", 1, `{}`), entry(other, "general", base, "x"))
+	if err := s.Save(ctx, rec(child, "general", 3, `{}`), entry(child, "general", base.Add(4*time.Second), "y"),
+		settings.Guard{OrgID: other, Version: 0}); !errors.Is(err, settings.ErrVersionConflict) {
+		t.Errorf("guard on a record saved since: %v, want ErrVersionConflict", err)
 	}
 }

@@ -47,7 +47,7 @@ func TestGetDefaults(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t)
 	r := s.Admin(http.MethodGet, path, nil).Expect(t, http.StatusOK)
-	want := `{"version":0,"updatedAt":null,"updatedBy":null,"enabled":false,"provider":null,"allowPasswordLogin":true,` +
+	want := `{"version":0,"updatedAt":null,"updatedBy":null,"locked":[],"sources":{"allowPasswordLogin":"default","enabled":"default","provider":"default","saml":"default"},"lockedBy":{},"enabled":false,"provider":null,"allowPasswordLogin":true,` +
 		`"saml":{"ssoUrl":"","certificate":"","useRoleFromSaml":false,` +
 		`"assertionUrl":"https://admin-api.convrs.test/v1/sso/saml/acme/acs","entityId":"https://admin-api.convrs.test/v1/sso/saml/acme","certificateInfo":null}}`
 	if string(r.Body) != want {

@@ -1,20 +1,15 @@
 // Package tagstest is the contract suite every tags.Store adapter must pass (package
-// dynamo on DynamoDB Local, package bolt): records, names unique per organisation
+// dynamo on DynamoDB Local, package bolt): records, each group's count of its tags kept
+// with every tag write, and the checks of every store of named records (package
+// optimistictest) for groups and for tags: names unique per organisation
 // case-insensitively (tags among tags, groups among groups) even under racing creates,
-// the bounds, version conditions, each group's count of its tags kept with every tag
-// write, and an audit entry with every write.
+// the bounds, version conditions, and an audit entry with every write.
 package tagstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +17,7 @@ import (
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/freetext/caseless"
 	"github.com/convrs/admin/pkg/ids"
-	"github.com/convrs/admin/pkg/optimistic"
+	"github.com/convrs/admin/pkg/optimistic/optimistictest"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/tags"
 	"github.com/convrs/admin/pkg/tagsfn"
@@ -32,9 +27,7 @@ import (
 type Harness struct {
 	Store tags.Store
 	// Audit reads the audit log the store writes to.
-	Audit interface {
-		ListAudit(ctx context.Context, orgID string, q audit.Query) (audit.Page, error)
-	}
+	Audit optimistictest.Lister
 }
 
 // Run runs the suite against the harness newHarness returns. Harnesses may share a
@@ -49,15 +42,25 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"TagsCreateGetList", testTags},
 		{"EveryWriteIsAudited", testAudited},
 		{"NamesAreUniqueCaseInsensitively", testNames},
-		{"RacingCreatesOneWins", testRacing},
+		{"RacingCreatesOneWins", func(t *testing.T, h Harness) { optimistictest.RaceCreates(t, groups(h), tagsOf(h)) }},
 		{"RacingServiceCreatesOne201", testRacingService},
-		{"AtMostMaxGroupsAndMaxTags", testLimits},
+		{"AtMostMaxGroupsAndMaxTags", func(t *testing.T, h Harness) {
+			org := newOrg()
+			groups(h).CheckLimit(t, org)
+			tagsOf(h).CheckLimit(t, org)
+		}},
 		{"GroupsCountTheirTags", testCounts},
 		{"TagInAGroupThatIsGone", testNoGroup},
-		{"GroupDeleteRules", testGroupDelete},
-		{"GroupDeleteRacesATag", testGroupDeleteRace},
+		{"GroupDeleteRules", func(t *testing.T, h Harness) {
+			groups(h).CheckDelete(t, tagsIn(h))
+			tagsOf(h).CheckDelete(t, optimistictest.Holder[tags.Tag]{})
+		}},
+		{"GroupDeleteRacesATag", func(t *testing.T, h Harness) { groups(h).CheckDeleteRaces(t, tagsIn(h)) }},
 		{"UpdatesNeedTheVersionRead", testVersions},
-		{"RenamesMoveNames", testRenames},
+		{"RenamesMoveNames", func(t *testing.T, h Harness) {
+			tagsOf(h).CheckRename(t)
+			groups(h).CheckRename(t)
+		}},
 		{"MalformedIDs", testMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,13 +70,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	}
 }
 
-func newOrg() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return "org-" + hex.EncodeToString(b[:])
-}
-
-var base = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+var (
+	newOrg = optimistictest.NewOrg
+	base   = optimistictest.Base
+)
 
 func group(org, name string) tags.Group {
 	return tags.Group{OrgID: org, ID: ids.New(tags.GroupIDPrefix), Name: name, NameKey: caseless.Key(name), Version: 1, CreatedAt: base, UpdatedAt: base, UpdatedBy: "admin@" + org}
@@ -85,42 +85,67 @@ func tag(org, name, groupID string) tags.Tag {
 }
 
 func entry(org, action, field string) audit.Entry {
-	return audit.Entry{ID: audit.NewID(base), OrgID: org, At: base, Actor: "admin@" + org, Area: tags.Area, Action: action,
-		RequestID: "r-" + action, Changes: []audit.Change{{Field: field, From: json.RawMessage(`null`), To: json.RawMessage(`"x"`)}}}
+	return optimistictest.Entry(org, tags.Area, action, field)
+}
+
+// groups is the harness's store of groups as the checks of named records see it.
+func groups(h Harness) *optimistictest.Kind[tags.Group] {
+	return &optimistictest.Kind[tags.Group]{
+		What: "tag group", Area: tags.Area, Audit: h.Audit, Max: tags.MaxGroups,
+		ErrNameTaken: tags.ErrNameTaken, ErrLimit: tags.ErrLimit, ErrChanged: tags.ErrChanged,
+		New: group,
+		Fields: func(g *tags.Group) (id, name, nameKey *string, version *int64) {
+			return &g.ID, &g.Name, &g.NameKey, &g.Version
+		},
+		Same:   sameGroup,
+		Create: h.Store.CreateGroup, Get: h.Store.Group, List: h.Store.Groups, Update: h.Store.UpdateGroup, Delete: h.Store.DeleteGroup,
+	}
+}
+
+// tagsOf is the harness's store of tags as the checks of named records see it.
+func tagsOf(h Harness) *optimistictest.Kind[tags.Tag] {
+	return &optimistictest.Kind[tags.Tag]{
+		What: "tag", Area: tags.Area, Audit: h.Audit, Max: tags.MaxTags, Long: true,
+		ErrNameTaken: tags.ErrNameTaken, ErrLimit: tags.ErrLimit, ErrChanged: tags.ErrChanged,
+		New: func(org, name string) tags.Tag { return tag(org, name, "") },
+		Fields: func(t *tags.Tag) (id, name, nameKey *string, version *int64) {
+			return &t.ID, &t.Name, &t.NameKey, &t.Version
+		},
+		Same:   sameTag,
+		Create: h.Store.CreateTag, Get: h.Store.Tag, List: h.Store.Tags, Update: h.Store.UpdateTag, Delete: h.Store.DeleteTag,
+	}
+}
+
+// tagsIn makes a group hold one more tag: a tag created in it.
+func tagsIn(h Harness) optimistictest.Holder[tags.Group] {
+	return optimistictest.Holder[tags.Group]{
+		Hold: func(ctx context.Context, org string, g tags.Group) (func() error, error) {
+			tg := tag(org, "In "+g.Name, g.ID)
+			release := func() error { return h.Store.DeleteTag(ctx, tg, entry(org, "delete", tg.ID+".name")) }
+			return release, h.Store.CreateTag(ctx, tg, entry(org, "create", tg.ID+".name"))
+		},
+		ErrGone: tags.ErrNoGroup, ErrHolds: tags.ErrGroupNotEmpty,
+	}
 }
 
 func mustGroup(t *testing.T, h Harness, g tags.Group) tags.Group {
 	t.Helper()
-	if err := h.Store.CreateGroup(context.Background(), g, entry(g.OrgID, "create", g.ID+".name")); err != nil {
-		t.Fatalf("CreateGroup %q: %v", g.Name, err)
-	}
-	return g
+	return groups(h).MustCreate(t, g.OrgID, g)
 }
 
 func mustTag(t *testing.T, h Harness, tg tags.Tag) tags.Tag {
 	t.Helper()
-	if err := h.Store.CreateTag(context.Background(), tg, entry(tg.OrgID, "create", tg.ID+".name")); err != nil {
-		t.Fatalf("CreateTag %q: %v", tg.Name, err)
-	}
-	return tg
+	return tagsOf(h).MustCreate(t, tg.OrgID, tg)
 }
 
 func getGroup(t *testing.T, h Harness, org, id string) (tags.Group, bool) {
 	t.Helper()
-	g, found, err := h.Store.Group(context.Background(), org, id)
-	if err != nil {
-		t.Fatalf("Group(%s, %s): %v", org, id, err)
-	}
-	return g, found
+	return groups(h).MustGet(t, org, id)
 }
 
 func getTag(t *testing.T, h Harness, org, id string) (tags.Tag, bool) {
 	t.Helper()
-	tg, found, err := h.Store.Tag(context.Background(), org, id)
-	if err != nil {
-		t.Fatalf("Tag(%s, %s): %v", org, id, err)
-	}
-	return tg, found
+	return tagsOf(h).MustGet(t, org, id)
 }
 
 func sameGroup(a, b tags.Group) bool {
@@ -136,22 +161,12 @@ func sameTag(a, b tags.Tag) bool {
 
 func listGroups(t *testing.T, h Harness, org string) []tags.Group {
 	t.Helper()
-	gs, err := h.Store.Groups(context.Background(), org)
-	if err != nil {
-		t.Fatalf("Groups(%s): %v", org, err)
-	}
-	slices.SortFunc(gs, func(a, b tags.Group) int { return strings.Compare(a.Name, b.Name) })
-	return gs
+	return groups(h).MustList(t, org)
 }
 
 func listTags(t *testing.T, h Harness, org string) []tags.Tag {
 	t.Helper()
-	ts, err := h.Store.Tags(context.Background(), org)
-	if err != nil {
-		t.Fatalf("Tags(%s): %v", org, err)
-	}
-	slices.SortFunc(ts, func(a, b tags.Tag) int { return strings.Compare(a.Name, b.Name) })
-	return ts
+	return tagsOf(h).MustList(t, org)
 }
 
 func testGroups(t *testing.T, h Harness) {
@@ -202,19 +217,6 @@ func testTags(t *testing.T, h Harness) {
 	}
 }
 
-func auditOf(t *testing.T, h Harness, org string) map[string]audit.Entry {
-	t.Helper()
-	page, err := h.Audit.ListAudit(context.Background(), org, audit.Query{Area: tags.Area, Limit: 100})
-	if err != nil {
-		t.Fatalf("ListAudit(%s): %v", org, err)
-	}
-	out := map[string]audit.Entry{}
-	for _, e := range page.Items {
-		out[e.ID] = e
-	}
-	return out
-}
-
 func testAudited(t *testing.T, h Harness) {
 	ctx, org := context.Background(), newOrg()
 	g := group(org, "Group")
@@ -223,173 +225,37 @@ func testAudited(t *testing.T, h Harness) {
 	next.Name, next.NameKey, next.Version = "Group 2", caseless.Key("Group 2"), 2
 	tnext := tg
 	tnext.Name, tnext.NameKey, tnext.GroupID, tnext.Version = "Tag 2", caseless.Key("Tag 2"), "", 2
-	var want []audit.Entry
-	for _, step := range []struct {
-		action string
-		run    func(e audit.Entry) error
-	}{
-		{"create", func(e audit.Entry) error { return h.Store.CreateGroup(ctx, g, e) }},
-		{"create", func(e audit.Entry) error { return h.Store.CreateTag(ctx, tg, e) }},
-		{"patch", func(e audit.Entry) error { return h.Store.UpdateGroup(ctx, g, next, e) }},
-		{"patch", func(e audit.Entry) error { return h.Store.UpdateTag(ctx, tg, tnext, e) }},
-		{"delete", func(e audit.Entry) error { return h.Store.DeleteTag(ctx, tnext, e) }},
-		{"delete", func(e audit.Entry) error { return h.Store.DeleteGroup(ctx, next, e) }},
-	} {
-		e := entry(org, step.action, "x.name")
-		if err := step.run(e); err != nil {
-			t.Fatalf("%s: %v", step.action, err)
-		}
-		want = append(want, e)
-	}
-	got := auditOf(t, h, org)
-	for _, w := range want {
-		e, ok := got[w.ID]
-		if !ok || e.Action != w.Action || e.Actor != w.Actor || e.RequestID != w.RequestID || len(e.Changes) != 1 || !e.At.Equal(w.At) {
-			t.Errorf("audit entry %s (%s): got %+v, want %+v", w.ID, w.Action, e, w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("audit log holds %d entries, want %d", len(got), len(want))
-	}
+	optimistictest.CheckAudited(t, h.Audit, org, tags.Area,
+		optimistictest.Step{Action: "create", Run: func(e audit.Entry) error { return h.Store.CreateGroup(ctx, g, e) }},
+		optimistictest.Step{Action: "create", Run: func(e audit.Entry) error { return h.Store.CreateTag(ctx, tg, e) }},
+		optimistictest.Step{Action: "patch", Run: func(e audit.Entry) error { return h.Store.UpdateGroup(ctx, g, next, e) }},
+		optimistictest.Step{Action: "patch", Run: func(e audit.Entry) error { return h.Store.UpdateTag(ctx, tg, tnext, e) }},
+		optimistictest.Step{Action: "delete", Run: func(e audit.Entry) error { return h.Store.DeleteTag(ctx, tnext, e) }},
+		optimistictest.Step{Action: "delete", Run: func(e audit.Entry) error { return h.Store.DeleteGroup(ctx, next, e) }})
 }
 
+// testNames: the checks of names of every named record for groups and for tags; and a
+// tag and a group may share a name.
 func testNames(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
+	groups(h).CheckNames(t)
+	tagsOf(h).CheckNames(t)
+	org := newOrg()
 	mustGroup(t, h, group(org, "Region"))
 	mustTag(t, h, tag(org, "Straße", ""))
-	for _, name := range []string{"region", "REGION", "ReGiOn"} {
-		g := group(org, name)
-		e := entry(org, "create", g.ID+".name")
-		if err := h.Store.CreateGroup(ctx, g, e); !errors.Is(err, tags.ErrNameTaken) {
-			t.Errorf("CreateGroup %q after Region: got %v, want ErrNameTaken", name, err)
-		}
-		if _, ok := auditOf(t, h, org)[e.ID]; ok {
-			t.Errorf("the refused group %q left an audit entry", name)
-		}
-	}
-	for _, name := range []string{"STRASSE", "strasse", "Stra\u00dfe"} {
-		tg := tag(org, name, "")
-		if err := h.Store.CreateTag(ctx, tg, entry(org, "create", tg.ID+".name")); !errors.Is(err, tags.ErrNameTaken) {
-			t.Errorf("CreateTag %q after Straße: got %v, want ErrNameTaken", name, err)
-		}
-		if _, found := getTag(t, h, org, tg.ID); found {
-			t.Errorf("the refused tag %q was stored", name)
-		}
-	}
-	// Tags and groups are names of their own kind; another organisation's are its own.
 	mustTag(t, h, tag(org, "Region", ""))
 	mustGroup(t, h, group(org, "Strasse"))
-	other := newOrg()
-	mustGroup(t, h, group(other, "REGION"))
-	mustTag(t, h, tag(other, "strasse", ""))
 }
 
-func testRacing(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	const n = 8
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	groupsWon, tagsWon := 0, 0
-	for i := range n {
-		wg.Add(2)
-		name := []string{"Urgent", "urgent", "URGENT", "uRGENT"}[i%4]
-		retry := func(create func() error, won *int) {
-			defer wg.Done()
-			for try := 0; ; try++ {
-				err := create()
-				switch {
-				case err == nil:
-					mu.Lock()
-					*won++
-					mu.Unlock()
-					return
-				case errors.Is(err, tags.ErrNameTaken):
-					return
-				case errors.Is(err, optimistic.ErrContended) && try < 50:
-					time.Sleep(time.Duration(try+1) * time.Millisecond)
-				default:
-					t.Errorf("create %q: %v", name, err)
-					return
-				}
-			}
-		}
-		g, tg := group(org, name), tag(org, name, "")
-		go retry(func() error { return h.Store.CreateGroup(ctx, g, entry(org, "create", g.ID+".name")) }, &groupsWon)
-		go retry(func() error { return h.Store.CreateTag(ctx, tg, entry(org, "create", tg.ID+".name")) }, &tagsWon)
-	}
-	wg.Wait()
-	if groupsWon != 1 || tagsWon != 1 {
-		t.Errorf("racing creates: %d groups and %d tags won, want 1 and 1", groupsWon, tagsWon)
-	}
-	if gs, ts := listGroups(t, h, org), listTags(t, h, org); len(gs) != 1 || len(ts) != 1 {
-		t.Errorf("after the race: %d groups and %d tags, want 1 and 1", len(gs), len(ts))
-	}
-}
-
+// testRacingService: racing creates through the Service: one tag, every other caller a
+// problem.Conflict.
 func testRacingService(t *testing.T, h Harness) {
 	org := newOrg()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "marketing@" + org, OrgID: org, Role: auth.RoleMarketing})
 	svc := tagsfn.NewService(h.Store, nil)
-	const n = 6
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = svc.CreateTag(ctx, org, tagsfn.TagFields{Name: []string{"Lead", " lead", "LEAD "}[i%3], AppliesTo: tags.AppliesToChats})
-		}()
-	}
-	wg.Wait()
-	ok, conflicts := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case problem.Is(err, problem.Conflict):
-			conflicts++
-		default:
-			t.Errorf("CreateTag: %v", err)
-		}
-	}
-	if ok != 1 || conflicts != n-1 {
-		t.Errorf("racing creates: %d succeeded and %d were conflicts, want 1 and %d", ok, conflicts, n-1)
-	}
-}
-
-func testLimits(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	var last tags.Group
-	for i := range tags.MaxGroups {
-		last = mustGroup(t, h, group(org, fmt.Sprintf("Group %03d", i)))
-	}
-	extra := group(org, "One group too many")
-	if err := h.Store.CreateGroup(ctx, extra, entry(org, "create", extra.ID+".name")); !errors.Is(err, tags.ErrLimit) {
-		t.Fatalf("CreateGroup beyond %d: got %v, want ErrLimit", tags.MaxGroups, err)
-	}
-	if err := h.Store.DeleteGroup(ctx, last, entry(org, "delete", last.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustGroup(t, h, extra)
-	if testing.Short() {
-		t.Log("-short: the MaxTags bound is left out")
-		return
-	}
-	var lastTag tags.Tag
-	for i := range tags.MaxTags {
-		lastTag = mustTag(t, h, tag(org, fmt.Sprintf("Tag %04d", i), ""))
-	}
-	extraTag := tag(org, "One tag too many", "")
-	if err := h.Store.CreateTag(ctx, extraTag, entry(org, "create", extraTag.ID+".name")); !errors.Is(err, tags.ErrLimit) {
-		t.Fatalf("CreateTag beyond %d: got %v, want ErrLimit", tags.MaxTags, err)
-	}
-	if n := len(listTags(t, h, org)); n != tags.MaxTags {
-		t.Fatalf("Tags: %d, want %d", n, tags.MaxTags)
-	}
-	if err := h.Store.DeleteTag(ctx, lastTag, entry(org, "delete", lastTag.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustTag(t, h, extraTag)
+	optimistictest.RaceService(t, 6, func(i int) error {
+		_, err := svc.CreateTag(ctx, org, tagsfn.TagFields{Name: []string{"Lead", " lead", "LEAD "}[i%3], AppliesTo: tags.AppliesToChats})
+		return err
+	})
 }
 
 func groupCount(t *testing.T, h Harness, org, id string) int {
@@ -449,6 +315,13 @@ func testCounts(t *testing.T, h Harness) {
 	if got, _ := getGroup(t, h, org, a.ID); got.Tags != 0 || got.Version != 2 {
 		t.Errorf("after the delete: %+v, want 0 tags at version 2", got)
 	}
+	// The tag is gone: deleting it again changes nothing.
+	if err := h.Store.DeleteTag(ctx, two, entry(org, "delete", two.ID+".name")); !errors.Is(err, tags.ErrChanged) {
+		t.Errorf("DeleteTag of a deleted tag in a group: got %v, want ErrChanged", err)
+	}
+	if got, _ := getGroup(t, h, org, a.ID); got.Tags != 0 {
+		t.Errorf("after deleting a deleted tag: %+v, want 0 tags", got)
+	}
 }
 
 func testNoGroup(t *testing.T, h Harness) {
@@ -458,7 +331,7 @@ func testNoGroup(t *testing.T, h Harness) {
 	if err := h.Store.CreateTag(ctx, tg, e); !errors.Is(err, tags.ErrNoGroup) {
 		t.Errorf("CreateTag in a group that does not exist: got %v, want ErrNoGroup", err)
 	}
-	if _, ok := auditOf(t, h, org)[e.ID]; ok {
+	if _, ok := optimistictest.AuditEntries(t, h.Audit, org, tags.Area)[e.ID]; ok {
 		t.Error("the refused tag left an audit entry")
 	}
 	free := mustTag(t, h, tag(org, "orphan", "")) // the name stayed free
@@ -470,6 +343,16 @@ func testNoGroup(t *testing.T, h Harness) {
 	if got, _ := getTag(t, h, org, free.ID); !sameTag(got, free) {
 		t.Errorf("after a refused move: %+v, want %+v", got, free)
 	}
+	// A missing group and a taken name at once: the group is told first.
+	both := tag(org, "ORPHAN", ids.New(tags.GroupIDPrefix))
+	if err := h.Store.CreateTag(ctx, both, entry(org, "create", both.ID+".name")); !errors.Is(err, tags.ErrNoGroup) {
+		t.Errorf("CreateTag in a missing group with a taken name: got %v, want ErrNoGroup", err)
+	}
+	mustTag(t, h, tag(org, "Taken", ""))
+	moved.Name, moved.NameKey = "taken", caseless.Key("taken")
+	if err := h.Store.UpdateTag(ctx, free, moved, entry(org, "patch", free.ID+".groupId")); !errors.Is(err, tags.ErrNoGroup) {
+		t.Errorf("UpdateTag into a missing group onto a taken name: got %v, want ErrNoGroup", err)
+	}
 	// A group of another organisation is no group of this one.
 	og := mustGroup(t, h, group(newOrg(), "Elsewhere"))
 	if err := h.Store.CreateTag(ctx, tag(org, "Foreign", og.ID), entry(org, "create", "x.name")); !errors.Is(err, tags.ErrNoGroup) {
@@ -477,70 +360,11 @@ func testNoGroup(t *testing.T, h Harness) {
 	}
 }
 
-func testGroupDelete(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	g := mustGroup(t, h, group(org, "Topics"))
-	tg := mustTag(t, h, tag(org, "Billing", g.ID))
-	e := entry(org, "delete", g.ID+".name")
-	if err := h.Store.DeleteGroup(ctx, g, e); !errors.Is(err, tags.ErrGroupNotEmpty) {
-		t.Errorf("DeleteGroup holding a tag: got %v, want ErrGroupNotEmpty", err)
-	}
-	if _, ok := auditOf(t, h, org)[e.ID]; ok {
-		t.Error("a refused DeleteGroup left an audit entry")
-	}
-	stale := g
-	stale.Version = 5
-	if err := h.Store.DeleteGroup(ctx, stale, entry(org, "delete", g.ID+".name")); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("DeleteGroup at a version not stored: got %v, want ErrChanged", err)
-	}
-	if err := h.Store.DeleteTag(ctx, tg, entry(org, "delete", tg.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Store.DeleteGroup(ctx, g, e); err != nil {
-		t.Fatalf("DeleteGroup once empty: %v", err)
-	}
-	if _, found := getGroup(t, h, org, g.ID); found {
-		t.Error("Group after DeleteGroup: found")
-	}
-	if _, ok := auditOf(t, h, org)[e.ID]; !ok {
-		t.Error("DeleteGroup left no audit entry")
-	}
-	if err := h.Store.DeleteGroup(ctx, g, entry(org, "delete", g.ID+".name")); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("DeleteGroup of a deleted group: got %v, want ErrChanged", err)
-	}
-	if err := h.Store.DeleteTag(ctx, tg, entry(org, "delete", tg.ID+".name")); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("DeleteTag of a deleted tag: got %v, want ErrChanged", err)
-	}
-	mustGroup(t, h, group(org, "TOPICS"))
-	mustTag(t, h, tag(org, "billing", ""))
-}
-
-// testGroupDeleteRace: a group's delete and a tag created in it at once never both
-// succeed (the tag would be in a group that is gone).
-func testGroupDeleteRace(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	for round := range 10 {
-		g := mustGroup(t, h, group(org, fmt.Sprintf("Round %d", round)))
-		var delErr, tagErr error
-		var wg sync.WaitGroup
-		wg.Add(2)
-		tg := tag(org, fmt.Sprintf("Tag %d", round), g.ID)
-		go func() { defer wg.Done(); delErr = h.Store.DeleteGroup(ctx, g, entry(org, "delete", g.ID+".name")) }()
-		go func() { defer wg.Done(); tagErr = h.Store.CreateTag(ctx, tg, entry(org, "create", tg.ID+".name")) }()
-		wg.Wait()
-		if delErr == nil && tagErr == nil {
-			t.Fatalf("round %d: both the group's delete and the tag's create succeeded", round)
-		}
-		if delErr != nil && !errors.Is(delErr, tags.ErrGroupNotEmpty) && !errors.Is(delErr, optimistic.ErrContended) {
-			t.Errorf("round %d: DeleteGroup: %v", round, delErr)
-		}
-		if tagErr != nil && !errors.Is(tagErr, tags.ErrNoGroup) && !errors.Is(tagErr, optimistic.ErrContended) {
-			t.Errorf("round %d: CreateTag: %v", round, tagErr)
-		}
-	}
-}
-
+// testVersions: the checks of versions of every named record for groups and for tags,
+// and an update that removes a tag's colour.
 func testVersions(t *testing.T, h Harness) {
+	groups(h).CheckVersions(t)
+	tagsOf(h).CheckVersions(t)
 	ctx, org := context.Background(), newOrg()
 	tg := tag(org, "Hot", "")
 	tg.Color = "#FF0000"
@@ -553,65 +377,6 @@ func testVersions(t *testing.T, h Harness) {
 	if got, _ := getTag(t, h, org, tg.ID); !sameTag(got, next) {
 		t.Errorf("after UpdateTag: got %+v, want %+v (colour removed)", got, next)
 	}
-	stale := tg
-	stale.Name, stale.NameKey, stale.Version = "Cold", caseless.Key("Cold"), 2
-	e := entry(org, "patch", tg.ID+".name")
-	if err := h.Store.UpdateTag(ctx, tg, stale, e); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("UpdateTag from a stale version: got %v, want ErrChanged", err)
-	}
-	if _, ok := auditOf(t, h, org)[e.ID]; ok {
-		t.Error("a refused UpdateTag left an audit entry")
-	}
-	mustTag(t, h, tag(org, "cold", "")) // the stale write's name stayed free
-	stale2 := next
-	stale2.Version = 9
-	if err := h.Store.DeleteTag(ctx, stale2, entry(org, "delete", tg.ID+".name")); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("DeleteTag at a version not stored: got %v, want ErrChanged", err)
-	}
-	g := mustGroup(t, h, group(org, "G"))
-	gs := g
-	gs.Name, gs.NameKey, gs.Version = "H", caseless.Key("H"), 2
-	if err := h.Store.UpdateGroup(ctx, gs, tags.Group{OrgID: org, ID: g.ID, Name: "I", NameKey: caseless.Key("I"), Version: 3, CreatedAt: base, UpdatedAt: base, UpdatedBy: "x"},
-		entry(org, "patch", g.ID+".name")); !errors.Is(err, tags.ErrChanged) {
-		t.Errorf("UpdateGroup from a stale version: got %v, want ErrChanged", err)
-	}
-	if got, _ := getGroup(t, h, org, g.ID); !sameGroup(got, g) {
-		t.Errorf("after a refused UpdateGroup: %+v, want %+v", got, g)
-	}
-}
-
-func testRenames(t *testing.T, h Harness) {
-	ctx, org := context.Background(), newOrg()
-	a := mustTag(t, h, tag(org, "Alpha", ""))
-	mustTag(t, h, tag(org, "Beta", ""))
-	clash := a
-	clash.Name, clash.NameKey, clash.Version = "BETA", caseless.Key("BETA"), 2
-	if err := h.Store.UpdateTag(ctx, a, clash, entry(org, "patch", a.ID+".name")); !errors.Is(err, tags.ErrNameTaken) {
-		t.Errorf("rename onto another tag's name: got %v, want ErrNameTaken", err)
-	}
-	cased := a
-	cased.Name, cased.NameKey, cased.Version = "ALPHA", caseless.Key("ALPHA"), 2
-	if err := h.Store.UpdateTag(ctx, a, cased, entry(org, "patch", a.ID+".name")); err != nil {
-		t.Fatalf("rename to another case: %v", err)
-	}
-	moved := cased
-	moved.Name, moved.NameKey, moved.Version = "Gamma", caseless.Key("Gamma"), 3
-	if err := h.Store.UpdateTag(ctx, cased, moved, entry(org, "patch", a.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustTag(t, h, tag(org, "alpha", ""))
-	g := mustGroup(t, h, group(org, "One"))
-	mustGroup(t, h, group(org, "Two"))
-	gc := g
-	gc.Name, gc.NameKey, gc.Version = "two", caseless.Key("two"), 2
-	if err := h.Store.UpdateGroup(ctx, g, gc, entry(org, "patch", g.ID+".name")); !errors.Is(err, tags.ErrNameTaken) {
-		t.Errorf("rename onto another group's name: got %v, want ErrNameTaken", err)
-	}
-	gc.Name, gc.NameKey = "Three", caseless.Key("Three")
-	if err := h.Store.UpdateGroup(ctx, g, gc, entry(org, "patch", g.ID+".name")); err != nil {
-		t.Fatal(err)
-	}
-	mustGroup(t, h, group(org, "ONE"))
 }
 
 func testMalformed(t *testing.T, h Harness) {
