@@ -108,6 +108,14 @@ func requestsOf(params any) []request {
 			}
 		}
 		return out
+	case *dynamodb.BatchGetItemInput:
+		var out []request
+		for _, ka := range in.RequestItems {
+			for _, k := range ka.Keys {
+				out = append(out, request{"dynamodb:BatchGetItem", "Table", pkOf(k)})
+			}
+		}
+		return out
 	case *dynamodb.BatchWriteItemInput:
 		var out []request
 		for _, reqs := range in.RequestItems {
@@ -282,7 +290,7 @@ func deps(t *testing.T, client *dynamodb.Client, table string, c *clock, m *mail
 	}
 	s := dynamo.New(client, table)
 	return app.Deps{Settings: s, Revisions: s, Chats: dynamo.NewChats(client, table), Roles: dynamo.NewRoles(client, table),
-		Sticky: dynamo.NewSticky(client, table), Agents: dynamo.NewAgents(client, table),
+		Orgs: dynamo.NewOrgs(client, table), Sticky: dynamo.NewSticky(client, table), Agents: dynamo.NewAgents(client, table),
 		BusinessUnits: dynamo.NewBusinessUnits(client, table), Tags: dynamo.NewTags(client, table),
 		Bus: membus.New(1000), Mail: m, MailFrom: "Convrs <reports@convrs.test>", BaseURL: "https://admin-api.convrs.test",
 		Cursors: cursors, Now: c.Now}
@@ -299,6 +307,7 @@ func (headerAuthn) Authenticate(r *http.Request) (auth.Principal, error) {
 func api(f app.Function, d app.Deps) *httpx.API {
 	a := httpx.New(headerAuthn{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	a.SetRoles(roles.Resolver{Store: d.Roles})
+	a.SetOrgs(d.Orgs)
 	f.HTTP(a, d)
 	return a
 }
