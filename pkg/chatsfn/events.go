@@ -20,7 +20,7 @@ const maxCandidates = 100
 // EventsFunction keeps the chat, transcript and agent records from the chat platform's
 // events and applies the busy and offline-reallocation rules.
 var EventsFunction = app.Function{Name: "chat-events",
-	Needs: app.Needs{Chats: app.ChatIngest, Sticky: app.Write, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}},
+	Needs: app.Needs{Chats: app.ChatIngest, Sticky: app.Write, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Orgs: app.Read},
 	Events: &app.Consumer{Source: app.ChatSource, DetailTypes: chats.InTypes,
 		Handler: func(d app.Deps) app.EventHandler { return newService(d).handle }}}
 

@@ -24,7 +24,7 @@ const waitForChat = 15 * time.Minute
 // ReportFunction mails the missed-chat report: one email per missed chat, to the
 // office-hours missedChatReport address, when it is enabled.
 var ReportFunction = app.Function{Name: "missed-chat-report",
-	Needs: app.Needs{Chats: app.ChatReports, Mail: true, Events: true, ReadSettings: []string{officehours.AreaName}},
+	Needs: app.Needs{Chats: app.ChatReports, Mail: true, Events: true, ReadSettings: []string{officehours.AreaName}, Orgs: app.Read},
 	Events: &app.Consumer{Source: app.ChatSource, DetailTypes: []string{chats.ChatMissed},
 		Handler: func(d app.Deps) app.EventHandler {
 			return (&reporter{service: newService(d), mail: d.Mail, from: d.MailFrom}).handle

@@ -53,8 +53,10 @@ func newService(d app.Deps) *service {
 		sticky:   d.Sticky,
 		agents:   d.Agents,
 		now:      d.Now,
-		handling: settings.NewService(chathandling.Area, d.Settings, d.Now),
-		hours:    settings.NewService(officehours.Area, d.Settings, d.Now),
+		// Outside HTTP requests (events, sweeps) the path of an organisation comes from
+		// the tree, so a sub-organisation reads its settings in effect.
+		handling: settings.NewService(chathandling.Area, d.Settings, d.Now).UseOrgs(d.Orgs),
+		hours:    settings.NewService(officehours.Area, d.Settings, d.Now).UseOrgs(d.Orgs),
 		log:      slog.Default,
 	}
 }

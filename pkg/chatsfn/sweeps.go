@@ -35,7 +35,7 @@ const (
 
 // AutoCloseFunction closes open and queued chats idle for autoCloseAfterDays.
 var AutoCloseFunction = app.Function{Name: AutoCloseSweep,
-	Needs: app.Needs{Chats: app.ChatAutoClose, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}},
+	Needs: app.Needs{Chats: app.ChatAutoClose, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Orgs: app.Read},
 	Sweep: &app.Sweep{Schedule: Schedule, Run: func(d app.Deps) func(context.Context) (app.SweepResult, error) {
 		s := newService(d)
 		return func(ctx context.Context) (app.SweepResult, error) {
@@ -46,7 +46,7 @@ var AutoCloseFunction = app.Function{Name: AutoCloseSweep,
 // QueueMoveFunction queues the unanswered chats of agents who have not logged in for
 // moveToQueueAfterNoLoginDays.
 var QueueMoveFunction = app.Function{Name: QueueMoveSweep,
-	Needs: app.Needs{Chats: app.ChatQueueMove, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}},
+	Needs: app.Needs{Chats: app.ChatQueueMove, Agents: app.Read, Events: true, ReadSettings: []string{chathandling.AreaName}, Orgs: app.Read},
 	Sweep: &app.Sweep{Schedule: Schedule, Run: func(d app.Deps) func(context.Context) (app.SweepResult, error) {
 		s := newService(d)
 		return func(ctx context.Context) (app.SweepResult, error) {

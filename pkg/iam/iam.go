@@ -41,7 +41,11 @@ func Grants(n app.Needs) []Grant {
 		keys := dynamo.SettingsKeys(area)
 		out = append(out,
 			Grant{"dynamodb:GetItem", "Table", keys},
+			// A sub-organisation's document in effect: one BatchGetItem of its path.
+			Grant{"dynamodb:BatchGetItem", "Table", keys},
 			Grant{"dynamodb:PutItem", "Table", keys},
+			// A sub-organisation's save checks its ancestors' versions (ConditionCheck items).
+			Grant{"dynamodb:ConditionCheckItem", "Table", keys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
 		)
 	}
@@ -67,7 +71,10 @@ func Grants(n app.Needs) []Grant {
 		)
 	}
 	for _, area := range n.ReadSettings {
-		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SettingsKeys(area)})
+		out = append(out,
+			Grant{"dynamodb:GetItem", "Table", dynamo.SettingsKeys(area)},
+			Grant{"dynamodb:BatchGetItem", "Table", dynamo.SettingsKeys(area)}, // a sub-organisation's path
+		)
 	}
 	out = append(out, chatGrants(n.Chats)...)
 	if n.Sticky != app.NoAccess {
