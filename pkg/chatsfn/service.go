@@ -48,11 +48,11 @@ type service struct {
 
 func newService(d app.Deps) *service {
 	return &service{
-		store:    d.Chats,
-		bus:      d.Bus,
-		sticky:   d.Sticky,
-		agents:   d.Agents,
-		now:      d.Now,
+		store:  d.Chats,
+		bus:    d.Bus,
+		sticky: d.Sticky,
+		agents: d.Agents,
+		now:    d.Now,
 		// Outside HTTP requests (events, sweeps) the path of an organisation comes from
 		// the tree, so a sub-organisation reads its settings in effect.
 		handling: settings.NewService(chathandling.Area, d.Settings, d.Now).UseOrgs(d.Orgs),
