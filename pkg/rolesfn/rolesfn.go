@@ -17,6 +17,7 @@ import (
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/ids"
 	"github.com/convrs/admin/pkg/optimistic"
+	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/roles"
 )
@@ -40,6 +41,9 @@ type Role struct {
 	Version     *int64     `json:"version"`
 	UpdatedAt   *time.Time `json:"updatedAt"`
 	UpdatedBy   *string    `json:"updatedBy"`
+	// InheritedFrom is, for a custom role of an ancestor organisation (which the
+	// organisation's agents may hold, but only the ancestor may change), that ancestor.
+	InheritedFrom string `json:"inheritedFrom,omitempty"`
 }
 
 // List is the answer of GET .../roles.
@@ -92,6 +96,23 @@ func (s *service) list(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range rs {
 		out.Items = append(out.Items, custom(c))
+	}
+	// The custom roles of the ancestors, nearest first: the organisation's agents may hold
+	// them (one Query per ancestor; a path holds at most orgs.MaxDepth organisations).
+	org := r.PathValue("orgId")
+	if path, ok := orgs.PathFrom(r.Context(), org); ok {
+		for i := len(path) - 2; i >= 0; i-- {
+			up, err := s.store.List(r.Context(), path[i])
+			if err != nil {
+				httpx.WriteError(w, r, err)
+				return
+			}
+			for _, c := range up {
+				v := custom(c)
+				v.InheritedFrom = path[i]
+				out.Items = append(out.Items, v)
+			}
+		}
 	}
 	httpx.WriteJSON(w, r, http.StatusOK, out)
 }

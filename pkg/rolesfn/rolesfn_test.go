@@ -361,3 +361,39 @@ func TestEvents(t *testing.T) {
 		apitest.EventCase{File: "replace-predefined.json", Status: 409},
 	)
 }
+
+// A sub-organisation lists its ancestors' custom roles after its own (its agents may hold
+// them), marked with the owner; it cannot change them.
+func TestInheritedRolesListed(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	mid := s.SubOrg("acme", "Region")
+	leaf := s.SubOrg(mid, "Branch")
+	top := s.Admin(http.MethodPost, "/v1/orgs/acme/roles", []byte(`{"name":"Auditors","permissions":["audit.read"]}`)).Expect(t, 201).JSON(t)["id"].(string)
+	near := s.As(mid, "admin", http.MethodPost, "/v1/orgs/"+mid+"/roles", []byte(`{"name":"Leads","permissions":[]}`)).Expect(t, 201).JSON(t)["id"].(string)
+	own := s.As(leaf, "admin", http.MethodPost, "/v1/orgs/"+leaf+"/roles", []byte(`{"name":"Desk","permissions":[]}`)).Expect(t, 201).JSON(t)["id"].(string)
+	var l struct {
+		Items []struct {
+			ID            string
+			Predefined    bool
+			InheritedFrom string
+		}
+	}
+	if err := json.Unmarshal(s.As(leaf, "agent", http.MethodGet, "/v1/orgs/"+leaf+"/roles", nil).Expect(t, 200).Body, &l); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range l.Items {
+		if !r.Predefined {
+			got = append(got, r.ID+"<"+r.InheritedFrom)
+		}
+	}
+	if want := []string{own + "<", near + "<" + mid, top + "<acme"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("custom roles of the leaf: %v, want %v", got, want)
+	}
+	// The root lists only its own; an ancestor's role is not the leaf's to change.
+	if body := string(s.Admin(http.MethodGet, "/v1/orgs/acme/roles", nil).Expect(t, 200).Body); strings.Contains(body, near) || strings.Contains(body, "inheritedFrom") {
+		t.Errorf("the root lists a descendant's role: %s", body)
+	}
+	s.As(leaf, "admin", http.MethodDelete, "/v1/orgs/"+leaf+"/roles/"+top, nil).Expect(t, 404)
+}
