@@ -102,6 +102,10 @@ func Grants(n app.Needs) []Grant {
 		// The HTTP front reads the path organisation's record: one GetItem.
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.OrgKeys})
 	}
+	if n.Orgs == app.Read && len(n.Settings) > 0 {
+		// A settings write checks the descendants that inherit it (settings.Service).
+		out = append(out, Grant{"dynamodb:Query", "Table", dynamo.SuborgKeys})
+	}
 	if n.Orgs == app.Write {
 		out = append(out,
 			Grant{"dynamodb:Query", "Table", dynamo.SuborgKeys}, // the descendants, paged

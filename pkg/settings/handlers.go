@@ -15,6 +15,10 @@ import (
 
 // Register serves GET, PUT and PATCH of /v1/orgs/{orgId}/settings/<name> for pol.
 func (s *Service[T]) Register(api *httpx.API, pol auth.Policy) {
+	if s.orgs == nil {
+		// The tree the HTTP front reads: a write then checks the descendants it affects.
+		s.orgs = api.Orgs()
+	}
 	path := "/v1/orgs/{orgId}/settings/" + s.area.Name
 	api.Handle(http.MethodGet, path, pol, s.get)
 	api.Handle(http.MethodPut, path, pol, s.put)

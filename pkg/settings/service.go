@@ -212,7 +212,7 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 		if err != nil {
 			return Current[T]{}, err
 		}
-		next, rec, changes, err := s.apply(cur, e, validate)
+		next, rec, changes, err := s.apply(ctx, cur, e, validate)
 		if err != nil {
 			return Current[T]{}, err
 		}
@@ -247,11 +247,85 @@ func (s *Service[T]) update(ctx context.Context, orgID, ifMatch, action string, 
 	}
 }
 
+// descendantLister is the part of the organisation tree (orgs.Store) that lists an
+// organisation's descendants.
+type descendantLister interface {
+	Descendants(ctx context.Context, id, after string, limit int) (orgs.Page, error)
+}
+
+// maxChecked bounds the descendants a write checks (see checkDescendants): two pages of
+// orgs.MaxLimit, at one batched read each, a few hundred milliseconds.
+const maxChecked = 200
+
+// brokenOrg is a descendant whose document in effect a change would make invalid.
+type brokenOrg struct {
+	OrgID  string               `json:"orgId"`
+	Errors []problem.FieldError `json:"errors"`
+}
+
+// checkDescendants refuses a change of rec's organisation that would make the document in
+// effect of a descendant that inherits it break the area's rules (a cross-field rule
+// between an inherited field and one the descendant overrides): a 422 listing them in the
+// "organisations" extension member. It reads the descendants (the tree's index) and the
+// records of each one's path (one batched read each), at most maxChecked of them: a tree
+// larger than that under the organisation is checked in part (the descendants in id
+// order), and a write of the rest is refused later with the rule's message.
+func (s *Service[T]) checkDescendants(ctx context.Context, rec Record) error {
+	tree, ok := s.orgs.(descendantLister)
+	if !ok {
+		return nil
+	}
+	var broken []brokenOrg
+	checked, after := 0, ""
+	for checked < maxChecked {
+		page, err := tree.Descendants(ctx, rec.OrgID, after, min(orgs.MaxLimit, maxChecked-checked))
+		if err != nil {
+			return err
+		}
+		for _, d := range page.Orgs {
+			checked++
+			i := slices.Index(d.Path, rec.OrgID)
+			if i < 0 {
+				continue
+			}
+			recs, err := s.store.GetPath(ctx, d.Path, s.area.Name, Strong)
+			if err != nil {
+				return err
+			}
+			recs[i] = rec
+			c, err := s.current(recs)
+			if err != nil {
+				return err
+			}
+			if s.area.Prepare != nil {
+				s.area.Prepare(c.Doc, &c.Doc)
+			}
+			if err := c.Doc.Validate(); err != nil {
+				b := brokenOrg{OrgID: d.ID}
+				var pe *problem.Error
+				if errors.As(err, &pe) {
+					b.Errors = pe.Fields
+				}
+				broken = append(broken, b)
+			}
+		}
+		if page.Next == "" || len(page.Orgs) == 0 {
+			break
+		}
+		after = page.Next
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	return problem.New(problem.Invalid, "the change would break the rules of %d sub-organisation(s) that inherit it; change their values first", len(broken)).
+		With("organisations", broken)
+}
+
 // apply computes what e makes of cur: the document then in effect, the organisation's
 // record to store (without its version and metadata) and the audit changes (none: nothing
 // to save). Overriding a field an ancestor locks is a 422 naming the locking organisation,
 // unless the value sent is the one in effect (a document read and sent back whole).
-func (s *Service[T]) apply(cur Current[T], e edit[T], validate bool) (Current[T], Record, []audit.Change, error) {
+func (s *Service[T]) apply(ctx context.Context, cur Current[T], e edit[T], validate bool) (Current[T], Record, []audit.Change, error) {
 	next := e.doc
 	if validate && s.area.Prepare != nil {
 		s.area.Prepare(cur.Doc, &next)
@@ -335,6 +409,11 @@ func (s *Service[T]) apply(cur Current[T], e edit[T], validate bool) (Current[T]
 	}
 	if sameFields(cur.own, own) && slices.Equal(cur.Locked, locked) {
 		return cur, Record{}, nil, nil
+	}
+	if validate {
+		if err := s.checkDescendants(ctx, rec); err != nil {
+			return Current[T]{}, Record{}, nil, err
+		}
 	}
 	afterJSON, err := json.Marshal(after.Doc)
 	if err != nil {

@@ -50,7 +50,32 @@ type tree struct {
 }
 
 func newTree(s settings.Store) tree {
-	return tree{root: newOrg(), mid: newOrg(), leaf: newOrg(), svc: settings.NewService(treeArea, s, nil), store: s}
+	tr := tree{root: newOrg(), mid: newOrg(), leaf: newOrg(), store: s}
+	tr.svc = settings.NewService(treeArea, s, nil).UseOrgs(fakeTree{tr})
+	return tr
+}
+
+// fakeTree is the organisation tree of a tree (orgs.Lookup and the descendants listing).
+type fakeTree struct{ tr tree }
+
+func (f fakeTree) Org(_ context.Context, id string) (orgs.Org, bool, error) {
+	switch id {
+	case f.tr.mid:
+		return orgs.Org{ID: id, ParentID: f.tr.root, Path: []string{f.tr.root, id}}, true, nil
+	case f.tr.leaf:
+		return orgs.Org{ID: id, ParentID: f.tr.mid, Path: []string{f.tr.root, f.tr.mid, id}}, true, nil
+	}
+	return orgs.Org{}, false, nil
+}
+
+func (f fakeTree) Descendants(ctx context.Context, id, after string, limit int) (orgs.Page, error) {
+	var out []orgs.Org
+	for _, d := range []string{f.tr.mid, f.tr.leaf} {
+		if o, _, _ := f.Org(ctx, d); o.Sees(id) && o.ID != id && d > after {
+			out = append(out, o)
+		}
+	}
+	return orgs.Page{Orgs: out}, nil
 }
 
 // as returns the context of a request by an admin of org acting on target (org or a
@@ -120,6 +145,7 @@ func RunInheritance(t *testing.T, newStore func(t *testing.T) settings.Store) {
 		{"AuditSaysWhatBecameOverriddenOrInherited", testInheritAudit},
 		{"ETagFollowsTheAncestors", testInheritETag},
 		{"ParentLockRacingChildOverride", testLockRace},
+		{"AChangeThatBreaksADescendantIsRefused", testBreaksDescendant},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -313,5 +339,27 @@ func testLockRace(t *testing.T, tr tree) {
 		}
 		tr.patch(t, tr.root, `{"locked":[]}`)
 		tr.patch(t, tr.leaf, `{"text":null}`)
+	}
+}
+
+// A parent's change that would make an inheriting descendant's document break a rule (the
+// leaf's own min above the limit it inherits) is refused, naming the descendant.
+func testBreaksDescendant(t *testing.T, tr tree) {
+	tr.patch(t, tr.leaf, `{"min":4}`)
+	_, err := tr.svc.Patch(tr.as(tr.root), tr.root, "", []byte(`{"limit":3}`))
+	var pe *problem.Error
+	if !errors.As(err, &pe) || pe.Code != problem.Invalid {
+		t.Fatalf("a root change breaking the leaf: %v, want 422", err)
+	}
+	b, _ := json.Marshal(pe.Extensions)
+	if !strings.Contains(string(b), `"orgId":"`+tr.leaf+`"`) || !strings.Contains(string(b), `"field":"limit"`) {
+		t.Errorf("the refusal does not name the leaf and its field: %s", b)
+	}
+	if root := tr.get(t, tr.root); root.Doc.Limit != 5 || root.Version != 0 {
+		t.Errorf("the refused change was saved: %+v", root)
+	}
+	// A change the leaf can live with goes through.
+	if root := tr.patch(t, tr.root, `{"limit":4}`); root.Doc.Limit != 4 {
+		t.Errorf("root limit %d", root.Doc.Limit)
 	}
 }
