@@ -2,6 +2,7 @@ package webchatfn
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
@@ -24,7 +25,11 @@ type Identity struct {
 // RegisterIdentify serves POST /v1/webchat/identify {orgId, token}: 200 with the user the
 // token identifies, or 401 with a problem whose "reason" member is one of the verify
 // route's reason codes. No token of ours is needed: the widget runs on customers' sites.
-func RegisterIdentify(api *httpx.API, keys *webchat.Keys) {
+//
+// A deleted organisation's widget is refused like any other of its routes (404), within
+// a second of the delete (the tree the API reads, remembered per container for liveFor).
+func RegisterIdentify(api *httpx.API, keys *webchat.Keys, now func() time.Time) {
+	live := newLiveOrgs(api.Orgs(), now)
 	api.Handle(http.MethodPost, IdentifyPath, auth.Public, func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			OrgID *string `json:"orgId"`
@@ -45,6 +50,13 @@ func RegisterIdentify(api *httpx.API, keys *webchat.Keys) {
 			f.Add("token", "is required")
 		}
 		if err := f.Err(); err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		if gone, err := live.deleted(r.Context(), *body.OrgID); err != nil || gone {
+			if err == nil {
+				err = problem.New(problem.NotFound, "organisation not found")
+			}
 			httpx.WriteError(w, r, err)
 			return
 		}

@@ -21,9 +21,9 @@ var SecretFunction = app.Function{Name: "webchat-secret", Needs: app.Needs{KeySe
 
 // IdentifyFunction serves POST /v1/webchat/identify, public, on the widget API (any
 // origin, throttled).
-var IdentifyFunction = app.Function{Name: "webchat-identify", Needs: app.Needs{KeySets: app.Read}, Widget: true,
+var IdentifyFunction = app.Function{Name: "webchat-identify", Needs: app.Needs{KeySets: app.Read, Orgs: app.Read}, Widget: true,
 	HTTP: func(api *httpx.API, d app.Deps) {
-		RegisterIdentify(api, webchat.NewKeys(d.Revisions, d.Secrets, d.Now))
+		RegisterIdentify(api, webchat.NewKeys(d.Revisions, d.Secrets, d.Now), d.Now)
 	}}
 
 // admin is who may manage the signing secret (API.md: admin only).

@@ -246,3 +246,25 @@ func TestNoSecretInLogs(t *testing.T) {
 		}
 	}
 }
+
+// A deleted organisation's widget is refused (404) within webchat.Freshness of the delete,
+// like its other routes.
+func TestIdentifyDeletedOrganisation(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	shop := s.SubOrg("acme", "Shop")
+	kid, secret := issue(t, s.Admin(http.MethodPost, "/v1/orgs/"+shop+"/webchat/secret", nil).Expect(t, 201))
+	now := s.Now.Add(webchat.Freshness)
+	s.SetNow(now)
+	identify := func() apitest.Response {
+		body, _ := json.Marshal(map[string]string{"orgId": shop, "token": signAt(t, kid, secret, userClaims(now))})
+		return s.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/webchat/identify", Body: body})
+	}
+	identify().Expect(t, 200)
+	s.Admin(http.MethodDelete, "/v1/orgs/"+shop, nil).Expect(t, 204)
+	now = now.Add(time.Second)
+	s.SetNow(now)
+	if r := identify(); r.Status != 404 {
+		t.Errorf("identify for a deleted organisation: %d %s", r.Status, r.Body)
+	}
+}
