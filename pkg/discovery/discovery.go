@@ -9,7 +9,8 @@ import (
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/orgs"
+	"github.com/convrs/admin/pkg/ids"
+	"github.com/convrs/admin/pkg/problem"
 )
 
 // Function is the discovery Lambda function: it needs no table or other port, so it
@@ -33,13 +34,21 @@ func Register(api *httpx.API) {
 	})
 	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
-		var path []string
-		if _, predefined := auth.PredefinedPermissions(p.Role); !predefined {
-			// A custom role may be an ancestor's: the caller's path first (one read).
-			var err error
-			if path, err = orgs.PathOf(r.Context(), api.Orgs(), p.OrgID); err != nil {
+		// The caller's organisation, read once: a deleted organisation's callers get 404 as
+		// on its other routes, and a custom role may be an ancestor's (the path).
+		path := []string{p.OrgID}
+		if l := api.Orgs(); l != nil && ids.Valid(p.OrgID) {
+			o, found, err := l.Org(r.Context(), p.OrgID)
+			if err != nil {
 				httpx.WriteError(w, r, err)
 				return
+			}
+			if found && o.Deleted() {
+				httpx.WriteError(w, r, problem.New(problem.NotFound, "organisation not found"))
+				return
+			}
+			if found {
+				path = o.Path
 			}
 		}
 		p, err := auth.Resolve(r.Context(), api.Roles(), p, path)

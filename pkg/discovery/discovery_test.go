@@ -54,3 +54,15 @@ func TestEvents(t *testing.T) {
 		}},
 	)
 }
+
+// A deleted organisation's callers get 404 from /v1/me, as from its other routes; a live
+// sub-organisation's get their own answer.
+func TestMeOfADeletedOrganisation(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	shop := s.SubOrg("acme", "Shop")
+	s.As(shop, "admin", http.MethodGet, "/v1/me", nil).Expect(t, 200)
+	s.Admin(http.MethodDelete, "/v1/orgs/"+shop, nil).Expect(t, 204)
+	s.As(shop, "admin", http.MethodGet, "/v1/me", nil).Expect(t, 404)
+	s.As("acme", "admin", http.MethodGet, "/v1/me", nil).Expect(t, 200)
+}
