@@ -260,6 +260,10 @@ func TestConcurrentUse(t *testing.T) {
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
 	const publishers, rounds = 4, 20
+	// Subscribed before anything is published, so it sees every event (it was subscribed
+	// after the publishers started, and under load missed the first ones).
+	keep := b.Subscribe(func(bus.Event) { delivered.Add(1) })
+	defer keep()
 	for p := range publishers {
 		wg.Go(func() {
 			for r := range rounds {
@@ -288,8 +292,6 @@ func TestConcurrentUse(t *testing.T) {
 			unsub()
 		}
 	})
-	keep := b.Subscribe(func(bus.Event) { delivered.Add(1) })
-	defer keep()
 	wg.Wait()
 	if b.Last() != publishers*rounds*3 {
 		t.Errorf("Last = %d, want %d", b.Last(), publishers*rounds*3)
