@@ -42,7 +42,7 @@ type JWKSDocument struct {
 // without leading zeros (RFC 7518 section 6.3.1). It returns an error when keys is not a
 // valid set (1 to MaxPublishedKeys keys passing ValidateKey, distinct ids).
 func JWKS(keys []Key) ([]byte, error) {
-	if err := validateSet(keys); err != nil {
+	if err := ValidateSet(keys); err != nil {
 		return nil, err
 	}
 	doc := JWKSDocument{Keys: make([]JWK, len(keys))}
@@ -88,7 +88,7 @@ func ParseJWKS(data []byte) ([]Key, error) {
 		}
 		keys[i] = Key{ID: j.Kid, Public: &rsa.PublicKey{N: n, E: int(e.Int64())}}
 	}
-	if err := validateSet(keys); err != nil {
+	if err := ValidateSet(keys); err != nil {
 		return nil, fmt.Errorf("signer: JWKS: %w", err)
 	}
 	return keys, nil

@@ -31,12 +31,13 @@ func FromKey(key *rsa.PrivateKey, also ...Key) *KeySigner {
 	}
 	s.current = Key{ID: Thumbprint(&key.PublicKey), Public: &key.PublicKey}
 	s.published = append([]Key{s.current}, also...)
-	s.err = validateSet(s.published)
+	s.err = ValidateSet(s.published)
 	return s
 }
 
-// validateSet checks a published set: 1 to MaxPublishedKeys valid keys, distinct ids.
-func validateSet(keys []Key) error {
+// ValidateSet checks a set of keys to publish: 1 to MaxPublishedKeys keys passing
+// ValidateKey, with distinct ids. It returns a plain error.
+func ValidateSet(keys []Key) error {
 	if len(keys) == 0 || len(keys) > MaxPublishedKeys {
 		return fmt.Errorf("signer: %d keys to publish, want 1 to %d", len(keys), MaxPublishedKeys)
 	}
