@@ -19,7 +19,7 @@ const module = "github.com/convrs/admin/"
 var outer = map[string]bool{
 	"pkg/lambdafn": true, "pkg/local": true, "pkg/apitest": true, "pkg/conformance": true, "pkg/iam": true,
 	"pkg/dynamo": true, "pkg/bolt": true, "pkg/s3blob": true, "pkg/dirblob": true,
-	"pkg/smsecrets": true, "pkg/filesecrets": true, "pkg/devkeys": true,
+	"pkg/smsecrets": true, "pkg/filesecrets": true, "pkg/devkeys": true, "pkg/kmssigner": true,
 	"pkg/ebbus": true, "pkg/membus": true,
 	"pkg/sesmail": true, "pkg/outbox": true,
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/signer"
 )
 
 // Dev token issuer and audience; the deployed API uses the template's parameters instead.
@@ -153,3 +154,8 @@ func (k *Keys) Authenticate(r *http.Request) (auth.Principal, error) {
 	}
 	return auth.FromClaims(c.Subject, c.OrgID, c.Role, c.Permissions)
 }
+
+// Signer returns the signer.Signer of the dev key, for the local server's sign-in: its kid
+// is the key's RFC 7638 thumbprint, and the key it publishes is the one Authenticate
+// trusts.
+func (k *Keys) Signer() *signer.KeySigner { return signer.FromKey(k.key) }
