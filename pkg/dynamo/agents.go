@@ -428,23 +428,7 @@ func (s *Agents) Invitation(ctx context.Context, tokenHash string) (agents.Invit
 
 // agentWriteError maps a failed agent transaction by the item whose condition failed.
 func agentWriteError(op string, err error, byItem map[int]error) error {
-	if err == nil {
-		return nil
-	}
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) {
-		for i, r := range canceled.CancellationReasons {
-			if aws.ToString(r.Code) == conditionFailed {
-				if e, ok := byItem[i]; ok {
-					return e
-				}
-			}
-		}
-		if contended(err) {
-			return errors.Join(agents.ErrConflict, mapError(op, err))
-		}
-	}
-	return mapError(op, err)
+	return itemWriteError(op, err, byItem, agents.ErrConflict)
 }
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

@@ -335,6 +335,13 @@ func (s *Roles) Delete(ctx context.Context, orgID, roleID string, version int64,
 
 // roleWriteError maps a failed role transaction by the item whose condition failed.
 func roleWriteError(op string, err error, byItem map[int]error) error {
+	return itemWriteError(op, err, byItem, roles.ErrConflict)
+}
+
+// itemWriteError maps a failed transaction: the error byItem names for the first item
+// whose condition failed; conflict (joined with the cause) when it collided with another
+// transaction; mapError otherwise.
+func itemWriteError(op string, err error, byItem map[int]error, conflict error) error {
 	if err == nil {
 		return nil
 	}
@@ -348,7 +355,7 @@ func roleWriteError(op string, err error, byItem map[int]error) error {
 			}
 		}
 		if contended(err) {
-			return errors.Join(roles.ErrConflict, mapError(op, err))
+			return errors.Join(conflict, mapError(op, err))
 		}
 	}
 	return mapError(op, err)
