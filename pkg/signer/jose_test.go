@@ -10,43 +10,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/internal/nodetest"
 	"github.com/convrs/admin/pkg/signer"
 	"github.com/convrs/admin/pkg/signer/signertest"
 )
-
-// skipOrFail skips the test for reason, or fails it with CI=true (where scripts/test.sh
-// installs node and the npm dev dependencies).
-func skipOrFail(t *testing.T, reason string) {
-	t.Helper()
-	if v := os.Getenv("CI"); v == "true" || v == "1" {
-		t.Fatalf("%s; with CI=true this test must run (scripts/test.sh installs the npm dev dependencies)", reason)
-	}
-	t.Skip(reason)
-}
-
-// moduleRoot is the folder of go.mod, where package.json and node_modules are.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
 
 // TestJoseVerifies has the npm package jose (testdata/jose-verify.mjs, run by node)
 // verify tokens minted here, the way the API Gateway JWT authorizer does: it reads the
@@ -54,14 +25,7 @@ func moduleRoot(t *testing.T) string {
 // aud, exp and the claims. The issuer is an httptest server publishing the two documents.
 func TestJoseVerifies(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node is not installed, so tokens cannot be verified with the npm package jose")
-	}
-	// Checked here too so that go test's cache sees jose come and go.
-	if _, err := os.Stat(filepath.Join(moduleRoot(t), "node_modules", "jose", "package.json")); err != nil {
-		skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
-	}
+	node := nodetest.Jose(t, "tokens cannot be verified with the npm package jose")
 	if _, err := os.ReadFile("testdata/jose-verify.mjs"); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +103,7 @@ func TestJoseVerifies(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 3 {
-			skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
+			nodetest.SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
 		}
 		t.Fatalf("node testdata/jose-verify.mjs: %v\n%s", err, stderr.String())
 	}

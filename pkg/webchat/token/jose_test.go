@@ -7,61 +7,19 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/internal/nodetest"
 	"github.com/convrs/admin/pkg/webchat/token"
 )
-
-// ci reports whether the tests run in CI, where an integration test must run, not skip.
-func ci() bool {
-	v := os.Getenv("CI")
-	return v == "true" || v == "1"
-}
-
-// skipOrFail skips the test for reason, or fails it with CI=true.
-func skipOrFail(t *testing.T, reason string) {
-	t.Helper()
-	if ci() {
-		t.Fatalf("%s; with CI=true this test must run (scripts/test.sh installs the npm dev dependencies)", reason)
-	}
-	t.Skip(reason)
-}
-
-// moduleRoot is the folder of go.mod, where package.json and node_modules are.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
 
 // TestJoseTokens verifies tokens signed by the npm package jose (testdata/jose-sign.mjs,
 // run by node), as a customer's Node backend would make them. The secrets go to node on
 // standard input.
 func TestJoseTokens(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node is not installed, so tokens signed by the npm package jose cannot be made")
-	}
-	// Checked here too (not only by the script) so that go test's cache, which records the
-	// files a test looks at, sees jose come and go.
-	if _, err := os.Stat(filepath.Join(moduleRoot(t), "node_modules", "jose", "package.json")); err != nil {
-		skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
-	}
+	node := nodetest.Jose(t, "tokens signed by the npm package jose cannot be made")
 	if _, err := os.ReadFile("testdata/jose-sign.mjs"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +42,7 @@ func TestJoseTokens(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 3 {
-			skipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
+			nodetest.SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
 		}
 		t.Fatalf("node testdata/jose-sign.mjs: %v\n%s", err, stderr.String())
 	}
