@@ -26,7 +26,9 @@ import (
 	"github.com/convrs/admin/pkg/orgs"
 	"github.com/convrs/admin/pkg/roles"
 	"github.com/convrs/admin/pkg/secrets"
+	"github.com/convrs/admin/pkg/sessions"
 	"github.com/convrs/admin/pkg/settings"
+	"github.com/convrs/admin/pkg/signer"
 	"github.com/convrs/admin/pkg/sticky"
 	"github.com/convrs/admin/pkg/tags"
 )
@@ -65,7 +67,15 @@ type Deps struct {
 	// BaseURL is the deployment's public base URL (no trailing slash), for absolute URLs
 	// the product publishes.
 	BaseURL string
-	Now     func() time.Time
+	// Signer signs the tokens the sign-in routes issue (an AWS KMS asymmetric key in AWS,
+	// the dev key locally) and lists the public keys the deployment publishes.
+	Signer signer.Signer
+	// Issuer and Audience are the iss and aud of the tokens the deployment issues, which
+	// the API Gateway JWT authorizer (and the local server) require.
+	Issuer, Audience string
+	// Sessions keeps the sign-in sessions (the tokens' sid).
+	Sessions sessions.Store
+	Now      func() time.Time
 }
 
 // Needs names the ports a function uses and how.
@@ -124,6 +134,13 @@ type Needs struct {
 	// Tags is how the function uses tags and tag groups: Read, or Write (every write
 	// audited).
 	Tags Access
+	// Signer is how the function uses the deployment's token signing keys: Read (it
+	// publishes the public keys and the issuer: the discovery documents) or Write (it
+	// signs tokens: the sign-in routes). Both need Deps.Issuer and Deps.Audience.
+	Signer Access
+	// Sessions is how the function uses sign-in sessions: Write (the sign-in routes
+	// create, refresh and end them).
+	Sessions Access
 }
 
 // ChatUse is a set of the jobs a function does with the chat store, combined with |. The
@@ -239,6 +256,12 @@ func (n Needs) Missing(d Deps) []string {
 	}
 	if n.BaseURL && d.BaseURL == "" {
 		out = append(out, "public base URL")
+	}
+	if n.Signer != NoAccess && (d.Signer == nil || d.Issuer == "" || d.Audience == "") {
+		out = append(out, "token signer, issuer and audience")
+	}
+	if n.Sessions != NoAccess && d.Sessions == nil {
+		out = append(out, "session store")
 	}
 	if d.Now == nil {
 		out = append(out, "clock")
