@@ -90,8 +90,11 @@ func verify(token string, keys []Key, want Expect) (Claims, error) {
 	if err := httpx.Unmarshal(raw[1], &p); err != nil {
 		return Claims{}, fmt.Errorf("payload: %w", err)
 	}
+	if p.Scope != nil && *p.Scope == "" {
+		return Claims{}, errors.New("payload: empty scope")
+	}
 	c := Claims{
-		Subject: p.Subject, OrgID: p.OrgID, Role: p.Role, Issuer: p.Issuer, Audience: p.Audience, SessionID: p.SessionID,
+		Subject: p.Subject, OrgID: p.OrgID, Role: p.Role, Issuer: p.Issuer, Audience: p.Audience, SessionID: p.SessionID, Scope: deref(p.Scope),
 		IssuedAt: time.Unix(p.IssuedAt, 0), ExpiresAt: time.Unix(p.ExpiresAt, 0),
 	}
 	if err := c.Validate(); err != nil {
@@ -108,4 +111,12 @@ func verify(token string, keys []Key, want Expect) (Claims, error) {
 		return Claims{}, ErrExpired
 	}
 	return c, nil
+}
+
+// deref is *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
