@@ -241,9 +241,15 @@ func mapKey(buf *[1 + MaxKeyLen]byte, key string) []byte {
 		buf[0] = 'k'
 		return buf[:1+copy(buf[1:], key)]
 	}
-	sum := sha256.Sum256([]byte(key))
+	// Hashed through buf a piece at a time: a huge key is not copied whole.
+	h := sha256.New()
+	for len(key) > 0 {
+		n := copy(buf[:], key)
+		h.Write(buf[:n])
+		key = key[n:]
+	}
 	buf[0] = 'h'
-	return buf[:1+copy(buf[1:], sum[:])]
+	return h.Sum(buf[:1])
 }
 
 // advance moves the limiter's time to the clock reading t (never back) and the wheel with
