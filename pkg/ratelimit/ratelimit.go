@@ -81,7 +81,9 @@
 // most one slot width (Burst/Rate/62) after it is. Keys are also on a recency list for
 // the least-recently-used choice. Nothing scans the keys.
 //
-// A Limiter is safe for concurrent use (one mutex; Allow holds it for ~100 ns). Its clock
+// A Limiter is safe for concurrent use: one mutex, held for a map lookup and a few list
+// moves (BENCHMARKS.md: 0.3-0.4 µs a call on a loaded 2-core VM, no collapse when
+// goroutines contend; a key is copied or hashed before the lock is taken). Its clock
 // is read on each Allow; a reading earlier than one already seen counts as that one (the
 // limiter's time never goes back).
 package ratelimit
