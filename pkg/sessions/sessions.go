@@ -86,7 +86,10 @@ func Check(s Session) error {
 
 // Store keeps sessions. Times come back in UTC. An id that is not valid (package ids)
 // never reaches a key: Get does not find it, Touch answers ErrEnded, End nil, Create an
-// error (Check).
+// error (Check). A store may forget a session (ended or not) once its ExpiresAt has
+// passed, at a time of its choosing (DynamoDB's TTL deletes it within days; package bolt
+// on a later Create): until then it is returned as stored, so the caller compares
+// LastActivity with the organisation's timeout.
 type Store interface {
 	// Create stores s (Version 1, whatever s.Version says). ErrConflict when its id is
 	// taken; an error when Check refuses s.
