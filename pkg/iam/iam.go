@@ -1,8 +1,8 @@
 // Package iam derives the IAM permissions each function's policy must grant from its
 // Needs (the ports it uses and how). It is used by the conformance tests, which check
 // every function's policy in template.yaml against it, and its own test checks the other
-// side: the DynamoDB requests the chat functions (and the password check) send, on
-// DynamoDB Local, against these grants. No function links it.
+// side: the DynamoDB requests the chat functions, the password check and the session
+// store send, on DynamoDB Local, against these grants. No function links it.
 package iam
 
 import (
@@ -183,6 +183,17 @@ func Grants(n app.Needs) []Grant {
 	if n.AgentCredentials {
 		// passwords.History: one GetItem of the agent's credentials item per check.
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys})
+	}
+	if n.Sessions != app.NoAccess {
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SessionKeys})
+	}
+	if n.Sessions == app.Write {
+		// Create is a conditional PutItem; Touch and End are conditional UpdateItems (a
+		// failed condition returns the old item: no read permission beyond UpdateItem).
+		out = append(out,
+			Grant{"dynamodb:PutItem", "Table", dynamo.SessionKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.SessionKeys},
+		)
 	}
 	if n.Events {
 		out = append(out, Grant{"events:PutEvents", "EventBus", ""})

@@ -93,8 +93,8 @@ func MountAll(api *httpx.API, d app.Deps) {
 const MailFrom = "Convrs <reports@convrs.local>"
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit, WebChat key-set revisions, chats, business units, tags and the organisation
-// tree in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
+// and audit, WebChat key-set revisions, chats, business units, tags, the organisation
+// tree and the sign-in sessions in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
 // dir/secrets (files 0600), email in dir/outbox (.eml files, 0600), the audit cursor key
 // in dir/audit-cursor-key (made on first use, 0600); published events are kept in memory
 // (membus). The clock is time.Now.
@@ -165,9 +165,14 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	sessionStore, err := store.Sessions()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
 		Chats: chatStore, Roles: roleStore, Orgs: orgStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
-		Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
+		Sessions: sessionStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on
