@@ -196,7 +196,7 @@ type Store interface {
 
 // CheckLogin checks LoginFailed's arguments (ids, limit, entry's area) for the stores.
 func CheckLogin(orgID, agentID string, limit int, entry audit.Entry) error {
-	if err := CheckIDs(orgID, agentID); err != nil {
+	if err := CheckAgent(orgID, agentID); err != nil {
 		return err
 	}
 	if limit < MinLoginAttempts || limit > MaxLoginAttempts {
@@ -206,6 +206,14 @@ func CheckLogin(orgID, agentID string, limit int, entry audit.Entry) error {
 		return fmt.Errorf("agents: audit entry %q area %q is not an agent change's", entry.ID, entry.Area)
 	}
 	return nil
+}
+
+// CheckAgent is CheckIDs for a call that names one agent: "" is not an agent id either.
+func CheckAgent(orgID, agentID string) error {
+	if agentID == "" {
+		return NoAgent()
+	}
+	return CheckIDs(orgID, agentID)
 }
 
 // NoAgent is the error of a sign-in write (LoginFailed, LoginSucceeded) for an agent that

@@ -441,7 +441,7 @@ func (r *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at t
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := agents.CheckIDs(orgID, agentID); err != nil {
+	if err := agents.CheckAgent(orgID, agentID); err != nil {
 		return err
 	}
 	return r.s.db.Update(func(tx *bbolt.Tx) error {

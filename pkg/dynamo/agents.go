@@ -562,7 +562,7 @@ func (s *Agents) LoginFailed(ctx context.Context, orgID, agentID string, limit i
 // which was neither suspended nor disabled) and the count's reset. A profile that moved
 // meanwhile is reread.
 func (s *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at time.Time) error {
-	if err := agents.CheckIDs(orgID, agentID); err != nil {
+	if err := agents.CheckAgent(orgID, agentID); err != nil {
 		return err
 	}
 	op := "record the sign-in of " + orgID + "/" + agentID
