@@ -21,13 +21,13 @@ const UsersUnstuck = "Users Unstuck"
 
 // BoardEntry is one agent on the status board.
 type BoardEntry struct {
-	AgentID     string     `json:"agentId"`
-	Name        string     `json:"name"`
-	Status      string     `json:"status"`
-	Presence    string     `json:"presence"`
-	Busy        bool       `json:"busy"`
-	ActiveChats int        `json:"activeChats"`
-	MaxChats    int        `json:"maxChats"`
+	AgentID     string `json:"agentId"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Presence    string `json:"presence"`
+	Busy        bool   `json:"busy"`
+	ActiveChats int    `json:"activeChats"`
+	MaxChats    int    `json:"maxChats"`
 	// LastLoginAt is the latest sign-in known: to this product (the profile's, which
 	// agents.Store.LoginSucceeded sets) or to the chat platform ("Agent Logged In").
 	LastLoginAt *time.Time `json:"lastLoginAt"`
