@@ -16,6 +16,8 @@ type audited struct {
 	Status             *Status    `json:"status"`
 	MustChangePassword *bool      `json:"mustChangePassword"`
 	PasswordChangedAt  *time.Time `json:"passwordChangedAt"`
+	// SuspendedAt: sign-in suspends after failures; enable and a new password lift it.
+	SuspendedAt *time.Time `json:"suspendedAt"`
 }
 
 func auditedOf(a *Agent) audited {
@@ -23,7 +25,7 @@ func auditedOf(a *Agent) audited {
 		return audited{}
 	}
 	return audited{ID: &a.ID, Email: &a.Email, Profile: &a.Profile, Status: &a.Status, MustChangePassword: &a.MustChangePassword,
-		PasswordChangedAt: a.PasswordChangedAt}
+		PasswordChangedAt: a.PasswordChangedAt, SuspendedAt: a.SuspendedAt}
 }
 
 // AuditEntry is the audit entry (area AuditArea) of a change of an agent from before to

@@ -234,44 +234,9 @@ func writeAgent(w http.ResponseWriter, r *http.Request, status int, org string, 
 	httpx.WriteJSON(w, r, status, body)
 }
 
-// audited is what the audit log records of an agent: its profile, email and status;
-// never a password, hash or token (the Agent type holds none).
-type audited struct {
-	ID                 *string         `json:"id"`
-	Email              *string         `json:"email"`
-	Profile            *agents.Profile `json:"profile"`
-	Status             *agents.Status  `json:"status"`
-	MustChangePassword *bool           `json:"mustChangePassword"`
-	PasswordChangedAt  *time.Time      `json:"passwordChangedAt"`
-	// SuspendedAt: enable and a password reset lift a suspension (sign-in audits the
-	// suspension itself, through agents.Store.LoginFailed).
-	SuspendedAt *time.Time `json:"suspendedAt"`
-}
-
-func auditedOf(a *agents.Agent) audited {
-	if a == nil {
-		return audited{}
-	}
-	return audited{ID: &a.ID, Email: &a.Email, Profile: &a.Profile, Status: &a.Status, MustChangePassword: &a.MustChangePassword,
-		PasswordChangedAt: a.PasswordChangedAt, SuspendedAt: a.SuspendedAt}
-}
-
 func (s *service) entry(ctx context.Context, org, action string, before, after *agents.Agent, now time.Time) (audit.Entry, error) {
 	p, _ := auth.FromContext(ctx)
-	b, err := json.Marshal(auditedOf(before))
-	if err != nil {
-		return audit.Entry{}, err
-	}
-	a, err := json.Marshal(auditedOf(after))
-	if err != nil {
-		return audit.Entry{}, err
-	}
-	changes, err := audit.Diff(b, a)
-	if err != nil {
-		return audit.Entry{}, err
-	}
-	return audit.Entry{ID: audit.NewID(now), OrgID: org, At: now, Actor: p.Subject, Area: agents.AuditArea, Action: action,
-		Changes: changes, RequestID: httpx.RequestID(ctx)}, nil
+	return agents.AuditEntry(org, p.Subject, action, before, after, now, httpx.RequestID(ctx))
 }
 
 func (s *service) get(w http.ResponseWriter, r *http.Request) {
@@ -561,16 +526,7 @@ func (s *service) policy(ctx context.Context, org string) (agents.Policy, error)
 	if err != nil {
 		return agents.Policy{}, err
 	}
-	p := cur.Doc
-	return agents.Policy{Enforce: p.Enforce, PreventReuse: p.PreventReuse, ExpiryDays: p.ExpiryDays,
-		Evaluate: func(password string) []agents.Violation {
-			vs := p.Evaluate(password)
-			out := make([]agents.Violation, len(vs))
-			for i, v := range vs {
-				out[i] = agents.Violation(v)
-			}
-			return out
-		}}, nil
+	return cur.Doc.ForAgents(), nil
 }
 
 // resetPassword is an admin's reset: the new password (not subject to the policy) must

@@ -41,6 +41,7 @@ import (
 	"github.com/convrs/admin/pkg/settings/reports"
 	"github.com/convrs/admin/pkg/settings/security"
 	"github.com/convrs/admin/pkg/settings/sso"
+	"github.com/convrs/admin/pkg/signinfn"
 	"github.com/convrs/admin/pkg/tagsfn"
 	"github.com/convrs/admin/pkg/webchatfn"
 )
@@ -69,6 +70,7 @@ var Functions = []app.Function{
 	businessunitsfn.Function,
 	tagsfn.Function,
 	agentsfn.Function,
+	signinfn.Function,
 	orgsfn.Function,
 	auditfn.Function,
 	discovery.Function,
