@@ -103,12 +103,12 @@ Admin token for org "demo" (valid 12h):
 Try:
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/orgs/demo/settings/general
 
-More tokens: go run ./cmd/local token -data %s -org demo -role agent
+More tokens: go run ./cmd/local token -data %s%s -org demo -role agent
 
 Chat events in: POST %s/local/events (a PutEvents body); events out: GET %s/local/events
 Sweeps run every 15 minutes, or now: POST %s/local/sweeps/auto-close (or queue-move)
 Email is written to %s
-`, base, *data, token, base, shellQuote(*data), base, base, base, filepath.Join(*data, "outbox"))
+`, base, *data, token, base, shellQuote(*data), issuerFlag(base), base, base, base, filepath.Join(*data, "outbox"))
 	hs := &http.Server{Handler: httpx.CORS(cors, srv.api), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -140,6 +140,7 @@ func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys = keys.WithIssuer(baseURL) // the server issues and accepts tokens of its own origin
 	deps, store, err := local.Embedded(dataDir)
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, fmt.Errorf("another server is using this data folder (%s): stop it, or give this one its own with -data", dataDir)
@@ -150,7 +151,7 @@ func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
 	deps.BaseURL = baseURL
 	// The server issues tokens as itself: signed with the dev key it authenticates with,
 	// its own origin the issuer that serves /.well-known/*.
-	deps.Signer, deps.Issuer = keys.Signer(), baseURL
+	deps.Signer, deps.Issuer = keys.Signer(), keys.Issuer()
 	log := lambdafn.Logger(logOut, slog.LevelInfo)
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)
@@ -193,6 +194,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	sub := fs.String("sub", "", "caller id (default <role>@<org>)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
 	data := fs.String("data", ".local", "data folder holding the dev signing key")
+	issuer := fs.String("issuer", devkeys.DefaultIssuer, "the local server's base URL (its tokens' issuer): http://<the -addr it listens on>")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -214,12 +216,21 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p := auth.Principal{Subject: *sub, OrgID: *org, Role: *role}
-	tok, err := keys.Mint(p, *ttl)
+	tok, err := keys.WithIssuer(*issuer).Mint(p, *ttl)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// issuerFlag is the token command's -issuer flag for a server at base ("" at the default
+// address).
+func issuerFlag(base string) string {
+	if base == devkeys.DefaultIssuer {
+		return ""
+	}
+	return " -issuer " + shellQuote(base)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting, so that the printed

@@ -81,6 +81,15 @@ func TestServeAndTokens(t *testing.T) {
 	if err := realMain(ctx, []string{"token", "-org", "demo", "-role", "agent", "-data", data}, &tok, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	// The server issues (and accepts) tokens of its own origin: one minted for the
+	// default address is refused by this one, on another port.
+	if code, _ := get(t, base+"/v1/orgs/demo/office-hours/status", strings.TrimSpace(tok.String())); code != 401 {
+		t.Errorf("a token of issuer %s at %s: %d, want 401", devkeys.DefaultIssuer, base, code)
+	}
+	tok.Reset()
+	if err := realMain(ctx, []string{"token", "-org", "demo", "-role", "agent", "-data", data, "-issuer", base}, &tok, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	agent := strings.TrimSpace(tok.String())
 	if code, _ := get(t, base+"/v1/orgs/demo/office-hours/status", agent); code != 200 {
 		t.Errorf("status with a minted agent token: %d", code)
@@ -91,7 +100,7 @@ func TestServeAndTokens(t *testing.T) {
 	if code, _ := get(t, base+"/v1/orgs/demo/audit", "not-a-token"); code != 401 {
 		t.Errorf("bad token: %d, want 401", code)
 	}
-	if want := "go run ./cmd/local token -data " + data + " -org demo -role agent"; !strings.Contains(out.String(), want) {
+	if want := "go run ./cmd/local token -data " + data + " -issuer " + base + " -org demo -role agent"; !strings.Contains(out.String(), want) {
 		t.Errorf("the banner does not print %q:\n%s", want, out.String())
 	}
 	// The event functions run in-process: a chat event in, the chat readable, the

@@ -207,7 +207,7 @@ func Register(api *httpx.API, d Deps) {
 	api.Handle(http.MethodPost, one+"/enable", manage, s.status(agents.StatusActive))
 	api.Handle(http.MethodPost, one+"/password", manage, s.resetPassword)
 	api.Handle(http.MethodPost, one+"/force-password-change", manage, s.forcePasswordChange)
-	api.Handle(http.MethodPost, "/v1/orgs/{orgId}/agents/me/password", auth.AnyRole, s.changeOwnPassword)
+	api.Handle(http.MethodPost, "/v1/orgs/{orgId}/agents/me/password", auth.AnyRole.AllowingPasswordScope(), s.changeOwnPassword)
 	api.Handle(http.MethodGet, "/v1/orgs/{orgId}/agent-status", read, s.board)
 	api.Handle(http.MethodGet, one+"/native-app-access", read, s.nativeAppAccess)
 	api.Handle(http.MethodDelete, one+"/sticky-users", auth.Permission(auth.PermChatsManage), s.unstick)

@@ -94,12 +94,12 @@ func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
 	deps.BaseURL = baseURL
 	tb.Cleanup(func() { _ = store.Close() })
 	s := &Server{tb: tb, Store: store, Now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	s.Keys = devkeys.New(key, time.Now)
-	// The deployment signs with the key the API authenticates with (the issuer and
-	// audience are Embedded's: local.Issuer, devkeys.Audience).
-	deps.Signer = s.Keys.Signer()
+	// Tokens are minted and checked on the handlers' clock, as the sign-in routes mint
+	// them; the API issues them (Signer, Issuer, Audience) with the same key.
+	s.Keys = devkeys.New(key, s.clock)
 	s.API = httpx.New(s.Keys, log)
 	deps.Now = s.clock
+	deps.Signer, deps.Issuer, deps.Audience = s.Keys.Signer(), s.Keys.Issuer(), devkeys.Audience
 	local.MountAll(s.API, deps)
 	s.Deps = deps
 	tr, err := local.NewTriggers(deps, log)
@@ -142,6 +142,8 @@ type Request struct {
 	Header       map[string]string
 	HeaderLines  map[string][]string // several field lines of one header
 	Body         []byte
+	// RemoteAddr is the caller's address (host:port; default httptest's 192.0.2.1:1234).
+	RemoteAddr string
 }
 
 // Response is a finished call.
@@ -154,6 +156,9 @@ type Response struct {
 // Do serves r and returns the response.
 func (s *Server) Do(r Request) Response {
 	req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
+	if r.RemoteAddr != "" {
+		req.RemoteAddr = r.RemoteAddr
+	}
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}

@@ -199,7 +199,8 @@ const (
 // Table reports whether the function uses the DynamoDB table.
 func (n Needs) Table() bool {
 	return len(n.Settings) > 0 || len(n.ReadSettings) > 0 || n.AuditLog || n.KeySets != NoAccess || n.Chats != 0 ||
-		n.Roles != NoAccess || n.Orgs != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess || n.AgentCredentials
+		n.Roles != NoAccess || n.Orgs != NoAccess || n.BusinessUnits != NoAccess || n.Tags != NoAccess || n.Sticky != NoAccess || n.Agents != NoAccess || n.AgentCredentials ||
+		n.Sessions != NoAccess
 }
 
 // Config is the configuration the function needs from its environment.

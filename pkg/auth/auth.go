@@ -35,6 +35,23 @@ type Principal struct {
 	OrgID       string   `json:"org_id"`
 	Role        string   `json:"role"`
 	Permissions []string `json:"permissions,omitempty"`
+	// Scope is "" (the role's permissions apply) or ScopePassword (the token only allows
+	// changing the password: routes whose policy AllowsPasswordScope).
+	Scope string `json:"scope,omitempty"`
+}
+
+// ScopePassword is the scope claim of a token issued to an agent who must change the
+// password (it expired, or an admin set it): such a token only allows the routes whose
+// policy AllowsPasswordScope (POST /v1/orgs/{orgId}/agents/me/password, GET /v1/me).
+const ScopePassword = "password"
+
+// ParseScope reads a scope claim: "" or ScopePassword; anything else is
+// problem.Unauthenticated (a token this deployment did not issue).
+func ParseScope(v string) (string, error) {
+	if v != "" && v != ScopePassword {
+		return "", problem.New(problem.Unauthenticated, "token scope claim is not one this API issues")
+	}
+	return v, nil
 }
 
 // Authenticator extracts the caller of a request. It returns a problem.Unauthenticated
@@ -159,6 +176,8 @@ type Policy struct {
 	Permission string
 	public     bool
 	anyOrg     bool
+	// passwordScope lets a token of scope ScopePassword use the route.
+	passwordScope bool
 }
 
 // AnyRole allows every authenticated member of the path's organisation.
@@ -174,6 +193,16 @@ var Authenticated = Policy{anyOrg: true}
 
 // Permission allows the members of the path's organisation whose role has perm.
 func Permission(perm string) Policy { return Policy{Permission: perm} }
+
+// AllowingPasswordScope returns pol that also lets a token of scope ScopePassword (an
+// agent who must change the password) use the route.
+func (pol Policy) AllowingPasswordScope() Policy {
+	pol.passwordScope = true
+	return pol
+}
+
+// AllowsPasswordScope reports whether a token of scope ScopePassword may use the route.
+func (pol Policy) AllowsPasswordScope() bool { return pol.passwordScope }
 
 // IsPublic reports whether the route needs no token.
 func (pol Policy) IsPublic() bool { return pol.public }
@@ -206,15 +235,33 @@ func (pol Policy) NeedsPermission() bool { return pol.Permission != "" }
 // policy's permission is problem.Forbidden. A caller acts on its own organisation and
 // every descendant, with its own role. p.Permissions must be the role's permissions as
 // Resolve gives them. Public and Authenticated routes have no organisation to check.
+//
+// A principal of scope ScopePassword is problem.Forbidden on every route whose policy
+// does not AllowsPasswordScope, after the organisation check (so another organisation's
+// route stays 404).
 func (pol Policy) Authorize(p Principal, path []string) error {
-	if pol.public || pol.anyOrg {
+	if pol.public {
 		return nil
+	}
+	if pol.anyOrg {
+		return pol.scope(p)
 	}
 	if len(path) == 0 || !ids.Valid(path[len(path)-1]) || !slices.Contains(path, p.OrgID) {
 		return problem.New(problem.NotFound, "organisation not found")
 	}
+	if err := pol.scope(p); err != nil {
+		return err
+	}
 	if pol.Permission != "" && !slices.Contains(p.Permissions, pol.Permission) {
 		return problem.New(problem.Forbidden, "role %q lacks the %s permission", p.Role, pol.Permission)
+	}
+	return nil
+}
+
+// scope refuses a principal of scope ScopePassword on a route that does not allow it.
+func (pol Policy) scope(p Principal) error {
+	if p.Scope != "" && !pol.passwordScope {
+		return problem.New(problem.Forbidden, "your password must be changed before anything else: POST /v1/orgs/%s/agents/me/password, then refresh the session", p.OrgID)
 	}
 	return nil
 }

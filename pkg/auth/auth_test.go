@@ -211,3 +211,54 @@ func TestPolicyRefusesMalformedPathOrgs(t *testing.T) {
 		}
 	}
 }
+
+// A token of scope "password" (an agent who must change the password) is refused on
+// every route but those that allow it, after the organisation check; any other scope
+// value is a token this API did not issue.
+func TestPasswordScope(t *testing.T) {
+	p := Principal{Subject: "agent1", OrgID: "acme", Role: RoleAdmin, Scope: ScopePassword}
+	p.Permissions, _ = PredefinedPermissions(RoleAdmin)
+	for name, c := range map[string]struct {
+		pol  Policy
+		path []string
+		want problem.Code
+	}{
+		"permission route":          {Permission(PermSettingsManage), []string{"acme"}, problem.Forbidden},
+		"any role route":            {AnyRole, []string{"acme"}, problem.Forbidden},
+		"authenticated route":       {Authenticated, nil, problem.Forbidden},
+		"other organisation":        {AnyRole, []string{"globex"}, problem.NotFound},
+		"own password change":       {AnyRole.AllowingPasswordScope(), []string{"acme"}, ""},
+		"own password, other org":   {AnyRole.AllowingPasswordScope(), []string{"globex"}, problem.NotFound},
+		"who am I":                  {Authenticated.AllowingPasswordScope(), nil, ""},
+		"public route":              {Public, nil, ""},
+		"descendant, password only": {AnyRole.AllowingPasswordScope(), []string{"acme", "acme-eu"}, ""},
+	} {
+		err := c.pol.Authorize(p, c.path)
+		if c.want == "" && err != nil || c.want != "" && !problem.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %q", name, err, c.want)
+		}
+	}
+	full := p
+	full.Scope = ""
+	if err := Permission(PermSettingsManage).Authorize(full, []string{"acme"}); err != nil {
+		t.Errorf("the same principal without the scope: %v", err)
+	}
+	for _, v := range []string{"Password", "password ", "admin", "openid"} {
+		if _, err := ParseScope(v); !problem.Is(err, problem.Unauthenticated) {
+			t.Errorf("scope %q: got %v, want Unauthenticated", v, err)
+		}
+	}
+	req := events.APIGatewayV2HTTPRequest{RequestContext: events.APIGatewayV2HTTPRequestContext{
+		Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: map[string]string{"sub": "u9", "org_id": "acme", "role": "admin", "scope": "password"},
+		}},
+	}}
+	var acc core.RequestAccessorV2
+	r, err := acc.EventToRequestWithContext(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := (Claims{}).Authenticate(r); err != nil || got.Scope != ScopePassword {
+		t.Errorf("authorizer claims with scope: got %+v, %v", got, err)
+	}
+}

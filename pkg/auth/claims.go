@@ -23,5 +23,12 @@ func (Claims) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
 	}
 	c := rc.Authorizer.JWT.Claims
-	return FromClaims(c["sub"], c["org_id"], c["role"], c["permissions"])
+	p, err := FromClaims(c["sub"], c["org_id"], c["role"], c["permissions"])
+	if err != nil {
+		return Principal{}, err
+	}
+	if p.Scope, err = ParseScope(c["scope"]); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
 }

@@ -11,7 +11,8 @@
 // auditByArea index makes ?area= listings cost the page, not the organisation's history.
 //
 // The chats.Store of the same file (Store.Chats) keeps its own buckets, listed in chats.go;
-// so do the other stores (roles.go, agents.go, businessunits.go, tags.go, orgs.go, ...).
+// so do the other stores (roles.go, agents.go, businessunits.go, tags.go, orgs.go,
+// sessions.go, ...).
 package bolt
 
 import (

@@ -22,3 +22,6 @@ var (
 func (b *BusinessUnits) AddMember(orgID, unitID string, delta int) error {
 	return b.db.Update(func(tx *bbolt.Tx) error { return addBusinessUnitMember(tx, orgID, unitID, delta) })
 }
+
+// DecodeSessionForTest exposes the session record decoder to the fuzz target.
+var DecodeSessionForTest = decodeSession

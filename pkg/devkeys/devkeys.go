@@ -5,6 +5,7 @@
 package devkeys
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -17,35 +18,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/problem"
+	"github.com/convrs/admin/pkg/sessions"
 	"github.com/convrs/admin/pkg/signer"
 )
 
-// Dev token issuer and audience; the deployed API uses the template's parameters instead.
+// Dev token issuer and audience. The local server's issuer is its own base URL (what
+// its /.well-known/openid-configuration says); DefaultIssuer is that URL at the default
+// address (cmd/local -addr 127.0.0.1:3000), which `cmd/local token` uses unless told
+// otherwise. The deployed API uses the template's parameters instead.
 const (
-	Issuer      = "convrs-local"
-	Audience    = "convrs-admin"
-	devKeyFile  = "dev-signing-key.pem"
-	maxTokenLen = 8 << 10
+	DefaultIssuer = "http://127.0.0.1:3000"
+	Audience      = "convrs-admin"
+	devKeyFile    = "dev-signing-key.pem"
+	// Leeway is the clock skew Authenticate allows on exp and iat.
+	Leeway = 30 * time.Second
 )
 
-// Keys verifies and mints RS256 bearer tokens with the local development key.
+// Keys verifies and mints RS256 bearer tokens with the local development key, exactly
+// as the sign-in routes mint them (package signer): the local server verifies what it
+// issues the way the API Gateway JWT authorizer does in AWS.
 type Keys struct {
-	key *rsa.PrivateKey
-	now func() time.Time
+	key    *rsa.PrivateKey
+	signer *signer.KeySigner
+	now    func() time.Time
+	issuer string
 }
 
 var _ auth.Authenticator = (*Keys)(nil)
-
-type devClaims struct {
-	OrgID       string `json:"org_id"`
-	Role        string `json:"role"`
-	Permissions string `json:"permissions,omitempty"`
-	jwt.RegisteredClaims
-}
 
 // LoadOrCreate reads the dev signing key from dir, creating dir (0700) and a new
 // 2048-bit key (0600) on first use. It returns an error when the key file exists but
@@ -67,7 +68,7 @@ func LoadOrCreate(dir string) (*Keys, error) {
 		if !ok {
 			return nil, fmt.Errorf("dev key %s: not an RSA key", path)
 		}
-		return &Keys{key: rk, now: time.Now}, nil
+		return New(rk, nil), nil
 	case errors.Is(err, os.ErrNotExist):
 	default:
 		return nil, fmt.Errorf("dev key: %w", err)
@@ -96,66 +97,68 @@ func LoadOrCreate(dir string) (*Keys, error) {
 		return nil, fmt.Errorf("dev key: %w", err)
 	}
 	_ = os.Remove(tmp)
-	return &Keys{key: rk, now: time.Now}, nil
+	return New(rk, nil), nil
 }
 
-// New wraps an existing key; now may be nil for time.Now.
+// New wraps an existing key, issuing as DefaultIssuer; now may be nil for time.Now.
 func New(key *rsa.PrivateKey, now func() time.Time) *Keys {
 	if now == nil {
 		now = time.Now
 	}
-	return &Keys{key: key, now: now}
+	return &Keys{key: key, signer: signer.FromKey(key), now: now, issuer: DefaultIssuer}
 }
 
-// Mint signs a token for p valid for ttl. It returns an error when p lacks a subject,
-// organisation or role, or ttl is not positive.
+// WithIssuer returns a copy of k that mints and accepts tokens of issuer iss (the local
+// server's base URL).
+func (k *Keys) WithIssuer(iss string) *Keys {
+	c := *k
+	c.issuer = iss
+	return &c
+}
+
+// Issuer is the iss k mints and accepts.
+func (k *Keys) Issuer() string { return k.issuer }
+
+// Mint signs a token for p valid for ttl (at most signer.MaxLifetime), with a session id
+// of its own that no session record holds (so POST /v1/auth/refresh refuses it: sign in
+// for a token that refreshes). p.Scope is kept; p.Permissions are not written (routes
+// resolve the role's). It returns an error when p lacks a subject, organisation or role,
+// or ttl is not from 1 s to signer.MaxLifetime.
 func (k *Keys) Mint(p auth.Principal, ttl time.Duration) (string, error) {
-	if _, err := auth.FromClaims(p.Subject, p.OrgID, p.Role, ""); err != nil || ttl <= 0 {
-		return "", errors.New("a token needs sub, org, role and a positive ttl")
-	}
 	now := k.now()
-	c := devClaims{
-		OrgID:       p.OrgID,
-		Role:        p.Role,
-		Permissions: strings.Join(p.Permissions, " "),
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    Issuer,
-			Subject:   p.Subject,
-			Audience:  jwt.ClaimStrings{Audience},
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodRS256, c).SignedString(k.key)
+	return signer.Mint(context.Background(), k.signer, signer.Claims{
+		Subject: p.Subject, OrgID: p.OrgID, Role: p.Role, Scope: p.Scope,
+		Issuer: k.issuer, Audience: Audience, SessionID: "dev" + sessions.NewID(),
+		IssuedAt: now, ExpiresAt: now.Add(ttl),
+	})
 }
 
-// Authenticate verifies the bearer token: RS256 only, signed by the dev key, right issuer
-// and audience, not expired. Any failure is problem.Unauthenticated.
+// Authenticate verifies the bearer token with signer.Verify: RS256, signed by the dev
+// key, k's issuer and Audience, not expired (Leeway allowed), exactly the claims the
+// sign-in routes write. Any failure is problem.Unauthenticated.
 func (k *Keys) Authenticate(r *http.Request) (auth.Principal, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > maxTokenLen {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > signer.MaxTokenLen {
 		return auth.Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
 	}
-	var c devClaims
-	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &c, func(*jwt.Token) (any, error) {
-		return &k.key.PublicKey, nil
-	},
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
-		jwt.WithIssuer(Issuer),
-		jwt.WithAudience(Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(k.now),
-		jwt.WithLeeway(30*time.Second),
-	)
+	keys, err := k.signer.PublicKeys(r.Context())
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	c, err := signer.Verify(strings.TrimSpace(token), keys, signer.Expect{Issuer: k.issuer, Audience: Audience, Now: k.now(), Leeway: Leeway})
 	if err != nil {
 		return auth.Principal{}, problem.Wrap(problem.Unauthenticated, err, "missing or invalid bearer token")
 	}
-	return auth.FromClaims(c.Subject, c.OrgID, c.Role, c.Permissions)
+	p, err := auth.FromClaims(c.Subject, c.OrgID, c.Role, "")
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	p.Scope = c.Scope
+	return p, nil
 }
 
 // Signer returns the signer.Signer of the dev key, for the local server's sign-in: its kid
 // is the key's RFC 7638 thumbprint, and the key it publishes is the one Authenticate
 // trusts.
-func (k *Keys) Signer() *signer.KeySigner { return signer.FromKey(k.key) }
+func (k *Keys) Signer() *signer.KeySigner { return k.signer }

@@ -41,22 +41,40 @@ func TestKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := k.Authenticate(bearer(good))
-	if err != nil || got.Subject != "u1" || got.OrgID != "acme" || got.Role != "admin" || len(got.Permissions) != 1 {
+	// The token carries no permissions (routes resolve the role's) and no scope.
+	if err != nil || got.Subject != "u1" || got.OrgID != "acme" || got.Role != "admin" || got.Permissions != nil || got.Scope != "" {
 		t.Fatalf("good token: got %+v, %v", got, err)
 	}
+	scoped, err := k.Mint(auth.Principal{Subject: "u1", OrgID: "acme", Role: auth.RoleAdmin, Scope: auth.ScopePassword}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k.Authenticate(bearer(scoped)); err != nil || got.Scope != auth.ScopePassword {
+		t.Fatalf("password-scope token: got %+v, %v", got, err)
+	}
+	// A server on another address issues (and accepts) its own base URL only.
+	elsewhere := k.WithIssuer("http://127.0.0.1:4000")
+	if _, err := elsewhere.Authenticate(bearer(good)); !problem.Is(err, problem.Unauthenticated) {
+		t.Errorf("a token of issuer %s was accepted by the server of %s: %v", k.Issuer(), elsewhere.Issuer(), err)
+	}
+	if _, err := k.Mint(p, 25*time.Hour); err == nil {
+		t.Error("a 25-hour token was minted (signer.MaxLifetime is 24 hours)")
+	}
+	golangJWT, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "u1", "org_id": "acme", "role": "admin",
+		"iss": DefaultIssuer, "aud": Audience, "sid": "s", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "permissions": "x"}).SignedString(k.key)
 	fromOther, _ := other.Mint(p, time.Hour)
 	expired, _ := New(k.key, func() time.Time { return now.Add(-2 * time.Hour) }).Mint(p, time.Hour)
 	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "u1", "org_id": "acme", "role": "admin",
-		"iss": Issuer, "aud": Audience, "exp": now.Add(time.Hour).Unix()})
+		"iss": DefaultIssuer, "aud": Audience, "exp": now.Add(time.Hour).Unix()})
 	hsTok, _ := hs.SignedString([]byte("guess"))
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "u1", "org_id": "acme", "role": "admin", "exp": now.Add(time.Hour).Unix()})
 	noneTok, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
 	wrongAud, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "u1", "org_id": "acme", "role": "admin",
-		"iss": Issuer, "aud": "someone-else", "exp": now.Add(time.Hour).Unix()}).SignedString(k.key)
+		"iss": DefaultIssuer, "aud": "someone-else", "exp": now.Add(time.Hour).Unix()}).SignedString(k.key)
 	noRole, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "u1", "org_id": "acme",
-		"iss": Issuer, "aud": Audience, "exp": now.Add(time.Hour).Unix()}).SignedString(k.key)
+		"iss": DefaultIssuer, "aud": Audience, "exp": now.Add(time.Hour).Unix()}).SignedString(k.key)
 	noExp, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "u1", "org_id": "acme", "role": "admin",
-		"iss": Issuer, "aud": Audience}).SignedString(k.key)
+		"iss": DefaultIssuer, "aud": Audience}).SignedString(k.key)
 	for name, r := range map[string]*http.Request{
 		"no header":         httptest.NewRequest("GET", "/", nil),
 		"basic auth":        func() *http.Request { r := bearer(""); r.Header.Set("Authorization", "Basic dTpw"); return r }(),
@@ -68,6 +86,7 @@ func TestKeys(t *testing.T) {
 		"missing role":      bearer(noRole),
 		"missing exp":       bearer(noExp),
 		"tampered":          bearer(good[:len(good)-4] + "AAAA"),
+		"extra claim":       bearer(golangJWT),
 		"oversized":         bearer(string(make([]byte, 9000))),
 		"token with spaces": bearer("a b"),
 	} {

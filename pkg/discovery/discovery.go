@@ -51,6 +51,7 @@ type Me struct {
 	OrgID       string   `json:"orgId"`
 	Role        string   `json:"role"`
 	Permissions []string `json:"permissions"`
+	Scope       string   `json:"scope,omitempty"`
 }
 
 var health = []byte(`{"status":"ok"}`)
@@ -77,7 +78,7 @@ func Register(api *httpx.API, d app.Deps) {
 	api.Handle(http.MethodGet, "/healthz", auth.Public, func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteRawJSON(w, http.StatusOK, health)
 	})
-	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated, func(w http.ResponseWriter, r *http.Request) {
+	api.Handle(http.MethodGet, "/v1/me", auth.Authenticated.AllowingPasswordScope(), func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
 		// The caller's organisation, read once: a deleted organisation's callers get 404 as
 		// on its other routes, and a custom role may be an ancestor's (the path).
@@ -102,10 +103,10 @@ func Register(api *httpx.API, d app.Deps) {
 			return
 		}
 		perms := p.Permissions
-		if perms == nil {
-			perms = []string{}
+		if perms == nil || p.Scope != "" {
+			perms = []string{} // a password-scope token allows none of them
 		}
-		httpx.WriteJSON(w, r, http.StatusOK, Me{Sub: p.Subject, OrgID: p.OrgID, Role: p.Role, Permissions: perms})
+		httpx.WriteJSON(w, r, http.StatusOK, Me{Sub: p.Subject, OrgID: p.OrgID, Role: p.Role, Permissions: perms, Scope: p.Scope})
 	})
 }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
+	"github.com/convrs/admin/pkg/devkeys"
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/httpx"
-	"github.com/convrs/admin/pkg/local"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/signer"
 	"github.com/convrs/admin/pkg/signer/signertest"
@@ -69,7 +69,7 @@ func TestEvents(t *testing.T) {
 				"role": "compliance", "permissions": []string{"audit.read", "agents.read", "chats.read"}})
 		}},
 		apitest.EventCase{File: "openid-configuration.json", Status: http.StatusOK, Check: func(t *testing.T, r *apitest.EventRun) {
-			apitest.WantFields(t, apitest.MustJSON(t, r.Body), map[string]any{"issuer": local.Issuer, "jwks_uri": local.Issuer + "/.well-known/jwks.json"})
+			apitest.WantFields(t, apitest.MustJSON(t, r.Body), map[string]any{"issuer": devkeys.DefaultIssuer, "jwks_uri": devkeys.DefaultIssuer + "/.well-known/jwks.json"})
 			if got := r.Resp.Headers["Cache-Control"]; got != "public, max-age=3600" {
 				t.Errorf("Cache-Control = %q", got)
 			}
@@ -109,7 +109,7 @@ func TestOpenIDConfiguration(t *testing.T) {
 	s := apitest.New(t)
 	for _, token := range []string{"", "garbage"} {
 		r := s.Do(apitest.Request{Method: http.MethodGet, Path: "/.well-known/openid-configuration", Token: token}).Expect(t, 200)
-		want, err := signer.OpenIDConfiguration(local.Issuer)
+		want, err := signer.OpenIDConfiguration(devkeys.DefaultIssuer)
 		if err != nil {
 			t.Fatal(err)
 		}

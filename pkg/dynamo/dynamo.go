@@ -5,7 +5,8 @@
 // EMAIL#, CREDS# and INVITE# items, described in package agents; no index), sticky users
 // (Sticky, sticky.go), the businessunits.Store (BusinessUnits, businessunits.go: partition
 // BU#<orgId>), the tags.Store (Tags, tags.go: partition TAGS#<orgId>) and the orgs.Store
-// (Orgs, orgs.go: the records ORG#<orgId> and the descendants index SUBORGS#<ancestorId>).
+// (Orgs, orgs.go: the records ORG#<orgId> and the descendants index SUBORGS#<ancestorId>)
+// and the sessions.Store (Sessions, sessions.go: SESSION#<sessionId>).
 //
 // Everything lives in one table whose keys are the strings pk (partition) and sk (sort),
 // billed PAY_PER_REQUEST, with sparse global secondary indexes projecting every
@@ -501,7 +502,7 @@ func mapError(op string, err error) error {
 // function's AWS configuration (endpoint from AWS_ENDPOINT_URL_DYNAMODB or
 // AWS_ENDPOINT_URL) using TABLE_NAME, giving the function every port the table holds
 // (settings and their audit log, WebChat key-set revisions, chats, custom roles, the
-// organisation tree, sticky users, business units, tags, agents).
+// organisation tree, sticky users, business units, tags, agents, sign-in sessions).
 // Only the functions whose main passes it link the DynamoDB client.
 func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	if cfg.TableName == "" {
@@ -517,5 +518,6 @@ func Table(ac aws.Config, cfg config.Config, d *app.Deps) error {
 	d.BusinessUnits = NewBusinessUnits(db, cfg.TableName)
 	d.Tags = NewTags(db, cfg.TableName)
 	d.Agents = NewAgents(db, cfg.TableName)
+	d.Sessions = NewSessions(db, cfg.TableName)
 	return nil
 }

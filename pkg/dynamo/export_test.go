@@ -30,3 +30,6 @@ func (s *BusinessUnits) AddMember(ctx context.Context, orgID, unitID string, del
 	}
 	return nil
 }
+
+// DecodeSessionForTest exposes the session item decoder to the fuzz target.
+var DecodeSessionForTest = decodeSession

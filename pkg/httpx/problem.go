@@ -32,6 +32,7 @@ var statusOf = map[problem.Code]int{
 	problem.UnsupportedMedia:   http.StatusUnsupportedMediaType,
 	problem.Invalid:            http.StatusUnprocessableEntity,
 	problem.Throttled:          http.StatusTooManyRequests,
+	problem.Locked:             http.StatusLocked,
 	problem.Unavailable:        http.StatusServiceUnavailable,
 	problem.Internal:           http.StatusInternalServerError,
 }
@@ -58,6 +59,7 @@ var titles = map[int]string{
 	http.StatusUnsupportedMediaType:  "Unsupported Media Type",
 	http.StatusUnprocessableEntity:   "Unprocessable Content",
 	http.StatusTooManyRequests:       "Too Many Requests",
+	http.StatusLocked:                "Locked",
 	http.StatusInternalServerError:   "Internal Server Error",
 	http.StatusServiceUnavailable:    "Service Unavailable",
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,6 +49,7 @@ import (
 	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/membus"
 	"github.com/convrs/admin/pkg/roles"
+	"github.com/convrs/admin/pkg/sessions"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/officehours"
@@ -291,7 +293,7 @@ func deps(t *testing.T, client *dynamodb.Client, table string, c *clock, m *mail
 	s := dynamo.New(client, table)
 	return app.Deps{Settings: s, Revisions: s, Chats: dynamo.NewChats(client, table), Roles: dynamo.NewRoles(client, table),
 		Orgs: dynamo.NewOrgs(client, table), Sticky: dynamo.NewSticky(client, table), Agents: dynamo.NewAgents(client, table),
-		BusinessUnits: dynamo.NewBusinessUnits(client, table), Tags: dynamo.NewTags(client, table),
+		BusinessUnits: dynamo.NewBusinessUnits(client, table), Tags: dynamo.NewTags(client, table), Sessions: dynamo.NewSessions(client, table),
 		Bus: membus.New(1000), Mail: m, MailFrom: "Convrs <reports@convrs.test>", BaseURL: "https://admin-api.convrs.test",
 		Cursors: cursors, Now: c.Now}
 }
@@ -499,6 +501,52 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 			if strings.HasPrefix(g.Action, "dynamodb:") && !refused.usedBy(f.Name, g) {
 				t.Logf("%s: not used by the scenario: %s on %s (%s)", f.Name, g.Action, g.Resource, g.LeadingKeys)
 			}
+		}
+	}
+}
+
+// TestSessionGrants runs every call of the session store (each outcome of each method)
+// through a client checked against the grants of Needs.Sessions: Write, and checks that
+// the grants are exactly what the calls use. (No function of the template keeps sessions
+// yet; once the sign-in function does, TestGrantsCoverTheCalls can run its routes.)
+func TestSessionGrants(t *testing.T) {
+	t.Parallel()
+	seed := localClient(t)
+	table := newTable(t, seed)
+	const fn = "sessions"
+	grants := iam.Grants(app.Needs{Sessions: app.Write})
+	refused := &denials{got: map[string][]string{}}
+	st := deps(t, localClient(t, checking(fn, grants, refused)), table, &clock{}, &mailer{}).Sessions
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	s := sessions.Session{ID: sessions.NewID(), OrgID: "acme", AgentID: "agent_ana", CreatedAt: t0, LastActivity: t0}
+	for _, step := range []struct {
+		name string
+		err  error
+		call func() error
+	}{
+		{"create", nil, func() error { return st.Create(ctx, s) }},
+		{"create of a taken id", sessions.ErrConflict, func() error { return st.Create(ctx, s) }},
+		{"get", nil, func() error { _, _, err := st.Get(ctx, s.ID); return err }},
+		{"touch", nil, func() error { return st.Touch(ctx, s.ID, 1, t0.Add(time.Minute)) }},
+		{"stale touch", sessions.ErrConflict, func() error { return st.Touch(ctx, s.ID, 1, t0.Add(time.Minute)) }},
+		{"end", nil, func() error { return st.End(ctx, s.ID, t0.Add(time.Hour)) }},
+		{"end again", nil, func() error { return st.End(ctx, s.ID, t0.Add(time.Hour)) }},
+		{"touch of an ended session", sessions.ErrEnded, func() error { return st.Touch(ctx, s.ID, 3, t0.Add(time.Hour)) }},
+		{"end of an unknown session", nil, func() error { return st.End(ctx, sessions.NewID(), t0) }},
+		{"touch of an unknown session", sessions.ErrEnded, func() error { return st.Touch(ctx, sessions.NewID(), 1, t0) }},
+		{"get of an unknown session", nil, func() error { _, _, err := st.Get(ctx, sessions.NewID()); return err }},
+	} {
+		if err := step.call(); !errors.Is(err, step.err) {
+			t.Errorf("%s: %v, want %v", step.name, err, step.err)
+		}
+	}
+	for _, msg := range refused.of(fn) {
+		t.Errorf("the session store sends %s, which the grants of Needs.Sessions refuse", msg)
+	}
+	for _, g := range grants {
+		if !refused.usedBy(fn, g) {
+			t.Errorf("Needs.Sessions grants %s on %s (%s), which the session store never needs", g.Action, g.Resource, g.LeadingKeys)
 		}
 	}
 }

@@ -1,8 +1,8 @@
 // Package iam derives the IAM permissions each function's policy must grant from its
 // Needs (the ports it uses and how). It is used by the conformance tests, which check
 // every function's policy in template.yaml against it, and its own test checks the other
-// side: the DynamoDB requests the chat functions (and the password check) send, on
-// DynamoDB Local, against these grants. No function links it.
+// side: the DynamoDB requests the chat functions, the password check and the session
+// store send, on DynamoDB Local, against these grants. No function links it.
 package iam
 
 import (
@@ -211,6 +211,17 @@ func Grants(n app.Needs) []Grant {
 		out = append(out,
 			Grant{"kms:Sign", SigningKey, ""},
 			Grant{"kms:Sign", SigningKeyParam, ""},
+		)
+	}
+	if n.Sessions != app.NoAccess {
+		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SessionKeys})
+	}
+	if n.Sessions == app.Write {
+		// Create is a conditional PutItem; Touch and End are conditional UpdateItems (a
+		// failed condition returns the old item: no read permission beyond UpdateItem).
+		out = append(out,
+			Grant{"dynamodb:PutItem", "Table", dynamo.SessionKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.SessionKeys},
 		)
 	}
 	if n.Events {

@@ -15,6 +15,8 @@ import (
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/dynamo"
+	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/kmssigner"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/s3blob"
 	"github.com/convrs/admin/pkg/settings/general"
@@ -65,7 +67,38 @@ func TestBuildRefusesMissingConfiguration(t *testing.T) {
 	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Table, s3blob.Logos); err != nil {
 		t.Errorf("with its adapters: %v", err)
 	}
-	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table); err != nil {
-		t.Errorf("discovery with the table (custom roles for GET /v1/me): %v", err)
+	// discovery publishes the signing keys: it needs their variables and the KMS adapter.
+	_, _, err = lambdafn.Build(discovery.Function, getenv, dynamo.Table, kmssigner.Keys)
+	for _, v := range []string{"SIGNING_KEY_ID", "TOKEN_ISSUER", "TOKEN_AUDIENCE"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("discovery without the signing variables: %v, want an error naming %s", err, v)
+		}
+	}
+	env["SIGNING_KEY_ID"], env["TOKEN_ISSUER"], env["TOKEN_AUDIENCE"] = "alias/convrs/stack/token-signing", "https://admin-api.example.com", "convrs-admin"
+	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table); err == nil || !strings.Contains(err.Error(), "token signer, issuer and audience") {
+		t.Errorf("discovery without kmssigner.Keys: %v, want an error naming the token signer", err)
+	}
+	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table, kmssigner.Keys); err != nil {
+		t.Errorf("discovery with the table (custom roles for GET /v1/me) and the signing keys: %v", err)
+	}
+}
+
+// A function that keeps sign-in sessions needs the table, and gets its session store from
+// dynamo.Table.
+func TestBuildWiresSessions(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+	getenv := func(k string) string { return env[k] }
+	f := app.Function{Name: "sessions-probe", Needs: app.Needs{Sessions: app.Write},
+		HTTP: func(*httpx.API, app.Deps) {}}
+	if _, _, err := lambdafn.Build(f, getenv, dynamo.Table); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+		t.Errorf("without TABLE_NAME: %v, want an error naming it", err)
+	}
+	env["TABLE_NAME"] = "convrs"
+	if _, _, err := lambdafn.Build(f, getenv); err == nil || !strings.Contains(err.Error(), "session store") {
+		t.Errorf("without the table adapter: %v, want an error naming the session store", err)
+	}
+	if _, _, err := lambdafn.Build(f, getenv, dynamo.Table); err != nil {
+		t.Errorf("with the table: %v", err)
 	}
 }

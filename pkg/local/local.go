@@ -94,12 +94,13 @@ func MountAll(api *httpx.API, d app.Deps) {
 const MailFrom = "Convrs <reports@convrs.local>"
 
 // Embedded opens the embedded adapters on the data folder dir (created 0700): settings
-// and audit, WebChat key-set revisions, chats, business units, tags and the organisation
-// tree in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
+// and audit, WebChat key-set revisions, chats, business units, tags, the organisation
+// tree and the sign-in sessions in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
 // dir/secrets (files 0600), email in dir/outbox (.eml files, 0600), the audit cursor key
 // in dir/audit-cursor-key (made on first use, 0600); published events are kept in memory
 // (membus). Tokens are signed with the dev key in dir (devkeys: read, or made, on first
-// use), with issuer Issuer and audience devkeys.Audience. The clock is time.Now.
+// use), with issuer devkeys.DefaultIssuer (the local server's default origin; cmd/local
+// sets the one it listens on) and audience devkeys.Audience. The clock is time.Now.
 // Close the returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -167,10 +168,15 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 		_ = store.Close()
 		return app.Deps{}, nil, err
 	}
+	sessionStore, err := store.Sessions()
+	if err != nil {
+		_ = store.Close()
+		return app.Deps{}, nil, err
+	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
 		Chats: chatStore, Roles: roleStore, Orgs: orgStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
-		Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now,
-		Signer: newDevSigner(dir), Issuer: Issuer, Audience: devkeys.Audience}, store, nil
+		Sessions: sessionStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now,
+		Signer: newDevSigner(dir), Issuer: devkeys.DefaultIssuer, Audience: devkeys.Audience}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on

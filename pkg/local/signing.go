@@ -8,11 +8,6 @@ import (
 	"github.com/convrs/admin/pkg/signer"
 )
 
-// Issuer is the iss of the tokens the local server issues and the base of its
-// /.well-known documents when it serves on its default address; cmd/local replaces it
-// with the origin it actually listens on.
-const Issuer = "http://127.0.0.1:3000"
-
 // devSigner is the signer.Signer of the dev key kept in a data folder (devkeys): the key
 // is read, or made, on first use, so that the many tests that open embedded adapters and
 // never sign do not each pay for a new RSA key.

@@ -26,6 +26,7 @@ const (
 	TooLarge           Code = "too_large"           // 413
 	UnsupportedMedia   Code = "unsupported_media"   // 415
 	Invalid            Code = "invalid"             // 422
+	Locked             Code = "locked"              // 423: an account suspended after failed sign-ins
 	Throttled          Code = "throttled"           // 429
 	Unavailable        Code = "unavailable"         // 503
 	Internal           Code = "internal"            // 500

@@ -7,8 +7,13 @@
 //
 // Item layout in the single table (package dynamo):
 //
-//	session   pk=SESSION#<sessionId>   sk=SESSION   data (the Session, JSON), version,
-//	                                                 expiresAt (epoch seconds: the table's TTL)
+//	session   pk=SESSION#<sessionId>   sk=SESSION   data (JSON: id, orgId, agentId, createdAt:
+//	                                                what never changes), lastActivity, endedAt
+//	                                                (once ended), version, expiresAt (epoch
+//	                                                seconds of ExpiresAt: the table's TTL)
+//
+// Create is one conditional PutItem, Touch and End one conditional UpdateItem each, Get
+// one strongly consistent GetItem.
 package sessions
 
 import (
@@ -16,7 +21,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/convrs/admin/pkg/ids"
 )
 
 // MaxIdle is the longest inactivity any organisation allows (security.sessionTimeoutMinutes
@@ -62,10 +70,29 @@ func NewID() string {
 	return IDPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Store keeps sessions. Every method refuses an id that is not valid (package ids) with
-// ErrEnded (Get: not found).
+// Check refuses a session Create must not store: an id, organisation id or agent id that
+// is not valid (package ids), a zero CreatedAt or LastActivity, or an EndedAt.
+func Check(s Session) error {
+	for _, id := range []string{s.ID, s.OrgID, s.AgentID} {
+		if !ids.Valid(id) {
+			return fmt.Errorf("sessions: malformed session: id %q, organisation %q, agent %q", s.ID, s.OrgID, s.AgentID)
+		}
+	}
+	if s.CreatedAt.IsZero() || s.LastActivity.IsZero() || s.EndedAt != nil {
+		return fmt.Errorf("sessions: session %s: a new session needs its times and no end", s.ID)
+	}
+	return nil
+}
+
+// Store keeps sessions. Times come back in UTC. An id that is not valid (package ids)
+// never reaches a key: Get does not find it, Touch answers ErrEnded, End nil, Create an
+// error (Check). A store may forget a session (ended or not) once its ExpiresAt has
+// passed, at a time of its choosing (DynamoDB's TTL deletes it within days; package bolt
+// on a later Create): until then it is returned as stored, so the caller compares
+// LastActivity with the organisation's timeout.
 type Store interface {
-	// Create stores s (Version 1). ErrConflict when its id is taken.
+	// Create stores s (Version 1, whatever s.Version says). ErrConflict when its id is
+	// taken; an error when Check refuses s.
 	Create(ctx context.Context, s Session) error
 	// Get returns a session, strongly consistent; an ended session is returned (with
 	// EndedAt), an unknown one is not found.
@@ -74,7 +101,8 @@ type Store interface {
 	// condition that the stored Version is version and the session has not ended:
 	// ErrEnded when it has ended or is unknown, ErrConflict when its version differs.
 	Touch(ctx context.Context, id string, version int64, at time.Time) error
-	// End ends the session at at (EndedAt set, Version+1). Ending an ended or unknown
-	// session is not an error (logout is idempotent).
+	// End ends the session at at (EndedAt set, Version+1). Ending an ended session
+	// changes nothing (EndedAt stays the first end) and ending an unknown one creates
+	// nothing: neither is an error (logout is idempotent).
 	End(ctx context.Context, id string, at time.Time) error
 }

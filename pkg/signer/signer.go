@@ -131,6 +131,10 @@ type Claims struct {
 	SessionID string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Scope is "" for a token that allows what the role allows, or auth.ScopePassword
+	// for one that only allows changing the password (an expired password, or one an
+	// admin set). It is written only when not empty.
+	Scope string
 }
 
 // payload is the JSON of Claims, members in this order.
@@ -143,6 +147,9 @@ type payload struct {
 	OrgID     string `json:"org_id"`
 	Role      string `json:"role"`
 	SessionID string `json:"sid"`
+	// Scope is nil when empty, so that a token saying "scope":"" (which Mint never
+	// writes) is refused.
+	Scope *string `json:"scope,omitempty"`
 }
 
 type header struct {
@@ -168,11 +175,22 @@ func (c Claims) Validate() error {
 			return fmt.Errorf("signer: claims: %s must be 1 to 256 bytes of text without control characters or surrounding space", name)
 		}
 	}
+	if c.Scope != "" && c.Scope != auth.ScopePassword {
+		return fmt.Errorf("signer: claims: scope must be empty or %q", auth.ScopePassword)
+	}
 	iat, exp := c.IssuedAt.Unix(), c.ExpiresAt.Unix()
 	if iat <= 0 || exp <= iat || time.Duration(exp-iat)*time.Second > MaxLifetime {
 		return fmt.Errorf("signer: claims: exp must follow iat by 1s to %v", MaxLifetime)
 	}
 	return nil
+}
+
+// nonEmpty is &s, or nil for "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func clean(s string) bool {
@@ -209,7 +227,7 @@ func Mint(ctx context.Context, s Signer, c Claims) (string, error) {
 	p, err := json.Marshal(payload{
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
 		ExpiresAt: c.ExpiresAt.Unix(), IssuedAt: c.IssuedAt.Unix(),
-		OrgID: c.OrgID, Role: c.Role, SessionID: c.SessionID,
+		OrgID: c.OrgID, Role: c.Role, SessionID: c.SessionID, Scope: nonEmpty(c.Scope),
 	})
 	if err != nil {
 		return "", err

@@ -30,7 +30,14 @@ type Expect struct {
 	Now      time.Time
 	// Leeway is the clock skew allowed on exp and iat (at most a minute).
 	Leeway time.Duration
+	// ExpiredFor, when positive, accepts a token that expired at most that long ago (at
+	// most MaxExpiredFor): the sign-in routes read the session id of an expired token to
+	// refresh or end its session, whose own record then decides.
+	ExpiredFor time.Duration
 }
+
+// MaxExpiredFor bounds Expect.ExpiredFor: the longest idle timeout (24 hours).
+const MaxExpiredFor = 24 * time.Hour
 
 // Verify checks a token minted by Mint against keys (the published set) and returns its
 // claims. It accepts exactly what Mint writes: three unpadded base64url parts, a header
@@ -90,8 +97,11 @@ func verify(token string, keys []Key, want Expect) (Claims, error) {
 	if err := httpx.Unmarshal(raw[1], &p); err != nil {
 		return Claims{}, fmt.Errorf("payload: %w", err)
 	}
+	if p.Scope != nil && *p.Scope == "" {
+		return Claims{}, errors.New("payload: empty scope")
+	}
 	c := Claims{
-		Subject: p.Subject, OrgID: p.OrgID, Role: p.Role, Issuer: p.Issuer, Audience: p.Audience, SessionID: p.SessionID,
+		Subject: p.Subject, OrgID: p.OrgID, Role: p.Role, Issuer: p.Issuer, Audience: p.Audience, SessionID: p.SessionID, Scope: deref(p.Scope),
 		IssuedAt: time.Unix(p.IssuedAt, 0), ExpiresAt: time.Unix(p.ExpiresAt, 0),
 	}
 	if err := c.Validate(); err != nil {
@@ -104,8 +114,16 @@ func verify(token string, keys []Key, want Expect) (Claims, error) {
 	if c.IssuedAt.After(want.Now.Add(leeway)) {
 		return Claims{}, errors.New("issued in the future")
 	}
-	if !c.ExpiresAt.After(want.Now.Add(-leeway)) {
+	if !c.ExpiresAt.After(want.Now.Add(-leeway - min(max(want.ExpiredFor, 0), MaxExpiredFor))) {
 		return Claims{}, ErrExpired
 	}
 	return c, nil
+}
+
+// deref is *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/signer"
 	"github.com/convrs/admin/pkg/signer/signertest"
 )
@@ -71,6 +72,27 @@ func TestVerify(t *testing.T) {
 	if _, err := signer.Verify(tok, keys, at); !errors.Is(err, signer.ErrExpired) {
 		t.Errorf("a leeway of an hour: %v, want expired (capped at a minute)", err)
 	}
+	// ExpiredFor (refresh and logout) accepts a token expired that long ago, capped at
+	// MaxExpiredFor; a scoped token's scope comes back.
+	at = want
+	at.ExpiredFor = time.Hour
+	at.Now = c.ExpiresAt.Add(time.Hour + 29*time.Second)
+	if got, err := signer.Verify(tok, keys, at); err != nil || got.SessionID != c.SessionID {
+		t.Errorf("expired 1h ago with ExpiredFor 1h: %+v, %v", got, err)
+	}
+	at.Now = c.ExpiresAt.Add(time.Hour + 31*time.Second)
+	if _, err := signer.Verify(tok, keys, at); !errors.Is(err, signer.ErrExpired) {
+		t.Errorf("expired over 1h ago with ExpiredFor 1h: %v, want ErrExpired", err)
+	}
+	at.ExpiredFor, at.Now = 48*time.Hour, c.ExpiresAt.Add(25*time.Hour)
+	if _, err := signer.Verify(tok, keys, at); !errors.Is(err, signer.ErrExpired) {
+		t.Errorf("expired 25h ago with ExpiredFor 48h: %v, want ErrExpired (capped at %v)", err, signer.MaxExpiredFor)
+	}
+	sc := c
+	sc.Scope = auth.ScopePassword
+	if got, err := signer.Verify(signertest.MustMint(t, s, sc), keys, want); err != nil || got.Scope != auth.ScopePassword {
+		t.Errorf("scoped token: %+v, %v", got, err)
+	}
 
 	k := testKey(t, 0)
 	hdr := `{"alg":"RS256","kid":"` + kid + `","typ":"JWT"}`
@@ -93,6 +115,8 @@ func TestVerify(t *testing.T) {
 		"duplicate role":     signRaw(t, k, hdr, pl(`,"role":"owner"`)),
 		"wrong-case claim":   signRaw(t, k, hdr, strings.Replace(pl(""), `"sid"`, `"SID"`, 1)),
 		"no sid":             signRaw(t, k, hdr, strings.Replace(pl(""), `,"sid":"s1"`, "", 1)),
+		"empty scope":        signRaw(t, k, hdr, pl(`,"scope":""`)),
+		"other scope":        signRaw(t, k, hdr, pl(`,"scope":"admin"`)),
 		"string exp":         signRaw(t, k, hdr, strings.Replace(pl(""), `"exp":`+itoa(now.Add(10*time.Minute).Unix()), `"exp":"`+itoa(now.Add(10*time.Minute).Unix())+`"`, 1)),
 		"fractional exp":     signRaw(t, k, hdr, strings.Replace(pl(""), `"exp":`+itoa(now.Add(10*time.Minute).Unix()), `"exp":`+itoa(now.Add(10*time.Minute).Unix())+`.5`, 1)),
 		"audience array":     signRaw(t, k, hdr, strings.Replace(pl(""), `"aud":"`+signertest.Audience+`"`, `"aud":["`+signertest.Audience+`"]`, 1)),
