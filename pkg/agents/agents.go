@@ -69,10 +69,15 @@ type Agent struct {
 	ID    string `json:"id"`
 	Email string `json:"email"`
 	Profile
-	Status             Status     `json:"status"`
-	CreatedAt          time.Time  `json:"createdAt"`
-	UpdatedAt          time.Time  `json:"updatedAt"`
-	LastLoginAt        *time.Time `json:"lastLoginAt"`
+	Status    Status    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// LastLoginAt is the agent's last sign-in to this product (Store.LoginSucceeded).
+	LastLoginAt *time.Time `json:"lastLoginAt"`
+	// SuspendedAt is when security.loginAttempts consecutive failed sign-ins suspended
+	// the agent (Store.LoginFailed); nil when not suspended. A suspended agent cannot sign
+	// in until an admin enables it or resets its password, which clears it.
+	SuspendedAt        *time.Time `json:"suspendedAt"`
 	PasswordChangedAt  *time.Time `json:"passwordChangedAt"`
 	PasswordExpiresAt  *time.Time `json:"passwordExpiresAt"`
 	MustChangePassword bool       `json:"mustChangePassword"`
@@ -338,6 +343,8 @@ func readOnly(k string) (string, bool) {
 		return "is read-only", true
 	case "lastLoginAt":
 		return "is read-only", true
+	case "suspendedAt":
+		return "is read-only: POST .../agents/{agentId}/enable or .../password lifts a suspension", true
 	case "passwordChangedAt":
 		return "is read-only: use POST .../agents/{agentId}/password", true
 	case "passwordExpiresAt":

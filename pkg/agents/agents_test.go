@@ -256,6 +256,10 @@ func TestPatchInvalid(t *testing.T) {
 			"status: is read-only: use POST .../agents/{agentId}/disable or .../enable",
 			"version: is read-only: send the ETag in If-Match",
 		}},
+		{"a suspension is lifted elsewhere", `{"suspendedAt": null, "lastLoginAt": null}`, []string{
+			"lastLoginAt: is read-only",
+			"suspendedAt: is read-only: POST .../agents/{agentId}/enable or .../password lifts a suspension",
+		}},
 		{"every field at once", `{"email": "x@example.com", "name": "", "role": "", "language": "xx-!!", "maxChats": 0,
 			"landline": "+1 800 FLOWERS", "mobile": "12345", "businessUnitIds": ["bu_sales", "bu_gone", "bu_sales", "bad id"]}`, []string{
 			"businessUnitIds[1]: no such business unit",
@@ -391,7 +395,7 @@ func TestAgentJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"businessUnitIds", "createdAt", "email", "id", "landline", "language", "lastLoginAt", "maxChats", "mobile",
-		"mustChangePassword", "name", "passwordChangedAt", "passwordExpiresAt", "role", "status", "updatedAt", "version"}
+		"mustChangePassword", "name", "passwordChangedAt", "passwordExpiresAt", "role", "status", "suspendedAt", "updatedAt", "version"}
 	var got []string
 	for k := range m {
 		got = append(got, k)

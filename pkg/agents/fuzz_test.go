@@ -119,7 +119,7 @@ func FuzzPatch(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"name": " Bo "}`, `{"maxChats": null}`, `{"maxChats": 0}`, `{"email": "x@example.com"}`, `{"Name": "x"}`,
 		`{"name": "a", "name": "b"}`, `{"businessUnitIds": ["bu_vip", "bu_vip"]}`, `{"landline": "+44 20 7946 0958", "mobile": ""}`,
-		`{"language": "pt-br", "role": "role_custom1"}`, `[]`, `null`, `{"status": "disabled"}`, `{"name": "\u202e"}`, "{\"name\": \"\xff\"}",
+		`{"language": "pt-br", "role": "role_custom1"}`, `[]`, `null`, `{"status": "disabled"}`, `{"suspendedAt": null}`, `{"name": "\u202e"}`, "{\"name\": \"\xff\"}",
 		`{"businessUnitIds": [1]}`, `{"maxChats": 9, "mobile": null, "landline": null}`, `{"x": {"y": {"z": []}}}`,
 	} {
 		f.Add([]byte(s))
@@ -133,7 +133,8 @@ func FuzzPatch(f *testing.F) {
 			}
 			return
 		}
-		if got.Email != base.Email || got.ID != base.ID || got.Status != base.Status || got.Version != base.Version {
+		if got.Email != base.Email || got.ID != base.ID || got.Status != base.Status || got.Version != base.Version ||
+			got.SuspendedAt != base.SuspendedAt || got.LastLoginAt != base.LastLoginAt {
 			t.Errorf("Patch(%q) changed a read-only field: %+v", body, got)
 		}
 		again, err := got.Patch(context.Background(), "org1", []byte(`{}`), newRefs(), parsers)

@@ -335,10 +335,14 @@ func TestResetPassword(t *testing.T) {
 			t.Errorf("reset to %d bytes: %q; want %q", len(bad.password), got, bad.msg)
 		}
 	}
-	// Not subject to the policy: one character, reused, no digit.
+	// Not subject to the policy: one character, reused, no digit. It lifts a suspension.
+	a.SuspendedAt = new(now.Add(-time.Hour))
 	a2, c2, err := passwords.ResetPassword(a, c, "old", enforced(true), now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a2.SuspendedAt != nil {
+		t.Errorf("a reset kept the suspension: %v", a2.SuspendedAt)
 	}
 	if !a2.MustChangePassword || !a2.PasswordChangedAt.Equal(now) || !a2.PasswordExpiresAt.Equal(now.AddDate(0, 0, 90)) {
 		t.Errorf("agent after reset: must %v changed %v expires %v", a2.MustChangePassword, a2.PasswordChangedAt, a2.PasswordExpiresAt)
@@ -449,8 +453,9 @@ func TestAcceptPassword(t *testing.T) {
 	if got := fieldsOf(t, err, problem.Invalid); !slices.Equal(got, []string{"password: must not be a password this agent has used before"}) {
 		t.Errorf("reuse of the current password: %q", got)
 	}
+	a.SuspendedAt = new(now)
 	a2, c2, err := passwords.AcceptPassword(a, agents.Credentials{Invitation: c.Invitation}, "First-pass-1", enforced(true), now)
-	if err != nil || c2.Invitation != nil || a2.MustChangePassword || len(c2.History) != 0 || a2.PasswordChangedAt == nil {
+	if err != nil || c2.Invitation != nil || a2.MustChangePassword || len(c2.History) != 0 || a2.PasswordChangedAt == nil || a2.SuspendedAt != nil {
 		t.Errorf("first password: %v, invitation %v, history %d", err, c2.Invitation, len(c2.History))
 	}
 }

@@ -3,6 +3,7 @@ package agents
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +23,9 @@ import (
 //	agent counter   pk=PEOPLE#<orgId>         sk=COUNT             agents (never decreases:
 //	                                                                agents are never deleted)
 //	email claim     pk=EMAIL#<email>          sk=EMAIL             orgId, agentId
-//	credentials     pk=CREDS#<orgId>          sk=<agentId>         data (Credentials, JSON)
+//	credentials     pk=CREDS#<orgId>          sk=<agentId>         data (Credentials, JSON),
+//	                                                                failures (number: consecutive
+//	                                                                failed sign-ins; absent = 0)
 //	invitation      pk=INVITE#<token sha256>  sk=INVITE            orgId, agentId, expiresAt
 //	                                                                (epoch seconds: the table's TTL)
 //
@@ -30,6 +33,14 @@ import (
 // create's transaction on condition that it does not exist, so two creates of one email
 // at once, in one organisation or two, give one agent and one ErrEmailTaken. Emails
 // never change, and agents are never deleted, so a claim is never removed.
+//
+// The failure count is beside the credentials, never in the profile, so that no read of
+// profiles shows it and a failed sign-in counts with one atomic ADD on one item (racing
+// failures are each counted) without moving the profile's version. Only the failure that
+// suspends the agent writes the profile (SuspendedAt), with its audit entry. Writes that
+// re-enable a suspended agent reset the count in their transaction: SetCredentials (every
+// new password replaces the credentials item, count included), and Update when it
+// clears SuspendedAt (enable).
 //
 // Credentials are apart from the profile so that no read of profiles (Get, Search) can
 // return a password hash, the history or an invitation's token hash, and so that IAM can
@@ -78,7 +89,17 @@ var (
 	// ErrNoSuchBusinessUnit: a business unit the agent is to join does not exist (any
 	// more): the member contract of package businessunits.
 	ErrNoSuchBusinessUnit = businessunits.ErrNoSuchUnit
+	// ErrSuspended: LoginSucceeded found the agent suspended (a racing sign-in reached
+	// the limit while this one checked its password): the sign-in must be refused.
+	ErrSuspended = errors.New("agents: the agent is suspended")
+	// ErrDisabled: LoginSucceeded found the agent disabled (an admin disabled it while the
+	// sign-in checked its password): the sign-in must be refused.
+	ErrDisabled = errors.New("agents: the agent is disabled")
 )
+
+// MinLoginAttempts and MaxLoginAttempts bound the limit LoginFailed takes (the security
+// settings' loginAttempts).
+const MinLoginAttempts, MaxLoginAttempts = 1, 20
 
 // Query selects a page of an organisation's agents, in agent id order.
 type Query struct {
@@ -131,16 +152,73 @@ type Store interface {
 	// one holder from prev's role to a's when they differ and counting a in the business
 	// units it joins and out of those it leaves (UnitMoves). ErrConflict when the stored
 	// version differs, ErrNoSuchRole when the new custom role does not exist,
-	// ErrNoSuchBusinessUnit when a unit it joins does not.
+	// ErrNoSuchBusinessUnit when a unit it joins does not. When prev is suspended and a
+	// is not (enable clears SuspendedAt), the failure count is reset to 0 in the same
+	// transaction.
 	Update(ctx context.Context, orgID string, a, prev Agent, entry audit.Entry) error
 	// SetCredentials is Update (the role is kept) that also replaces the credentials,
 	// prev being those read at version a.Version-1: the invitation index follows
-	// (prev's entry removed, c's written).
+	// (prev's entry removed, c's written). A new password re-enables a suspended agent
+	// (API.md: until an admin resets the password): the failure count is reset to 0 and
+	// a is stored with SuspendedAt nil whatever the caller set (passwords' setters clear
+	// it too, so the caller's copy agrees).
 	SetCredentials(ctx context.Context, orgID string, a Agent, c, prev Credentials, entry audit.Entry) error
 	// Invitation looks an invitation up by its token hash (ParseToken). An entry past its
 	// ExpiresAt may still be found (TTL deletes it within days): the caller compares.
 	Invitation(ctx context.Context, tokenHash string) (InvitationRef, bool, error)
+
+	// ByEmail finds the agent an email signs in to: email as Create stores it (trimmed,
+	// lower-cased: normalise with the package's own email rule before the lookup, so
+	// " Ann@Example.com" finds ann@example.com). Strongly consistent. An email that
+	// ParseEmail refuses is not found (no error, no read).
+	ByEmail(ctx context.Context, email string) (orgID, agentID string, found bool, err error)
+	// LoginFailed counts one more consecutive failed sign-in of the agent, atomically
+	// (racing failures are each counted, none lost). When the count after it is >= limit
+	// (MinLoginAttempts-MaxLoginAttempts) and the agent is not suspended, it also sets the
+	// profile's SuspendedAt = at (and UpdatedAt = at, Version+1) and stores entry (the
+	// audit entry, area agents) in the same transaction, on condition that the count is
+	// still >= limit (a password reset in between wins: no suspension). It returns the
+	// count after this failure and whether the agent is suspended now (including when it
+	// already was). It does not look at the status: sign-in does not call it for a
+	// disabled agent (whose password is not checked); were it called, a disabled agent
+	// would be counted and suspended like an active one, and enabling it clears both.
+	// An agent that does not exist is a problem.NotFound error; a limit out of range or an
+	// entry of another area is an error, and nothing is counted.
+	LoginFailed(ctx context.Context, orgID, agentID string, limit int, at time.Time, entry audit.Entry) (failures int, suspended bool, err error)
+	// LoginSucceeded resets the failure count to 0 and sets the profile's LastLoginAt =
+	// at (Version+1, UpdatedAt kept, no audit entry: a sign-in is not an admin's change;
+	// the session record is its trace), in one transaction. When the stored agent is
+	// suspended (ErrSuspended) or disabled (ErrDisabled), as a racing write may have made
+	// it after the caller read it, it changes nothing: the sign-in must be refused. An
+	// agent that does not exist is a problem.NotFound error.
+	LoginSucceeded(ctx context.Context, orgID, agentID string, at time.Time) error
 }
+
+// CheckLogin checks LoginFailed's arguments (ids, limit, entry's area) for the stores.
+func CheckLogin(orgID, agentID string, limit int, entry audit.Entry) error {
+	if err := CheckAgent(orgID, agentID); err != nil {
+		return err
+	}
+	if limit < MinLoginAttempts || limit > MaxLoginAttempts {
+		return fmt.Errorf("agents: login attempt limit %d is not %d-%d", limit, MinLoginAttempts, MaxLoginAttempts)
+	}
+	if !audit.ValidID(entry.ID) || entry.Area != AuditArea {
+		return fmt.Errorf("agents: audit entry %q area %q is not an agent change's", entry.ID, entry.Area)
+	}
+	return nil
+}
+
+// CheckAgent is CheckIDs for a call that names one agent: "" is not an agent id either.
+func CheckAgent(orgID, agentID string) error {
+	if agentID == "" {
+		return NoAgent()
+	}
+	return CheckIDs(orgID, agentID)
+}
+
+// NoAgent is the error of a sign-in write (LoginFailed, LoginSucceeded) for an agent that
+// does not exist.
+func NoAgent() error { return problem.New(problem.NotFound, "agent not found") }
 
 // CheckIDs refuses ids that cannot be stored (problem.NotFound: a path naming no agent).
 func CheckIDs(orgID, agentID string) error {

@@ -243,6 +243,9 @@ type audited struct {
 	Status             *agents.Status  `json:"status"`
 	MustChangePassword *bool           `json:"mustChangePassword"`
 	PasswordChangedAt  *time.Time      `json:"passwordChangedAt"`
+	// SuspendedAt: enable and a password reset lift a suspension (sign-in audits the
+	// suspension itself, through agents.Store.LoginFailed).
+	SuspendedAt *time.Time `json:"suspendedAt"`
 }
 
 func auditedOf(a *agents.Agent) audited {
@@ -250,7 +253,7 @@ func auditedOf(a *agents.Agent) audited {
 		return audited{}
 	}
 	return audited{ID: &a.ID, Email: &a.Email, Profile: &a.Profile, Status: &a.Status, MustChangePassword: &a.MustChangePassword,
-		PasswordChangedAt: a.PasswordChangedAt}
+		PasswordChangedAt: a.PasswordChangedAt, SuspendedAt: a.SuspendedAt}
 }
 
 func (s *service) entry(ctx context.Context, org, action string, before, after *agents.Agent, now time.Time) (audit.Entry, error) {
@@ -514,6 +517,11 @@ func (s *service) status(to agents.Status) http.HandlerFunc {
 		org := r.PathValue("orgId")
 		s.write(w, r, action, nil, func(cur agents.Agent) (agents.Agent, bool, error) {
 			next, changed, err := cur.SetStatus(to)
+			if err == nil && to == agents.StatusActive && cur.SuspendedAt != nil {
+				// Enable re-enables a suspended agent too (active or disabled): the store
+				// resets its failure count with the write.
+				next.SuspendedAt, changed = nil, true
+			}
 			if err != nil || !changed || to != agents.StatusDisabled {
 				return next, changed, err
 			}
@@ -566,7 +574,8 @@ func (s *service) policy(ctx context.Context, org string) (agents.Policy, error)
 }
 
 // resetPassword is an admin's reset: the new password (not subject to the policy) must
-// be changed at next sign-in; a pending invitation is spent. Audited without the
+// be changed at next sign-in; a pending invitation is spent; a suspension is lifted (the
+// store resets the failure count). Audited without the
 // password or its hash (the audited view has neither).
 func (s *service) resetPassword(w http.ResponseWriter, r *http.Request) {
 	ctx, org, id := r.Context(), r.PathValue("orgId"), r.PathValue("agentId")

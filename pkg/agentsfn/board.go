@@ -21,14 +21,18 @@ const UsersUnstuck = "Users Unstuck"
 
 // BoardEntry is one agent on the status board.
 type BoardEntry struct {
-	AgentID     string     `json:"agentId"`
-	Name        string     `json:"name"`
-	Status      string     `json:"status"`
-	Presence    string     `json:"presence"`
-	Busy        bool       `json:"busy"`
-	ActiveChats int        `json:"activeChats"`
-	MaxChats    int        `json:"maxChats"`
+	AgentID     string `json:"agentId"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Presence    string `json:"presence"`
+	Busy        bool   `json:"busy"`
+	ActiveChats int    `json:"activeChats"`
+	MaxChats    int    `json:"maxChats"`
+	// LastLoginAt is the latest sign-in known: to this product (the profile's, which
+	// agents.Store.LoginSucceeded sets) or to the chat platform ("Agent Logged In").
 	LastLoginAt *time.Time `json:"lastLoginAt"`
+	// SuspendedAt is the profile's: set while failed sign-ins keep the agent out.
+	SuspendedAt *time.Time `json:"suspendedAt"`
 	StickyUsers int        `json:"stickyUsers"`
 }
 
@@ -99,7 +103,8 @@ func (s *service) board(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *service) boardEntry(ctx context.Context, org string, a agents.Agent, orgMax int) (BoardEntry, error) {
-	e := BoardEntry{AgentID: a.ID, Name: a.Name, Status: string(a.Status), Presence: chats.AgentOffline, MaxChats: a.EffectiveMaxChats(orgMax), LastLoginAt: a.LastLoginAt}
+	e := BoardEntry{AgentID: a.ID, Name: a.Name, Status: string(a.Status), Presence: chats.AgentOffline, MaxChats: a.EffectiveMaxChats(orgMax),
+		LastLoginAt: a.LastLoginAt, SuspendedAt: a.SuspendedAt}
 	state, found, err := s.Chats.Agent(ctx, org, a.ID)
 	if err != nil {
 		return e, err
@@ -109,8 +114,7 @@ func (s *service) boardEntry(ctx context.Context, org string, a agents.Agent, or
 			e.Presence = state.Status
 		}
 		e.Busy = state.Busy
-		if !state.LastLoginAt.IsZero() {
-			t := state.LastLoginAt
+		if t := state.LastLoginAt; !t.IsZero() && (e.LastLoginAt == nil || t.After(*e.LastLoginAt)) {
 			e.LastLoginAt = &t
 		}
 	}

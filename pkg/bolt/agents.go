@@ -22,6 +22,9 @@ var (
 	bucketAgentEmails  = []byte("agentEmails")  // <email> -> <org>\x00<agentId>
 	bucketAgentCreds   = []byte("agentCreds")   // <org>\x00<agentId> -> agents.Credentials (JSON)
 	bucketAgentInvites = []byte("agentInvites") // <token hash> -> inviteRecord (JSON)
+	// bucketAgentFailures holds the consecutive failed sign-ins beside the credentials:
+	// <org>\x00<agentId> -> decimal count (absent = 0).
+	bucketAgentFailures = []byte("agentFailures")
 )
 
 type inviteRecord struct {
@@ -40,7 +43,7 @@ var _ agents.Store = (*Agents)(nil)
 // buckets, whose holders counts it keeps).
 func (s *Store) Agents() (*Agents, error) {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketAgents, bucketAgentCounts, bucketAgentEmails, bucketAgentCreds, bucketAgentInvites,
+		for _, b := range [][]byte{bucketAgents, bucketAgentCounts, bucketAgentEmails, bucketAgentCreds, bucketAgentInvites, bucketAgentFailures,
 			bucketRoles, bucketRoleNames, bucketBusinessUnits} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -281,6 +284,12 @@ func (r *Agents) Update(ctx context.Context, orgID string, a, given agents.Agent
 				}
 			}
 		}
+		if prev.SuspendedAt != nil && a.SuspendedAt == nil {
+			// Lifting the suspension (enable) starts the count again.
+			if err := tx.Bucket(bucketAgentFailures).Delete(key(orgID, a.ID)); err != nil {
+				return err
+			}
+		}
 		joined, left := agents.UnitMoves(a, prev)
 		for _, u := range left {
 			if err := addBusinessUnitMember(tx, orgID, u, -1); err != nil {
@@ -308,8 +317,13 @@ func (r *Agents) SetCredentials(ctx context.Context, orgID string, a agents.Agen
 	if err != nil {
 		return err
 	}
+	// A new password lifts a suspension and starts the count again.
+	a.SuspendedAt = nil
 	return r.s.db.Update(func(tx *bbolt.Tx) error {
 		if _, err := updateAgent(tx, orgID, a); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAgentFailures).Delete(key(orgID, a.ID)); err != nil {
 			return err
 		}
 		same := prev.Invitation != nil && c.Invitation != nil && prev.Invitation.TokenHash == c.Invitation.TokenHash
@@ -351,6 +365,105 @@ func (r *Agents) Invitation(ctx context.Context, tokenHash string) (ref agents.I
 		return nil
 	})
 	return ref, found, err
+}
+
+// ByEmail implements agents.Store: the email claim, read as Create wrote it.
+func (r *Agents) ByEmail(ctx context.Context, email string) (orgID, agentID string, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", false, err
+	}
+	email, msg := agents.ParseEmail(email)
+	if msg != "" {
+		return "", "", false, nil
+	}
+	err = r.s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketAgentEmails).Get([]byte(email))
+		if v == nil {
+			return nil
+		}
+		o, a, ok := bytes.Cut(v, []byte{0})
+		if !ok {
+			return fmt.Errorf("bolt: email claim of %s: malformed record", email)
+		}
+		orgID, agentID, found = string(o), string(a), true
+		return nil
+	})
+	return orgID, agentID, found, err
+}
+
+// LoginFailed implements agents.Store in one transaction: the count, and when it reaches
+// limit on an agent not suspended, the suspension and its audit entry.
+func (r *Agents) LoginFailed(ctx context.Context, orgID, agentID string, limit int, at time.Time, entry audit.Entry) (failures int, suspended bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if err := agents.CheckLogin(orgID, agentID, limit, entry); err != nil {
+		return 0, false, err
+	}
+	aval, err := agentAuditValue(entry)
+	if err != nil {
+		return 0, false, err
+	}
+	err = r.s.db.Update(func(tx *bbolt.Tx) error {
+		a, found, err := getAgent(tx, orgID, agentID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return agents.NoAgent()
+		}
+		b, k := tx.Bucket(bucketAgentFailures), key(orgID, agentID)
+		n, _ := strconv.Atoi(string(b.Get(k)))
+		failures = n + 1
+		if err := b.Put(k, []byte(strconv.Itoa(failures))); err != nil {
+			return err
+		}
+		if a.SuspendedAt != nil || failures < limit {
+			suspended = a.SuspendedAt != nil
+			return nil
+		}
+		at = at.UTC()
+		a.SuspendedAt, a.UpdatedAt, a.Version = &at, at, a.Version+1
+		if err := putJSON(tx.Bucket(bucketAgents), k, a); err != nil {
+			return err
+		}
+		suspended = true
+		return putAudit(tx, entry, aval)
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return failures, suspended, nil
+}
+
+// LoginSucceeded implements agents.Store in one transaction.
+func (r *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := agents.CheckAgent(orgID, agentID); err != nil {
+		return err
+	}
+	return r.s.db.Update(func(tx *bbolt.Tx) error {
+		a, found, err := getAgent(tx, orgID, agentID)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return agents.NoAgent()
+		case a.SuspendedAt != nil:
+			return agents.ErrSuspended
+		case a.Status == agents.StatusDisabled:
+			return agents.ErrDisabled
+		}
+		k := key(orgID, agentID)
+		if err := tx.Bucket(bucketAgentFailures).Delete(k); err != nil {
+			return err
+		}
+		at = at.UTC()
+		a.LastLoginAt, a.Version = &at, a.Version+1
+		return putJSON(tx.Bucket(bucketAgents), k, a)
+	})
 }
 
 // SetCountForTest sets an organisation's agent counter (the contract suite's limit test).

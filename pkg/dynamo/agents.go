@@ -36,6 +36,9 @@ const (
 	attrOrgID   = "orgId"
 	attrAgentID = "agentId"
 	attrAgents  = "agents"
+	// attrFailures is the credentials item's count of consecutive failed sign-ins (a
+	// number; absent = 0): ADD counts atomically, a Put of the credentials resets it.
+	attrFailures = "failures"
 	// attrExpiresAt is the table's TTL attribute (template.yaml TimeToLiveSpecification):
 	// a number of seconds since the epoch.
 	attrExpiresAt = "expiresAt"
@@ -48,14 +51,23 @@ func credsPK(orgID string) string       { return "CREDS#" + orgID }
 func invitePK(tokenHash string) string  { return "INVITE#" + tokenHash }
 func agentCountKey(orgID string) string { return peoplePK(orgID) }
 
+// AgentsAPI is the subset of *dynamodb.Client that Agents uses: API and UpdateItem (a
+// failed sign-in's atomic count).
+type AgentsAPI interface {
+	API
+	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+var _ AgentsAPI = (*dynamodb.Client)(nil)
+
 // Agents is the agents.Store of the single table.
 type Agents struct {
-	client API
+	client AgentsAPI
 	table  string
 }
 
 // NewAgents returns the agent store on table.
-func NewAgents(client API, table string) *Agents { return &Agents{client: client, table: table} }
+func NewAgents(client AgentsAPI, table string) *Agents { return &Agents{client: client, table: table} }
 
 var _ agents.Store = (*Agents)(nil)
 
@@ -351,6 +363,12 @@ func (s *Agents) Update(ctx context.Context, orgID string, a, prev agents.Agent,
 			items = append(items, s.holders(a.RoleOwner(orgID), a.Role, 1))
 		}
 	}
+	if prev.SuspendedAt != nil && a.SuspendedAt == nil {
+		// Lifting the suspension (enable) starts the count again; the credentials exist
+		// while the agent does.
+		byItem[len(items)] = agents.ErrConflict
+		items = append(items, s.failuresReset(orgID, a.ID))
+	}
 	joined, left := agents.UnitMoves(a, prev)
 	for _, u := range left {
 		// A unit counts its members while they belong (businessunits.Store.Delete needs 0);
@@ -376,6 +394,8 @@ func (s *Agents) SetCredentials(ctx context.Context, orgID string, a agents.Agen
 	if err := agents.CheckIDs(orgID, a.ID); err != nil {
 		return err
 	}
+	// A new password lifts a suspension; the credentials' Put resets the count.
+	a.SuspendedAt = nil
 	up, err := s.profileUpdate(orgID, a)
 	if err != nil {
 		return err
@@ -424,6 +444,159 @@ func (s *Agents) Invitation(ctx context.Context, tokenHash string) (agents.Invit
 	ref := agents.InvitationRef{OrgID: stringAttr(out.Item, attrOrgID), AgentID: stringAttr(out.Item, attrAgentID),
 		ExpiresAt: unixTime(exp)}
 	return ref, true, nil
+}
+
+// failuresReset is the write that sets an agent's failure count to 0 (removes it), on
+// condition that the credentials item exists (an Update would otherwise create one).
+func (s *Agents) failuresReset(orgID, agentID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(credsPK(orgID), agentID),
+		UpdateExpression:         aws.String("REMOVE #f"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#f": attrFailures}}}
+}
+
+// ByEmail implements agents.Store with one strongly consistent GetItem of the email claim.
+func (s *Agents) ByEmail(ctx context.Context, email string) (orgID, agentID string, found bool, err error) {
+	email, msg := agents.ParseEmail(email)
+	if msg != "" {
+		return "", "", false, nil
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
+		Key: key(emailPK(email), "EMAIL"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", "", false, mapError("get email claim", err)
+	}
+	if out.Item == nil {
+		return "", "", false, nil
+	}
+	orgID, agentID = stringAttr(out.Item, attrOrgID), stringAttr(out.Item, attrAgentID)
+	if !ids.Valid(orgID) || !ids.Valid(agentID) {
+		return "", "", false, fmt.Errorf("dynamo: email claim of %s: malformed item", email)
+	}
+	return orgID, agentID, true, nil
+}
+
+// loginTries bounds the rereads of a sign-in write whose profile moved between the read
+// and the write (racing failures, an admin's edit): each try either writes, or finds the
+// agent suspended (LoginFailed), or rereads a version that someone else wrote.
+const loginTries = 8
+
+// errProfileMoved and errCountReset name the conditions of the sign-in writes that failed.
+var (
+	errProfileMoved = errors.New("dynamo: the agent's profile moved")
+	errCountReset   = errors.New("dynamo: the failure count was reset")
+)
+
+// LoginFailed implements agents.Store: one UpdateItem counts the failure (ADD, on
+// condition that the credentials exist); below the limit, one GetItem of the profile
+// tells whether the agent is suspended. At the limit, one TransactWriteItems suspends an
+// agent that is not: the profile (on condition of the version read), a ConditionCheck
+// that the count is still at the limit (a password reset in between wins), the audit
+// entry. Racing failures that reach the limit race on the profile's version: one
+// suspends, the others reread it suspended.
+func (s *Agents) LoginFailed(ctx context.Context, orgID, agentID string, limit int, at time.Time, entry audit.Entry) (int, bool, error) {
+	if err := agents.CheckLogin(orgID, agentID, limit, entry); err != nil {
+		return 0, false, err
+	}
+	au, err := s.auditPut(entry)
+	if err != nil {
+		return 0, false, err
+	}
+	op := "count a failed sign-in of " + orgID + "/" + agentID
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(credsPK(orgID), agentID),
+		UpdateExpression:          aws.String("ADD #f :one"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#f": attrFailures},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
+		ReturnValues:              types.ReturnValueUpdatedNew})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return 0, false, agents.NoAgent()
+	}
+	if err != nil {
+		return 0, false, mapError(op, err)
+	}
+	n64, err := getN(out.Attributes, attrFailures)
+	if err != nil {
+		return 0, false, fmt.Errorf("dynamo: %s: %w", op, err)
+	}
+	n := int(n64)
+	reset := false
+	for range loginTries {
+		a, found, err := s.Get(ctx, orgID, agentID)
+		switch {
+		case err != nil:
+			return 0, false, err
+		case !found:
+			return 0, false, agents.NoAgent()
+		case a.SuspendedAt != nil || n < limit || reset:
+			return n, a.SuspendedAt != nil, nil
+		}
+		at := at.UTC()
+		next := a
+		next.SuspendedAt, next.UpdatedAt, next.Version = &at, at, a.Version+1
+		up, err := s.profileUpdate(orgID, next)
+		if err != nil {
+			return 0, false, err
+		}
+		check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(credsPK(orgID), agentID),
+			ConditionExpression:       aws.String("#f >= :limit"),
+			ExpressionAttributeNames:  map[string]string{"#f": attrFailures},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":limit": num(int64(limit))}}}
+		err = s.transact(ctx, []types.TransactWriteItem{up, check, au}, createAttempts)
+		err = itemWriteError(op, err, map[int]error{0: errProfileMoved, 1: errCountReset}, errProfileMoved)
+		switch {
+		case err == nil:
+			return n, true, nil
+		case errors.Is(err, errCountReset):
+			reset = true // reread: the reset's write tells whether the agent is suspended
+		case !errors.Is(err, errProfileMoved):
+			return 0, false, err
+		}
+	}
+	return 0, false, fmt.Errorf("dynamo: %s: the agent kept changing (%d tries)", op, loginTries)
+}
+
+// LoginSucceeded implements agents.Store: one GetItem of the profile, then one
+// TransactWriteItems: the profile with LastLoginAt (on condition of the version read,
+// which was neither suspended nor disabled) and the count's reset. A profile that moved
+// meanwhile is reread.
+func (s *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at time.Time) error {
+	if err := agents.CheckAgent(orgID, agentID); err != nil {
+		return err
+	}
+	op := "record the sign-in of " + orgID + "/" + agentID
+	for range loginTries {
+		a, found, err := s.Get(ctx, orgID, agentID)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return agents.NoAgent()
+		case a.SuspendedAt != nil:
+			return agents.ErrSuspended
+		case a.Status == agents.StatusDisabled:
+			return agents.ErrDisabled
+		}
+		at := at.UTC()
+		next := a
+		next.LastLoginAt, next.Version = &at, a.Version+1
+		up, err := s.profileUpdate(orgID, next)
+		if err != nil {
+			return err
+		}
+		err = s.transact(ctx, []types.TransactWriteItem{up, s.failuresReset(orgID, agentID)}, createAttempts)
+		err = itemWriteError(op, err, map[int]error{0: errProfileMoved, 1: errCountReset}, errProfileMoved)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errCountReset):
+			return agents.NoAgent() // no credentials: not an agent Create wrote
+		case !errors.Is(err, errProfileMoved):
+			return err
+		}
+	}
+	return fmt.Errorf("dynamo: %s: the agent kept changing (%d tries)", op, loginTries)
 }
 
 // agentWriteError maps a failed agent transaction by the item whose condition failed.

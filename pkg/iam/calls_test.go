@@ -459,6 +459,35 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 	call(t, agentsAPI, "GET", "/v1/orgs/acme/agent-status", "", "", "", 200)
 	call(t, agentsAPI, "POST", "/v1/orgs/acme/agents/agent_ana/disable", "", "", "", 409)
 
+	// The agents store's sign-in calls (a function that signs in has Needs.Agents Write,
+	// as the agents function has): the email's agent, failures up to a suspension (the
+	// count's ADD, the suspension's transaction), a failure of a suspended agent, enable
+	// (the count's reset with the profile), a sign-in (its reset and lastLoginAt), an
+	// admin's reset of a suspended agent.
+	ag := d[agentsfn.Function.Name].Agents
+	if org, id, found, err := ag.ByEmail(ctx, " Agent_Bo@ACME.test"); err != nil || !found || org != "acme" || id != "agent_bo" {
+		t.Errorf("ByEmail: %q, %q, %v, %v", org, id, found, err)
+	}
+	suspendEntry := func() audit.Entry {
+		return audit.Entry{ID: audit.NewID(clk.Now()), OrgID: "acme", At: clk.Now(), Actor: "signin", Area: agents.AuditArea, Action: "suspend", Changes: []audit.Change{}}
+	}
+	for i := 1; i <= 3; i++ {
+		if n, suspended, err := ag.LoginFailed(ctx, "acme", "agent_bo", 2, clk.Now(), suspendEntry()); err != nil || n != i || suspended != (i >= 2) {
+			t.Errorf("failure %d: %d, %v, %v", i, n, suspended, err)
+		}
+	}
+	call(t, agentsAPI, "POST", "/v1/orgs/acme/agents/agent_bo/enable", "", "", "", 200)
+	if err := ag.LoginSucceeded(ctx, "acme", "agent_bo", clk.Now()); err != nil {
+		t.Errorf("LoginSucceeded: %v", err)
+	}
+	for range 2 {
+		_, _, _ = ag.LoginFailed(ctx, "acme", "agent_bo", 2, clk.Now(), suspendEntry())
+	}
+	call(t, agentsAPI, "POST", "/v1/orgs/acme/agents/agent_bo/password", `{"password":"Reset-pa55"}`, "", "", 200)
+	if a, _, _ := sd.Agents.Get(ctx, "acme", "agent_bo"); a.SuspendedAt != nil || a.LastLoginAt == nil {
+		t.Errorf("agent_bo after the sign-in calls: suspendedAt %v, lastLoginAt %v", a.SuspendedAt, a.LastLoginAt)
+	}
+
 	// The password check naming an agent, reuse allowed and prevented.
 	checkAPI := api(passwordpolicy.Function, d[passwordpolicy.Function.Name])
 	call(t, checkAPI, "POST", "/v1/orgs/acme/password-policy/check", `{"password":"Tr0ub4dor&3","agentId":"agent_ana"}`, "", "", 200)
@@ -495,6 +524,16 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 			if !refused.usedBy(f.Name, g) && !unreached {
 				t.Errorf("%s is granted %s on %s (%s), which the scenario never needed: narrow its chat jobs or extend the scenario",
 					f.Name, g.Action, g.Resource, g.LeadingKeys)
+			}
+		}
+		// The sign-in's grants are each needed (the scenario's store calls above).
+		if f.Needs.Agents == app.Write {
+			for _, g := range []iam.Grant{{Action: "dynamodb:GetItem", Resource: "Table", LeadingKeys: dynamo.EmailKeys},
+				{Action: "dynamodb:UpdateItem", Resource: "Table", LeadingKeys: dynamo.CredsKeys},
+				{Action: "dynamodb:ConditionCheckItem", Resource: "Table", LeadingKeys: dynamo.CredsKeys}} {
+				if !slices.Contains(iam.Grants(f.Needs), g) || !refused.usedBy(f.Name, g) {
+					t.Errorf("%s: %s on %s (%s) is not both granted and used by the sign-in calls", f.Name, g.Action, g.Resource, g.LeadingKeys)
+				}
 			}
 		}
 		for _, g := range iam.Grants(f.Needs) {

@@ -182,8 +182,15 @@ func Grants(n app.Needs) []Grant {
 			Grant{"dynamodb:PutItem", "Table", dynamo.PeopleKeys},
 			Grant{"dynamodb:UpdateItem", "Table", dynamo.PeopleKeys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.EmailKeys},
+			// Sign-in: ByEmail reads the email claim.
+			Grant{"dynamodb:GetItem", "Table", dynamo.EmailKeys},
 			Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.CredsKeys},
+			// The failure count beside the credentials: LoginFailed's ADD, its reset by
+			// LoginSucceeded and by an Update that lifts a suspension (enable); the
+			// suspension's transaction checks the count is still at the limit.
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:ConditionCheckItem", "Table", dynamo.CredsKeys},
 			Grant{"dynamodb:GetItem", "Table", dynamo.InviteKeys},
 			Grant{"dynamodb:PutItem", "Table", dynamo.InviteKeys},
 			Grant{"dynamodb:DeleteItem", "Table", dynamo.InviteKeys},

@@ -66,6 +66,12 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"WritesAreAudited", testAudited},
 		{"MalformedIDs", testMalformed},
 		{"Limit", testLimit},
+		{"ByEmail", testByEmail},
+		{"RacingLoginFailures", testRacingFailures},
+		{"LoginSucceeded", testLoginSucceeded},
+		{"ANewPasswordLiftsASuspension", testCredentialsLift},
+		{"EnableLiftsASuspension", testEnableLifts},
+		{"SignInWritesRefuse", testSignInRefusals},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -817,5 +823,314 @@ func testUnitMembers(t *testing.T, e Env) {
 	}
 	if got := members(t, e, org, "bu_vip"); got != 1+n {
 		t.Errorf("after %d concurrent joins: members %d, want %d", n, got, 1+n)
+	}
+}
+
+// testByEmail: the email claim finds its agent, whatever the case and the surrounding
+// white space of the address given; an unknown or malformed address is not found, and
+// is not an error.
+func testByEmail(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	local := "ann." + randHex(6)
+	a := create(t, e, org, agent("Ann", local+"@example.com", "agent"))
+	for _, given := range []string{local + "@example.com", " \t" + strings.ToUpper(local) + "@Example.COM \n", strings.ToUpper(local + "@example.com")} {
+		o, id, found, err := e.Store.ByEmail(ctx, given)
+		if err != nil || !found || o != org || id != a.ID {
+			t.Errorf("ByEmail(%q) = %q, %q, %v, %v; want %q, %q", given, o, id, found, err, org, a.ID)
+		}
+	}
+	for _, given := range []string{
+		newEmail("nobody"),                // unknown
+		"",                                // empty
+		"   ",                             // blank
+		local + "@example.com.",           // another domain
+		local + "\u200b@example.com",      // an invisible character
+		"Ann <" + local + "@example.com>", // a display name
+		local + "@example\u212Aom",        // the Kelvin sign is not k
+		strings.Repeat("a", 300) + "@example.com", // too long
+		"not an address",
+	} {
+		if o, id, found, err := e.Store.ByEmail(ctx, given); found || err != nil || o != "" || id != "" {
+			t.Errorf("ByEmail(%q) = %q, %q, %v, %v; want not found", given, o, id, found, err)
+		}
+	}
+}
+
+func suspendEntry(org string) audit.Entry { return entry(org, "suspend") }
+
+// auditActions lists the organisation's agent audit actions, newest first.
+func auditActions(t *testing.T, e Env, org string) []string {
+	t.Helper()
+	page, err := e.Audit.ListAudit(context.Background(), org, audit.Query{Area: agents.AuditArea, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, en := range page.Items {
+		out = append(out, en.Action)
+	}
+	return out
+}
+
+func failed(t *testing.T, e Env, org, id string, limit int, at time.Time) (int, bool) {
+	t.Helper()
+	n, suspended, err := e.Store.LoginFailed(context.Background(), org, id, limit, at, suspendEntry(org))
+	if err != nil {
+		t.Fatalf("LoginFailed: %v", err)
+	}
+	return n, suspended
+}
+
+// testRacingFailures: failed sign-ins at once are each counted (counts 1..n, each seen
+// once), the agent is suspended from the limit on, by exactly one of them (one audit
+// entry, one version), and later failures keep counting without another suspension.
+func testRacingFailures(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := create(t, e, org, agent("Kit", newEmail("kit"), "agent"))
+	const n, limit = 8, 5
+	at := base.Add(time.Hour)
+	type result struct {
+		n         int
+		suspended bool
+		err       error
+	}
+	res := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var r result
+			r.n, r.suspended, r.err = e.Store.LoginFailed(ctx, org, a.ID, limit, at, suspendEntry(org))
+			res[i] = r
+		})
+	}
+	wg.Wait()
+	var counts []int
+	for i, r := range res {
+		if r.err != nil {
+			t.Fatalf("failure %d: %v", i, r.err)
+		}
+		counts = append(counts, r.n)
+		// At the limit the agent is suspended; below it, a failure that read the profile
+		// after a racing one suspended it may say so too.
+		if r.n >= limit && !r.suspended {
+			t.Errorf("failure %d of %d (limit %d): not suspended", r.n, n, limit)
+		}
+	}
+	slices.Sort(counts)
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8}; !slices.Equal(counts, want) {
+		t.Errorf("counts %v, want %v (each failure counted once)", counts, want)
+	}
+	got, _ := get(t, e, org, a.ID)
+	if got.SuspendedAt == nil || !got.SuspendedAt.Equal(at) || got.Version != 2 || !got.UpdatedAt.Equal(at) {
+		t.Errorf("after the race: suspendedAt %v, version %d, updatedAt %v; want %v, 2 (one suspension), %v", got.SuspendedAt, got.Version, got.UpdatedAt, at, at)
+	}
+	if acts := auditActions(t, e, org); !slices.Equal(acts, []string{"suspend", "create"}) {
+		t.Errorf("audit actions %v, want one suspend after the create", acts)
+	}
+	// The representation shows the suspension; never the count.
+	if js := jsonOf(t, got); !strings.Contains(js, `"suspendedAt":"`) || strings.Contains(js, "ailure") {
+		t.Errorf("representation %s", js)
+	}
+	// Another failure counts on, suspended, with no second suspension.
+	if c, s := failed(t, e, org, a.ID, limit, at.Add(time.Minute)); c != n+1 || !s {
+		t.Errorf("failure after the suspension: %d, %v; want %d, true", c, s, n+1)
+	}
+	// A higher limit (the setting changed) does not lift it either.
+	if c, s := failed(t, e, org, a.ID, 20, at.Add(time.Minute)); c != n+2 || !s {
+		t.Errorf("failure under a higher limit: %d, %v; want %d, true", c, s, n+2)
+	}
+	if got, _ := get(t, e, org, a.ID); got.Version != 2 || !got.SuspendedAt.Equal(at) {
+		t.Errorf("later failures moved the profile: version %d, suspendedAt %v", got.Version, got.SuspendedAt)
+	}
+	if acts := auditActions(t, e, org); len(acts) != 2 {
+		t.Errorf("audit actions %v, want create and one suspend", acts)
+	}
+	// A suspended agent's sign-in is refused, and changes nothing.
+	if err := e.Store.LoginSucceeded(ctx, org, a.ID, at); !errors.Is(err, agents.ErrSuspended) {
+		t.Errorf("LoginSucceeded of a suspended agent: %v, want ErrSuspended", err)
+	}
+	if got, _ := get(t, e, org, a.ID); got.Version != 2 || got.LastLoginAt != nil {
+		t.Errorf("a refused sign-in wrote: version %d, lastLoginAt %v", got.Version, got.LastLoginAt)
+	}
+	// Below the limit nothing is suspended, in another agent's count.
+	b := create(t, e, org, agent("Lu", newEmail("lu"), "agent"))
+	for i := 1; i < limit; i++ {
+		if c, s := failed(t, e, org, b.ID, limit, at); c != i || s {
+			t.Errorf("failure %d of another agent: %d, %v; want %d, false", i, c, s, i)
+		}
+	}
+	if got, _ := get(t, e, org, b.ID); got.SuspendedAt != nil || got.Version != 1 {
+		t.Errorf("failures below the limit wrote the profile: %v, version %d", got.SuspendedAt, got.Version)
+	}
+}
+
+// testLoginSucceeded: a sign-in resets the count (the next failure is the first) and sets
+// lastLoginAt, moving the version but not updatedAt, with no audit entry; a disabled
+// agent's sign-in is refused.
+func testLoginSucceeded(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := create(t, e, org, agent("Max", newEmail("max"), "agent"))
+	at := base.Add(2 * time.Hour)
+	failed(t, e, org, a.ID, 3, at)
+	if c, _ := failed(t, e, org, a.ID, 3, at); c != 2 {
+		t.Fatalf("second failure: %d", c)
+	}
+	if err := e.Store.LoginSucceeded(ctx, org, a.ID, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := get(t, e, org, a.ID)
+	if got.LastLoginAt == nil || !got.LastLoginAt.Equal(at.Add(time.Minute)) || got.Version != 2 || !got.UpdatedAt.Equal(base) || got.SuspendedAt != nil {
+		t.Errorf("after the sign-in: %+v", got)
+	}
+	if c, s := failed(t, e, org, a.ID, 3, at); c != 1 || s {
+		t.Errorf("failure after a sign-in: %d, %v; want 1, false (the count was reset)", c, s)
+	}
+	if err := e.Store.LoginSucceeded(ctx, org, a.ID, at.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := get(t, e, org, a.ID); !got.LastLoginAt.Equal(at.Add(2*time.Minute)) || got.Version != 3 {
+		t.Errorf("second sign-in: %v, version %d", got.LastLoginAt, got.Version)
+	}
+	if acts := auditActions(t, e, org); !slices.Equal(acts, []string{"create"}) {
+		t.Errorf("audit actions %v: a sign-in is not audited", acts)
+	}
+	// A disabled agent (disabled while its password was checked): refused, nothing written.
+	cur, _ := get(t, e, org, a.ID)
+	dis := cur
+	dis.Status, dis.Version = agents.StatusDisabled, cur.Version+1
+	if err := e.Store.Update(ctx, org, dis, cur, entry(org, "disable")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.LoginSucceeded(ctx, org, a.ID, at.Add(time.Hour)); !errors.Is(err, agents.ErrDisabled) {
+		t.Errorf("LoginSucceeded of a disabled agent: %v, want ErrDisabled", err)
+	}
+	if got, _ := get(t, e, org, a.ID); got.Version != dis.Version || !got.LastLoginAt.Equal(at.Add(2*time.Minute)) {
+		t.Errorf("a refused sign-in wrote: version %d, lastLoginAt %v", got.Version, got.LastLoginAt)
+	}
+}
+
+// suspended creates an agent and suspends it (limit 1) at base+1h.
+func suspended(t *testing.T, e Env, org, name string) agents.Agent {
+	t.Helper()
+	a := create(t, e, org, agent(name, newEmail(strings.ToLower(name)), "agent"))
+	if c, s := failed(t, e, org, a.ID, 1, base.Add(time.Hour)); c != 1 || !s {
+		t.Fatalf("failure at limit 1: %d, %v", c, s)
+	}
+	got, _ := get(t, e, org, a.ID)
+	if got.SuspendedAt == nil || got.Version != 2 {
+		t.Fatalf("suspended agent: %v, version %d", got.SuspendedAt, got.Version)
+	}
+	return got
+}
+
+// testCredentialsLift: a new password (an admin's reset, an invitation accepted, the
+// agent's own change) lifts a suspension and resets the count, even when the caller's
+// copy of the agent still carries SuspendedAt.
+func testCredentialsLift(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := suspended(t, e, org, "Ned")
+	failed(t, e, org, a.ID, 1, base.Add(time.Hour)) // count 2
+	c, _, err := e.Store.Credentials(ctx, org, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := a
+	next.Version, next.MustChangePassword, next.PasswordChangedAt = a.Version+1, true, new(base.Add(2*time.Hour))
+	if err := e.Store.SetCredentials(ctx, org, next, agents.Credentials{PasswordHash: cheapHash(t, "Reset-1")}, c, entry(org, "password-reset")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := get(t, e, org, a.ID)
+	if got.SuspendedAt != nil || got.Version != 3 {
+		t.Errorf("after a new password: suspendedAt %v, version %d; want nil, 3", got.SuspendedAt, got.Version)
+	}
+	if n, s := failed(t, e, org, a.ID, 3, base.Add(3*time.Hour)); n != 1 || s {
+		t.Errorf("failure after a new password: %d, %v; want 1, false", n, s)
+	}
+	if err := e.Store.LoginSucceeded(ctx, org, a.ID, base.Add(4*time.Hour)); err != nil {
+		t.Errorf("sign-in after the reset: %v", err)
+	}
+}
+
+// testEnableLifts: an update that clears SuspendedAt (enable) resets the count in its
+// transaction; an update that keeps it (a rename) does not.
+func testEnableLifts(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := suspended(t, e, org, "Oz")
+	renamed := a
+	renamed.Name, renamed.Version = "Oz B", a.Version+1
+	if err := e.Store.Update(ctx, org, renamed, a, entry(org, "patch")); err != nil {
+		t.Fatal(err)
+	}
+	if n, s := failed(t, e, org, a.ID, 5, base.Add(time.Hour)); n != 2 || !s {
+		t.Errorf("failure after a rename: %d, %v; want 2, true (the suspension and count stand)", n, s)
+	}
+	enabled := renamed
+	enabled.SuspendedAt, enabled.Version = nil, renamed.Version+1
+	if err := e.Store.Update(ctx, org, enabled, renamed, entry(org, "enable")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := get(t, e, org, a.ID); got.SuspendedAt != nil || got.Version != 4 {
+		t.Errorf("after enable: suspendedAt %v, version %d", got.SuspendedAt, got.Version)
+	}
+	if n, s := failed(t, e, org, a.ID, 5, base.Add(time.Hour)); n != 1 || s {
+		t.Errorf("failure after enable: %d, %v; want 1, false (the count was reset)", n, s)
+	}
+	// A stale enable (version moved) is refused and resets nothing.
+	if err := e.Store.Update(ctx, org, enabled, renamed, entry(org, "enable")); !errors.Is(err, agents.ErrConflict) {
+		t.Errorf("stale enable: %v, want ErrConflict", err)
+	}
+	if n, _ := failed(t, e, org, a.ID, 5, base.Add(time.Hour)); n != 2 {
+		t.Errorf("failure after a refused enable: %d, want 2", n)
+	}
+}
+
+// testSignInRefusals: the sign-in writes refuse an agent that does not exist or ids that
+// cannot be stored (NotFound), a limit out of range and an entry of another area (an
+// error, nothing counted).
+func testSignInRefusals(t *testing.T, e Env) {
+	ctx := context.Background()
+	org := newOrg(t, e)
+	a := create(t, e, org, agent("Pat", newEmail("pat"), "agent"))
+	for _, c := range []struct{ org, id string }{{org, "agent_missing"}, {newOrg(t, e), a.ID}, {"bad org", a.ID}, {org, "bad id"}, {org, ""}} {
+		if _, _, err := e.Store.LoginFailed(ctx, c.org, c.id, 5, base, suspendEntry(org)); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("LoginFailed(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+		if err := e.Store.LoginSucceeded(ctx, c.org, c.id, base); problem.CodeOf(err) != problem.NotFound {
+			t.Errorf("LoginSucceeded(%q, %q): %v, want NotFound", c.org, c.id, err)
+		}
+	}
+	if got, _ := get(t, e, org, "agent_missing"); got.ID != "" {
+		t.Error("a failure of a missing agent made a profile")
+	}
+	if _, found, _ := e.Store.Credentials(ctx, org, "agent_missing"); found {
+		t.Error("a failure of a missing agent made credentials")
+	}
+	other := suspendEntry(org)
+	other.Area = "general"
+	for name, call := range map[string]func() error{
+		"limit 0": func() error { _, _, err := e.Store.LoginFailed(ctx, org, a.ID, 0, base, suspendEntry(org)); return err },
+		"limit 21": func() error {
+			_, _, err := e.Store.LoginFailed(ctx, org, a.ID, 21, base, suspendEntry(org))
+			return err
+		},
+		"an entry of another area": func() error {
+			_, _, err := e.Store.LoginFailed(ctx, org, a.ID, 1, base, other)
+			return err
+		},
+	} {
+		if err := call(); err == nil {
+			t.Errorf("LoginFailed with %s was accepted", name)
+		}
+	}
+	if n, s := failed(t, e, org, a.ID, 2, base); n != 1 || s {
+		t.Errorf("first valid failure: %d, %v; want 1, false (refused calls count nothing)", n, s)
+	}
+	if got, _ := get(t, e, org, a.ID); got.Version != 1 {
+		t.Errorf("refused calls moved the profile to version %d", got.Version)
 	}
 }

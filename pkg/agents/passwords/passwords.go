@@ -356,7 +356,8 @@ func invalid(field, message string) error {
 }
 
 // setPassword returns a and c with password hash as the current one: the replaced hash
-// joins the history, any invitation is spent, and the change is dated now.
+// joins the history, any invitation is spent, a suspension is lifted (the store resets
+// the failure count with the credentials), and the change is dated now.
 func setPassword(a agents.Agent, c agents.Credentials, hash string, mustChange bool, pol agents.Policy, now time.Time) (agents.Agent, agents.Credentials) {
 	now = now.UTC()
 	c.History = c.History.Push(c.PasswordHash)
@@ -364,6 +365,7 @@ func setPassword(a agents.Agent, c agents.Credentials, hash string, mustChange b
 	c.Invitation = nil
 	a.PasswordChangedAt = &now
 	a.MustChangePassword = mustChange
+	a.SuspendedAt = nil
 	return a.WithExpiry(pol), c
 }
 
