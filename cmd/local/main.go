@@ -149,6 +149,9 @@ func newServer(dataDir, baseURL string, logOut io.Writer) (*server, error) {
 		return nil, err
 	}
 	deps.BaseURL = baseURL
+	// The server issues tokens as itself: signed with the dev key it authenticates with,
+	// its own origin the issuer that serves /.well-known/*.
+	deps.Signer, deps.Issuer = keys.Signer(), keys.Issuer()
 	log := lambdafn.Logger(logOut, slog.LevelInfo)
 	slog.SetDefault(log)
 	api := httpx.New(keys, log)

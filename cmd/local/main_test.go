@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/convrs/admin/pkg/devkeys"
+	"github.com/convrs/admin/pkg/signer"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
@@ -124,6 +125,24 @@ func TestServeAndTokens(t *testing.T) {
 	}
 	if code, body := get(t, base+"/local/events", ""); code != 200 || !strings.Contains(body, `"events":[]`) {
 		t.Errorf("GET /local/events: %d %s", code, body)
+	}
+	// The server publishes itself as the issuer, with the dev key it verifies tokens with
+	// (the kid of the printed token is the published key's).
+	if code, body := get(t, base+"/.well-known/openid-configuration", ""); code != 200 ||
+		!strings.Contains(body, `"issuer":"`+base+`"`) || !strings.Contains(body, `"jwks_uri":"`+base+`/.well-known/jwks.json"`) {
+		t.Errorf("discovery document: %d %s", code, body)
+	}
+	code, body := get(t, base+"/.well-known/jwks.json", "")
+	keys, err := signer.ParseJWKS([]byte(body))
+	if code != 200 || err != nil || len(keys) != 1 {
+		t.Fatalf("key set: %d %s %v", code, body, err)
+	}
+	dev, err := devkeys.LoadOrCreate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := dev.Signer().Current(ctx); err != nil || keys[0].ID != cur.ID || !keys[0].Public.Equal(cur.Public) {
+		t.Errorf("published key %s, want the dev key %s (%v)", keys[0].ID, cur.ID, err)
 	}
 	// A second server on the same data folder is told at once.
 	start := time.Now()

@@ -51,6 +51,11 @@ var parts = []part{
 		[]string{"github.com/aws/aws-sdk-go-v2/service/sesv2"},
 		`ses := sesv2.NewFromConfig(cfg)
 		_, _ = ses.SendEmail(ctx, &sesv2.SendEmailInput{})`},
+	{"github.com/aws/aws-sdk-go-v2/service/kms", "kms",
+		[]string{"github.com/aws/aws-sdk-go-v2/service/kms"},
+		`k := kms.NewFromConfig(cfg)
+		_, _ = k.GetPublicKey(ctx, &kms.GetPublicKeyInput{})
+		_, _ = k.Sign(ctx, &kms.SignInput{})`},
 	{"github.com/golang-jwt/jwt/v5", "jwt", []string{"github.com/golang-jwt/jwt/v5"},
 		`_, _ = jwt.Parse(r.URL.Path, func(*jwt.Token) (any, error) { return []byte(r.URL.Path), nil }, jwt.WithValidMethods([]string{"HS256"}))`},
 	{"net/mail", "mail", []string{"net/mail"}, `_, _ = mail.ParseAddress(r.URL.Path)`},

@@ -73,12 +73,20 @@ func NewAt(tb testing.TB, baseURL string) *Server {
 	return newServer(tb, discardLogger(), baseURL)
 }
 
-func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
+// sharedKey returns the signing key every server of the test binary shares (making an
+// RSA key per server would cost more than most tests).
+func sharedKey(tb testing.TB) *rsa.PrivateKey {
 	tb.Helper()
 	keyOnce.Do(func() { key, keyErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if keyErr != nil {
 		tb.Fatal(keyErr)
 	}
+	return key
+}
+
+func newServer(tb testing.TB, log *slog.Logger, baseURL string) *Server {
+	tb.Helper()
+	key := sharedKey(tb)
 	deps, store, err := local.Embedded(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)

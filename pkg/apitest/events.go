@@ -25,6 +25,7 @@ import (
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/local"
 	"github.com/convrs/admin/pkg/orgs"
+	"github.com/convrs/admin/pkg/signer"
 )
 
 // EventCase is the expected outcome of one sample of events/<function>/. Cases run in
@@ -120,6 +121,7 @@ func ReplayEvents(t *testing.T, f app.Function, seed func(t *testing.T, d app.De
 		t.Fatal(err)
 	}
 	deps.BaseURL = BaseURL
+	deps.Signer = signer.FromKey(sharedKey(t))
 	t.Cleanup(func() { _ = store.Close() })
 	var ticks atomic.Int64
 	deps.Now = func() time.Time { return EventEpoch.Add(time.Duration(ticks.Add(1)) * time.Second) }

@@ -206,7 +206,7 @@ func (n Needs) Table() bool {
 // Config is the configuration the function needs from its environment.
 func (n Needs) Config() config.Needs {
 	return config.Needs{Table: n.Table(), LogoBucket: n.Logos, AuditCursorKey: n.AuditLog || n.Cursors, PublicBaseURL: n.BaseURL,
-		WebchatSecretPrefix: n.KeySets != NoAccess, EventBus: n.Events, MailFrom: n.Mail}
+		WebchatSecretPrefix: n.KeySets != NoAccess, EventBus: n.Events, MailFrom: n.Mail, Signing: n.Signer != NoAccess}
 }
 
 // Missing names the ports of d the needs require but d lacks ("" when none), so that a

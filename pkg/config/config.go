@@ -13,7 +13,10 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/convrs/admin/pkg/signer"
 )
 
 // Environment variables read by the functions. The template sets each one a function
@@ -31,7 +34,24 @@ const (
 	EnvEventBusName = "EVENT_BUS_NAME"
 	// EnvMailFrom is the verified sender address of the email the product sends.
 	EnvMailFrom = "MAIL_FROM"
+	// EnvSigningKeyID names the KMS key that signs the deployment's tokens (key id, key
+	// ARN, alias name or alias ARN).
+	EnvSigningKeyID = "SIGNING_KEY_ID"
+	// EnvSigningKeysPublished lists further KMS keys to publish, comma-separated: the next
+	// key before it signs, the previous ones while their tokens live (rotation).
+	EnvSigningKeysPublished = "SIGNING_KEYS_PUBLISHED"
+	// EnvTokenIssuer and EnvTokenAudience are the iss and aud of the tokens the deployment
+	// issues; the issuer is also the base URL of the published /.well-known documents.
+	EnvTokenIssuer   = "TOKEN_ISSUER"
+	EnvTokenAudience = "TOKEN_AUDIENCE"
 )
+
+// MaxPublishedKeyRefs bounds SIGNING_KEYS_PUBLISHED: with the current key, at most
+// signer.MaxPublishedKeys keys are published.
+const MaxPublishedKeyRefs = signer.MaxPublishedKeys - 1
+
+// MaxAudienceLen bounds TOKEN_AUDIENCE.
+const MaxAudienceLen = 256
 
 // Config is a function's configuration.
 type Config struct {
@@ -50,11 +70,19 @@ type Config struct {
 	EventBusName string
 	// MailFrom is the verified sender of the product's email ("Name <addr>" or "addr").
 	MailFrom string
+	// SigningKeyID is the KMS key that signs tokens; SigningKeysPublished the further keys
+	// whose public halves are published (none, or up to MaxPublishedKeyRefs).
+	SigningKeyID         string
+	SigningKeysPublished []string
+	// TokenIssuer and TokenAudience are the iss and aud of the deployment's tokens.
+	TokenIssuer, TokenAudience string
 }
 
 // Needs says which variables a function requires.
 type Needs struct {
 	Table, LogoBucket, AuditCursorKey, PublicBaseURL, WebchatSecretPrefix, EventBus, MailFrom bool
+	// Signing means the signing key variables and the token issuer and audience.
+	Signing bool
 }
 
 // Load reads the configuration through getenv (os.Getenv when nil) and returns an error
@@ -102,12 +130,57 @@ func Load(n Needs, getenv func(string) string) (Config, error) {
 			c.MailFrom = a.String()
 		}
 	}
+	errs = append(errs, c.loadSigning(n.Signing, getenv)...)
 	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s must be debug, info, warn or error, not %q", EnvLogLevel, v))
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// loadSigning reads the signing key references and the token issuer and audience. The
+// key references are checked here for presence, count and repeats only; the KMS adapter
+// checks their form (kmssigner.ValidateKeyRefs) when it is attached.
+func (c *Config) loadSigning(needed bool, getenv func(string) string) []error {
+	var errs []error
+	c.SigningKeyID = strings.TrimSpace(getenv(EnvSigningKeyID))
+	if needed && c.SigningKeyID == "" {
+		errs = append(errs, fmt.Errorf("%s must name the KMS key that signs tokens (key id, key ARN or alias ARN)", EnvSigningKeyID))
+	}
+	if v := strings.TrimSpace(getenv(EnvSigningKeysPublished)); v != "" {
+		refs := strings.Split(v, ",")
+		for i := range refs {
+			refs[i] = strings.TrimSpace(refs[i])
+		}
+		switch {
+		case len(refs) > MaxPublishedKeyRefs:
+			errs = append(errs, fmt.Errorf("%s lists %d keys, at most %d may be published beside the current one", EnvSigningKeysPublished, len(refs), MaxPublishedKeyRefs))
+		case slices.Contains(refs, ""):
+			errs = append(errs, fmt.Errorf("%s must be a comma-separated list of KMS keys with no empty item, not %q", EnvSigningKeysPublished, v))
+		case slices.Contains(refs, c.SigningKeyID):
+			errs = append(errs, fmt.Errorf("%s lists the current key %s, which is published anyway: list only the next and previous keys", EnvSigningKeysPublished, c.SigningKeyID))
+		default:
+			c.SigningKeysPublished = refs
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvTokenIssuer)); v != "" || needed {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s must be the deployment's public https base URL, the URL that serves /.well-known/* (no trailing slash)", EnvTokenIssuer))
+		} else if err := signer.ValidateIssuer(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvTokenIssuer, err))
+		} else {
+			c.TokenIssuer = v
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvTokenAudience)); v != "" || needed {
+		if v == "" || len(v) > MaxAudienceLen || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f || r > 0x7e }) {
+			errs = append(errs, fmt.Errorf("%s must be the tokens' audience: 1 to %d printable ASCII characters without spaces, not %q", EnvTokenAudience, MaxAudienceLen, v))
+		} else {
+			c.TokenAudience = v
+		}
+	}
+	return errs
 }
 
 // ParseBaseURL checks a public base URL and returns it without a trailing slash: an

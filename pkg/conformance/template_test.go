@@ -298,7 +298,8 @@ func TestTemplateMatchesCode(t *testing.T) {
 	}
 
 	adminAPI, widgetAPI := checkHTTPAPI(t, tpl)
-	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true, config.EnvWebchatSecretPrefix: true, config.EnvEventBusName: true, config.EnvMailFrom: true}
+	knownEnv := map[string]bool{config.EnvTableName: true, config.EnvLogoBucket: true, config.EnvLogLevel: true, config.EnvAuditCursorKey: true, config.EnvPublicBaseURL: true, config.EnvWebchatSecretPrefix: true, config.EnvEventBusName: true, config.EnvMailFrom: true,
+		config.EnvSigningKeyID: true, config.EnvSigningKeysPublished: true, config.EnvTokenIssuer: true, config.EnvTokenAudience: true}
 	for _, f := range local.Functions {
 		id, ok := logicalIDs[f.Name]
 		if !ok {
@@ -430,6 +431,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 			case set && refTarget(v) != "MailFrom":
 				t.Errorf("%s must !Ref the MailFrom parameter", config.EnvMailFrom)
 			}
+			checkSigningEnv(t, env, cn.Signing, f.Name)
 			if v, set := env[config.EnvLogLevel]; set && refTarget(v) != "LogLevel" {
 				t.Errorf("%s must !Ref the LogLevel parameter", config.EnvLogLevel)
 			}
@@ -493,6 +495,7 @@ func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 			continue
 		}
 		for _, st := range list(stmts) {
+			st = conditionalStatement(t, tpl, st)
 			if scalar(at(st, "Effect")) != "Allow" {
 				t.Errorf("statement %s: only Allow statements are expected", scalar(at(st, "Sid")))
 				continue
@@ -531,6 +534,78 @@ func checkPolicies(t *testing.T, tpl cfn, id string, f app.Function) {
 			t.Errorf("does not grant %s on %s (leading keys %q), which %s needs", g.Action, g.Resource, g.LeadingKeys, f.Name)
 		}
 	}
+}
+
+// conditionalStatement returns the statement st gives: st itself, or the statement of
+// !If [<condition>, <statement>, !Ref AWS::NoValue] (a statement given only while its
+// condition holds, such as a grant on a signing key in use), after checking that the
+// condition is one of the template's.
+func conditionalStatement(t *testing.T, tpl cfn, st *yaml.Node) *yaml.Node {
+	t.Helper()
+	args := at(st, "Fn::If")
+	if st.Tag == "!If" {
+		args = st
+	}
+	if args == nil {
+		return st
+	}
+	if len(args.Content) != 3 || refTarget(args.Content[2]) != "AWS::NoValue" {
+		t.Errorf("a conditional statement must be !If [<condition>, <statement>, !Ref AWS::NoValue]")
+		return args
+	}
+	if c := scalar(args.Content[0]); at(tpl.root, "Conditions", c) == nil {
+		t.Errorf("statement %s: condition %q is not in Conditions", scalar(at(args.Content[1], "Sid")), c)
+	}
+	return args.Content[1]
+}
+
+// checkSigningEnv checks the signing variables of a function: set exactly when its needs
+// call for them, the key in use (the stack's own, or the rotation's SigningKeyArn), the
+// published keys parameter, the issuer the authorizer trusts by default (PublicBaseUrl)
+// and the authorizer's audience.
+func checkSigningEnv(t *testing.T, env map[string]*yaml.Node, needed bool, name string) {
+	t.Helper()
+	for _, k := range []string{config.EnvSigningKeyID, config.EnvSigningKeysPublished, config.EnvTokenIssuer, config.EnvTokenAudience} {
+		v, set := env[k]
+		switch {
+		case needed && !set:
+			t.Errorf("%s is not set but %s needs it", k, name)
+			continue
+		case !needed && set:
+			t.Errorf("%s is set but %s does not need it", k, name)
+			continue
+		case !set:
+			continue
+		}
+		switch k {
+		case config.EnvSigningKeyID:
+			if got := ifText(v); got != "StackSigningKey ? SigningKey.Arn : SigningKeyArn" {
+				t.Errorf("%s must be !If [StackSigningKey, !GetAtt SigningKey.Arn, !Ref SigningKeyArn] (the key its IAM statements name), not %s", k, got)
+			}
+		case config.EnvSigningKeysPublished:
+			j := v.Content
+			if v.Tag != "!Join" || len(j) != 2 || scalar(j[0]) != "," || refTarget(j[1]) != "PublishedSigningKeyArns" {
+				t.Errorf(`%s must be !Join [",", !Ref PublishedSigningKeyArns]`, k)
+			}
+		case config.EnvTokenIssuer:
+			if refTarget(v) != "PublicBaseUrl" {
+				t.Errorf("%s must !Ref PublicBaseUrl: the deployment's own issuer, which serves /.well-known/* and which the authorizer trusts unless JwtIssuer is set", k)
+			}
+		case config.EnvTokenAudience:
+			if refTarget(v) != "JwtAudience" {
+				t.Errorf("%s must !Ref JwtAudience, the authorizer's audience", k)
+			}
+		}
+	}
+}
+
+// ifText writes !If [c, a, b] as "c ? a : b" (a and b as intrinsicText), or "" when n is
+// not an !If of three.
+func ifText(n *yaml.Node) string {
+	if n == nil || n.Tag != "!If" || len(n.Content) != 3 {
+		return ""
+	}
+	return scalar(n.Content[0]) + " ? " + intrinsicText(n.Content[1]) + " : " + intrinsicText(n.Content[2])
 }
 
 // checkLogLevelParameter checks that every value the LogLevel parameter allows is one
@@ -589,8 +664,16 @@ func checkHTTPAPI(t *testing.T, tpl cfn) (admin, widget string) {
 	if got := scalar(at(jwt, "IdentitySource")); got != "$request.header.Authorization" {
 		t.Errorf("authorizer IdentitySource = %q, want $request.header.Authorization", got)
 	}
-	if got := refTarget(at(jwt, "JwtConfiguration", "issuer")); got != "JwtIssuer" {
-		t.Errorf("JwtConfiguration.issuer must !Ref JwtIssuer, not %q", got)
+	// The deployment's own issuer (PublicBaseUrl, the functions' TOKEN_ISSUER) unless
+	// JwtIssuer names an external identity provider.
+	if got := ifText(at(jwt, "JwtConfiguration", "issuer")); got != "OwnIssuer ? PublicBaseUrl : JwtIssuer" {
+		t.Errorf("JwtConfiguration.issuer must be !If [OwnIssuer, !Ref PublicBaseUrl, !Ref JwtIssuer], not %q", got)
+	}
+	if c := at(tpl.root, "Conditions", "OwnIssuer"); c == nil || c.Tag != "!Equals" || len(c.Content) != 2 || refTarget(c.Content[0]) != "JwtIssuer" || scalar(c.Content[1]) != "" {
+		t.Errorf(`Conditions.OwnIssuer must be !Equals [!Ref JwtIssuer, ""]`)
+	}
+	if d := at(tpl.root, "Parameters", "JwtIssuer", "Default"); d == nil || scalar(d) != "" {
+		t.Errorf(`Parameters.JwtIssuer must default to "" (the deployment's own issuer)`)
 	}
 	aud := list(at(jwt, "JwtConfiguration", "audience"))
 	if len(aud) != 1 || refTarget(aud[0]) != "JwtAudience" {

@@ -34,6 +34,19 @@ const WebchatSecrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AW
 // the template's MailIdentity parameter, a verified domain or address.
 const MailIdentity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"
 
+// The signing keys as the template names them (Grant.Resource): the stack's own KMS key
+// (the SigningKey resource, which signs unless SigningKeyArn is set), the SigningKeyArn
+// parameter (a key made for a rotation, which signs instead of it once set) and the
+// PublishedSigningKeyArns parameter (keys published beside the signing one: the next
+// before it signs, the previous while its tokens live). The template gives each statement
+// on them under the condition that its key is in use (StackSigningKey,
+// RotatedSigningKey, PublishesSigningKeys), so a retired key keeps no grant.
+const (
+	SigningKey           = "SigningKey"
+	SigningKeyParam      = "SigningKeyArn"
+	PublishedSigningKeys = "PublishedSigningKeyArns"
+)
+
 // Grants lists the permissions that follow from n.
 func Grants(n app.Needs) []Grant {
 	var out []Grant
@@ -190,6 +203,22 @@ func Grants(n app.Needs) []Grant {
 	if n.AgentCredentials {
 		// passwords.History: one GetItem of the agent's credentials item per check.
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys})
+	}
+	if n.Signer != app.NoAccess {
+		// kmssigner reads each key's public half once per container (GetPublicKey, which
+		// also resolves an alias to the key); the signing key signs (Sign, a digest). It
+		// calls nothing else (no DescribeKey): GetPublicKey answers the key's spec and usage.
+		out = append(out,
+			Grant{"kms:GetPublicKey", SigningKey, ""},
+			Grant{"kms:GetPublicKey", SigningKeyParam, ""},
+			Grant{"kms:GetPublicKey", PublishedSigningKeys, ""},
+		)
+	}
+	if n.Signer == app.Write {
+		out = append(out,
+			Grant{"kms:Sign", SigningKey, ""},
+			Grant{"kms:Sign", SigningKeyParam, ""},
+		)
 	}
 	if n.Sessions != app.NoAccess {
 		out = append(out, Grant{"dynamodb:GetItem", "Table", dynamo.SessionKeys})

@@ -38,7 +38,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/awserr"
+	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/signer"
 )
@@ -288,4 +290,20 @@ func (s *Signer) PublicKeys(ctx context.Context) ([]signer.Key, error) {
 // context included) a plain error naming the operation and the key.
 func mapError(op, key string, err error) error {
 	return awserr.Problem(fmt.Sprintf("kmssigner: %s %s", op, key), err, busy)
+}
+
+// Keys is the lambdafn.Adapter of the deployment's signing keys: a KMS client on the
+// function's AWS configuration (endpoint from AWS_ENDPOINT_URL_KMS or AWS_ENDPOINT_URL)
+// signing with SIGNING_KEY_ID and publishing it, then SIGNING_KEYS_PUBLISHED. The
+// references are checked here (ValidateKeyRefs), so a mistyped one stops the function at
+// start; the keys themselves are read on first use (GetPublicKey), not at start, so that
+// a cold start costs no KMS request. Only the functions whose main passes it link the KMS
+// client.
+func Keys(ac aws.Config, cfg config.Config, d *app.Deps) error {
+	refs := append([]string{cfg.SigningKeyID}, cfg.SigningKeysPublished...)
+	if err := ValidateKeyRefs(refs); err != nil {
+		return fmt.Errorf("%w (%s, %s)", err, config.EnvSigningKeyID, config.EnvSigningKeysPublished)
+	}
+	d.Signer = NewFromConfig(ac, cfg.SigningKeyID, cfg.SigningKeysPublished...)
+	return nil
 }

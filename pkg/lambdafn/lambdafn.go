@@ -1,8 +1,8 @@
 // Package lambdafn is the Lambda bootstrap: it turns an app.Function into a Lambda entry
 // point. It reads and validates the configuration once per cold start, builds the AWS
 // configuration, attaches the adapters the function's main passes (dynamo.Table for
-// the table, s3blob.Logos for the logo bucket, ...: each links its SDK client only into
-// the binaries that need it), refuses to start when a port the function's Needs name is
+// the table, s3blob.Logos for the logo bucket, kmssigner.Keys for the signing keys, ...:
+// each links its SDK client only into the binaries that need it), refuses to start when a port the function's Needs name is
 // missing, and wraps the routes for API Gateway.
 //
 // Every functions/<name>/main.go is one line: lambdafn.Start(<pkg>.Function, adapters...).
@@ -121,7 +121,7 @@ func deps(f app.Function, getenv func(string) string, extra ...Adapter) (app.Dep
 	if err != nil {
 		return app.Deps{}, nil, fmt.Errorf("%s: aws config: %w", f.Name, err)
 	}
-	d := app.Deps{Now: time.Now, BaseURL: cfg.PublicBaseURL}
+	d := app.Deps{Now: time.Now, BaseURL: cfg.PublicBaseURL, Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience}
 	if f.Needs.Config().AuditCursorKey {
 		if d.Cursors, err = audit.NewCursors(cfg.AuditCursorKey); err != nil {
 			return app.Deps{}, nil, fmt.Errorf("%s: %w", f.Name, err)

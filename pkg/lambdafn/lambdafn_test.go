@@ -16,6 +16,7 @@ import (
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/httpx"
+	"github.com/convrs/admin/pkg/kmssigner"
 	"github.com/convrs/admin/pkg/lambdafn"
 	"github.com/convrs/admin/pkg/s3blob"
 	"github.com/convrs/admin/pkg/settings/general"
@@ -66,8 +67,19 @@ func TestBuildRefusesMissingConfiguration(t *testing.T) {
 	if _, _, err := lambdafn.Build(general.Function, getenv, dynamo.Table, s3blob.Logos); err != nil {
 		t.Errorf("with its adapters: %v", err)
 	}
-	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table); err != nil {
-		t.Errorf("discovery with the table (custom roles for GET /v1/me): %v", err)
+	// discovery publishes the signing keys: it needs their variables and the KMS adapter.
+	_, _, err = lambdafn.Build(discovery.Function, getenv, dynamo.Table, kmssigner.Keys)
+	for _, v := range []string{"SIGNING_KEY_ID", "TOKEN_ISSUER", "TOKEN_AUDIENCE"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("discovery without the signing variables: %v, want an error naming %s", err, v)
+		}
+	}
+	env["SIGNING_KEY_ID"], env["TOKEN_ISSUER"], env["TOKEN_AUDIENCE"] = "alias/convrs/stack/token-signing", "https://admin-api.example.com", "convrs-admin"
+	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table); err == nil || !strings.Contains(err.Error(), "token signer, issuer and audience") {
+		t.Errorf("discovery without kmssigner.Keys: %v, want an error naming the token signer", err)
+	}
+	if _, _, err := lambdafn.Build(discovery.Function, getenv, dynamo.Table, kmssigner.Keys); err != nil {
+		t.Errorf("discovery with the table (custom roles for GET /v1/me) and the signing keys: %v", err)
 	}
 }
 

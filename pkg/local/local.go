@@ -21,6 +21,7 @@ import (
 	"github.com/convrs/admin/pkg/bolt"
 	"github.com/convrs/admin/pkg/businessunitsfn"
 	"github.com/convrs/admin/pkg/chatsfn"
+	"github.com/convrs/admin/pkg/devkeys"
 	"github.com/convrs/admin/pkg/dirblob"
 	"github.com/convrs/admin/pkg/discovery"
 	"github.com/convrs/admin/pkg/filesecrets"
@@ -99,7 +100,9 @@ const MailFrom = "Convrs <reports@convrs.local>"
 // tree and the sign-in sessions in dir/convrs.db (bbolt), logos under dir/blobs, WebChat key sets under
 // dir/secrets (files 0600), email in dir/outbox (.eml files, 0600), the audit cursor key
 // in dir/audit-cursor-key (made on first use, 0600); published events are kept in memory
-// (membus). The clock is time.Now.
+// (membus). Tokens are signed with the dev key in dir (devkeys: read, or made, on first
+// use), with issuer devkeys.DefaultIssuer (the local server's default origin; cmd/local
+// sets the one it listens on) and audience devkeys.Audience. The clock is time.Now.
 // Close the returned store when done. Errors name the file that could not be opened.
 func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -174,7 +177,8 @@ func Embedded(dir string) (app.Deps, *bolt.Store, error) {
 	}
 	return app.Deps{Settings: store, Blobs: blobs, Cursors: cursors, Secrets: keySets, Revisions: store,
 		Chats: chatStore, Roles: roleStore, Orgs: orgStore, Sticky: stickyStore, BusinessUnits: units, Tags: tagStore, Agents: agentStore,
-		Sessions: sessionStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now}, store, nil
+		Sessions: sessionStore, Bus: membus.New(0), Mail: mailer, MailFrom: MailFrom, Now: time.Now,
+		Signer: newDevSigner(dir), Issuer: devkeys.DefaultIssuer, Audience: devkeys.Audience}, store, nil
 }
 
 // loadOrCreateKey reads a 32-byte secret kept hex-encoded in path, creating it (0600) on
