@@ -124,6 +124,12 @@ type Needs struct {
 	// profiles only (the credentials are a separate item so that IAM can keep them from
 	// every reader of profiles); Write includes it.
 	AgentCredentials bool
+	// AgentSignIn means the function signs agents in, and nothing else of agents: it finds
+	// an agent by email (ByEmail), reads its profile and credentials, counts failures and
+	// suspends (LoginFailed), records a sign-in (LoginSucceeded), and sets a password from
+	// an invitation (Invitation, SetCredentials). Narrower than Agents Write, which also
+	// creates agents, moves role holders and business unit members.
+	AgentSignIn bool
 	// Events means the function publishes events (source convrs.admin).
 	Events bool
 	// Mail means the function sends email.
@@ -240,7 +246,7 @@ func (n Needs) Missing(d Deps) []string {
 	if n.Tags != NoAccess && d.Tags == nil {
 		out = append(out, "tag store")
 	}
-	if (n.Agents != NoAccess || n.AgentCredentials) && d.Agents == nil {
+	if (n.Agents != NoAccess || n.AgentCredentials || n.AgentSignIn) && d.Agents == nil {
 		out = append(out, "agent store")
 	}
 	if n.Events && d.Bus == nil {

@@ -72,6 +72,7 @@ func TestFunctionsWithOrganisationRoutesReadTheTree(t *testing.T) {
 // with why.
 var publicTreeReaders = map[string]string{
 	"webchat-identify": "refuses the widget of a deleted organisation (the body names it)",
+	"signin":           "refuses the agents of a deleted organisation and reads its inherited security, SSO and password-policy settings",
 }
 
 // The permission matrix of every route: for each predefined role and for custom roles,

@@ -14,6 +14,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,9 @@ import (
 	"github.com/convrs/admin/pkg/settings/chathandling"
 	"github.com/convrs/admin/pkg/settings/officehours"
 	"github.com/convrs/admin/pkg/settings/passwordpolicy"
+	"github.com/convrs/admin/pkg/settings/security"
+	"github.com/convrs/admin/pkg/signer"
+	"github.com/convrs/admin/pkg/signinfn"
 )
 
 // request is one permission a DynamoDB request needs: an action on the table or an index
@@ -329,6 +333,38 @@ func call(t *testing.T, a *httpx.API, method, path, body, role, sub string, want
 	}
 }
 
+// bearerCall is call for the sign-in routes: body (JSON, or none), the bearer token tok
+// (or none); it returns the answer's token when there is one.
+func bearerCall(t *testing.T, a *httpx.API, path, body, tok string, want int) string {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	if rec.Code != want {
+		t.Fatalf("POST %s: got %d, want %d\n%s", path, rec.Code, want, rec.Body)
+	}
+	var out struct{ Token string }
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return out.Token
+}
+
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// signingKey is an in-memory signer for the sign-in function.
+func signingKey(t *testing.T) signer.Signer { return signer.FromKey(testKey()) }
+
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // TestGrantsCoverTheCalls runs the chats functions, the agents function's chat reads and
@@ -374,10 +410,12 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 	// Each function on a client of its own, checked against its grants.
 	refused := &denials{got: map[string][]string{}}
 	fns := []app.Function{chatsfn.EventsFunction, chatsfn.ReadFunction, chatsfn.ReportFunction, chatsfn.AutoCloseFunction,
-		chatsfn.QueueMoveFunction, agentsfn.Function, passwordpolicy.Function}
+		chatsfn.QueueMoveFunction, agentsfn.Function, passwordpolicy.Function, signinfn.Function}
 	d := map[string]app.Deps{}
 	for _, f := range fns {
-		d[f.Name] = deps(t, localClient(t, checking(f.Name, iam.Grants(f.Needs), refused)), table, clk, mails)
+		fd := deps(t, localClient(t, checking(f.Name, iam.Grants(f.Needs), refused)), table, clk, mails)
+		fd.Signer, fd.Issuer, fd.Audience = signingKey(t), "https://admin-api.convrs.test", "convrs-admin"
+		d[f.Name] = fd
 		if missing := f.Needs.Missing(d[f.Name]); len(missing) > 0 {
 			t.Fatalf("%s: %v", f.Name, missing)
 		}
@@ -488,6 +526,28 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 		t.Errorf("agent_bo after the sign-in calls: suspendedAt %v, lastLoginAt %v", a.SuspendedAt, a.LastLoginAt)
 	}
 
+	// The sign-in routes: a password set from an invitation, failures up to a suspension,
+	// enable, a sign-in, a refresh, a logout.
+	if _, err := settings.NewService(security.Area, sd.Settings, sd.Now).Update(admin, "acme", "", "patch",
+		func(s security.Settings) (security.Settings, error) { s.LoginAttempts = 2; return s, nil }); err != nil {
+		t.Fatal(err)
+	}
+	cy := agents.New("agent_cy", "cy@acme.test", agents.Profile{Name: "Cy", Role: "agent", Language: "en", BusinessUnitIDs: []string{}}, t0)
+	link, inv := agents.NewInvitation(clk.Now())
+	if err := sd.Agents.Create(ctx, "acme", cy, agents.Credentials{Invitation: &inv},
+		audit.Entry{ID: audit.NewID(t0), OrgID: "acme", At: t0, Actor: "seed", Area: agents.AuditArea, Action: "create", Changes: []audit.Change{}}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := api(signinfn.Function, d[signinfn.Function.Name])
+	call(t, signIn, "POST", signinfn.SetPasswordPath, `{"token":"`+link+`","password":"Sign-in-9"}`, "", "", 204)
+	call(t, signIn, "POST", signinfn.LoginPath, `{"email":"nobody@acme.test","password":"Sign-in-9"}`, "", "", 401)
+	call(t, signIn, "POST", signinfn.LoginPath, `{"email":"cy@acme.test","password":"wrong"}`, "", "", 401)
+	call(t, signIn, "POST", signinfn.LoginPath, `{"email":"cy@acme.test","password":"wrong"}`, "", "", 423)
+	call(t, agentsAPI, "POST", "/v1/orgs/acme/agents/agent_cy/enable", "", "", "", 200)
+	tok := bearerCall(t, signIn, signinfn.LoginPath, `{"email":"cy@acme.test","password":"Sign-in-9"}`, "", 200)
+	tok = bearerCall(t, signIn, signinfn.RefreshPath, "", tok, 200)
+	bearerCall(t, signIn, signinfn.LogoutPath, "", tok, 204)
+
 	// The password check naming an agent, reuse allowed and prevented.
 	checkAPI := api(passwordpolicy.Function, d[passwordpolicy.Function.Name])
 	call(t, checkAPI, "POST", "/v1/orgs/acme/password-policy/check", `{"password":"Tr0ub4dor&3","agentId":"agent_ana"}`, "", "", 200)
@@ -537,6 +597,9 @@ func TestGrantsCoverTheCalls(t *testing.T) {
 			}
 		}
 		for _, g := range iam.Grants(f.Needs) {
+			if f.Needs.AgentSignIn && slices.Contains(iam.Grants(app.Needs{AgentSignIn: true, Sessions: app.Write}), g) && !refused.usedBy(f.Name, g) {
+				t.Errorf("%s is granted %s on %s (%s), which the sign-in scenario never needed", f.Name, g.Action, g.Resource, g.LeadingKeys)
+			}
 			if strings.HasPrefix(g.Action, "dynamodb:") && !refused.usedBy(f.Name, g) {
 				t.Logf("%s: not used by the scenario: %s on %s (%s)", f.Name, g.Action, g.Resource, g.LeadingKeys)
 			}

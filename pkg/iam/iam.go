@@ -167,6 +167,26 @@ func Grants(n app.Needs) []Grant {
 			)
 		}
 	}
+	if n.AgentSignIn {
+		out = append(out,
+			// ByEmail, then the profile and the credentials.
+			Grant{"dynamodb:GetItem", "Table", dynamo.EmailKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.PeopleKeys},
+			Grant{"dynamodb:GetItem", "Table", dynamo.CredsKeys},
+			// LoginFailed: the count's ADD, the suspension's transaction (the profile's
+			// update, the count's check, the audit entry); LoginSucceeded: the profile's
+			// update and the count's reset.
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.PeopleKeys},
+			Grant{"dynamodb:UpdateItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:ConditionCheckItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.AuditKeys},
+			// Set-password: the invitation's index read, then SetCredentials (the profile's
+			// update, the credentials' put, the index's delete, the audit entry).
+			Grant{"dynamodb:GetItem", "Table", dynamo.InviteKeys},
+			Grant{"dynamodb:PutItem", "Table", dynamo.CredsKeys},
+			Grant{"dynamodb:DeleteItem", "Table", dynamo.InviteKeys},
+		)
+	}
 	if n.Agents != app.NoAccess {
 		out = append(out,
 			Grant{"dynamodb:GetItem", "Table", dynamo.PeopleKeys},

@@ -64,7 +64,7 @@ const Leeway = 30 * time.Second
 
 // Function is the sign-in function.
 var Function = app.Function{Name: "signin",
-	Needs: app.Needs{Agents: app.Write, Orgs: app.Read, Signer: app.Write, Sessions: app.Write,
+	Needs: app.Needs{AgentSignIn: true, Orgs: app.Read, Signer: app.Write, Sessions: app.Write,
 		ReadSettings: []string{security.AreaName, sso.AreaName, passwordpolicy.AreaName}},
 	HTTP: func(api *httpx.API, d app.Deps) {
 		Register(api, Deps{Agents: d.Agents, Sessions: d.Sessions, Signer: d.Signer, Orgs: d.Orgs,
