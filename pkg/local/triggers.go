@@ -15,11 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/lambdafn"
+	"github.com/convrs/admin/pkg/mail"
 	"github.com/convrs/admin/pkg/membus"
+	"github.com/convrs/admin/pkg/outbox"
 	"github.com/convrs/admin/pkg/problem"
 )
 
@@ -44,6 +47,7 @@ type Triggers struct {
 	consumers []consumer
 	sweeps    map[string]*sweep
 	bus       bus.Publisher
+	mail      mail.Mailer
 }
 
 type consumer struct {
@@ -60,7 +64,7 @@ type sweep struct {
 
 // NewTriggers builds the event and sweep functions on d.
 func NewTriggers(d app.Deps, log *slog.Logger) (*Triggers, error) {
-	tr := &Triggers{log: log, sweeps: map[string]*sweep{}, bus: d.Bus}
+	tr := &Triggers{log: log, sweeps: map[string]*sweep{}, bus: d.Bus, mail: d.Mail}
 	for _, f := range Functions {
 		switch f.Kind() {
 		case app.KindEvent:
@@ -159,6 +163,8 @@ type PutResult struct {
 func (tr *Triggers) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /local/events", tr.putEvents)
 	mux.HandleFunc("GET /local/events", tr.published)
+	mux.HandleFunc("GET /local/outbox", tr.outbox)
+	mux.HandleFunc("GET /local/outbox/latest", tr.outbox)
 	mux.HandleFunc("POST "+sweepPathStart+"{name}", func(w http.ResponseWriter, r *http.Request) {
 		s, ok := tr.sweeps[r.PathValue("name")]
 		if !ok {
@@ -279,4 +285,77 @@ func newEventID() string {
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// OutboxItem is one email of GET /local/outbox, decoded (the .eml files in the outbox
+// folder are MIME, quoted-printable).
+type OutboxItem struct {
+	ID      string    `json:"id"`
+	Date    time.Time `json:"date"`
+	From    string    `json:"from"`
+	To      []string  `json:"to"`
+	Subject string    `json:"subject"`
+	Text    string    `json:"text"`
+	// SetPasswordToken is, for an invitation, the token of its set-password link (what
+	// POST /v1/auth/set-password takes), so that a script can accept it.
+	SetPasswordToken string `json:"setPasswordToken,omitempty"`
+}
+
+// setPasswordToken finds the token of a set-password link in text ("" when none).
+func setPasswordToken(text string) string {
+	const marker = agents.SetPasswordPath + "?token="
+	_, after, ok := strings.Cut(text, marker)
+	if !ok || len(after) < agents.TokenLen {
+		return ""
+	}
+	if tok := after[:agents.TokenLen]; func() bool { _, err := agents.ParseToken(tok); return err == nil }() {
+		return tok
+	}
+	return ""
+}
+
+// maxOutbox bounds GET /local/outbox.
+const maxOutbox = 20
+
+// outbox answers the newest emails the local server sent (at most maxOutbox, oldest
+// first; ?to= keeps those to one address), decoded: what the invitation links and
+// missed-chat reports say, without a mail client. GET /local/outbox/latest answers the
+// newest one alone (404 when there is none).
+func (tr *Triggers) outbox(w http.ResponseWriter, r *http.Request) {
+	o, ok := tr.mail.(*outbox.Outbox)
+	if !ok {
+		httpx.WriteError(w, r, problem.New(problem.NotFound, "this server sends no email to an outbox folder"))
+		return
+	}
+	to := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("to")))
+	all, err := outbox.ReadLatest(o.Dir(), 200) // the newest 200 files, then filtered
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	items := []OutboxItem{}
+	for _, e := range all {
+		it := OutboxItem{ID: e.ID, Date: e.Date, Subject: e.Subject, Text: e.Text, To: []string{}, SetPasswordToken: setPasswordToken(e.Text)}
+		if e.From != nil {
+			it.From = e.From.String()
+		}
+		match := to == ""
+		for _, a := range e.To {
+			it.To = append(it.To, a.Address)
+			match = match || strings.EqualFold(a.Address, to)
+		}
+		if match {
+			items = append(items, it)
+		}
+	}
+	items = items[len(items)-min(len(items), maxOutbox):]
+	if strings.HasSuffix(r.URL.Path, "/latest") {
+		if len(items) == 0 {
+			httpx.WriteError(w, r, problem.New(problem.NotFound, "no email sent to %q", to))
+			return
+		}
+		httpx.WriteJSON(w, r, http.StatusOK, items[len(items)-1])
+		return
+	}
+	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"items": items})
 }

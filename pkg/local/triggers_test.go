@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convrs/admin/pkg/mail"
 
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/auth"
@@ -291,4 +294,47 @@ func FuzzPutEvents(f *testing.F) {
 			t.Fatalf("200 with invalid JSON %s", resp)
 		}
 	})
+}
+
+// GET /local/outbox answers the emails sent, decoded (a long link that quoted-printable
+// wraps in the file comes back whole), filtered by ?to=, the newest 20 at most.
+func TestOutboxRoute(t *testing.T) {
+	t.Parallel()
+	e := newTriggersEnv(t)
+	link := "http://127.0.0.1:3000/set-password?token=" + strings.Repeat("Ab-_", 10) + "xyz"
+	for i, to := range []string{"ana@example.com", "bo@example.com", "ana@example.com"} {
+		m := mail.Message{From: "Convrs <noreply@convrs.test>", To: []string{to}, Subject: "n" + strconv.Itoa(i), Text: "Open " + link + "\n", HTML: "<p>x</p>"}
+		if _, err := e.deps.Mail.Send(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, body := e.do(http.MethodGet, "/local/outbox?to=ANA@example.com", "", "")
+	var got struct{ Items []OutboxItem }
+	if err := json.Unmarshal(body, &got); code != http.StatusOK || err != nil || len(got.Items) != 2 {
+		t.Fatalf("GET /local/outbox?to=: %d %s", code, body)
+	}
+	if it := got.Items[1]; it.Subject != "n2" || !strings.Contains(it.Text, link) || it.To[0] != "ana@example.com" {
+		t.Errorf("newest email to ana: %+v", it)
+	}
+	for range maxOutbox {
+		if _, err := e.deps.Mail.Send(t.Context(), mail.Message{From: "noreply@convrs.test", To: []string{"cy@example.com"}, Subject: "s", Text: "t", HTML: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := strings.Repeat("A", 42) + "E" // 32 bytes of base64url, as invitations make them
+	if _, err := e.deps.Mail.Send(t.Context(), mail.Message{From: "noreply@convrs.test", To: []string{"dee@example.com"}, Subject: "Set your password",
+		Text: "Open http://127.0.0.1:3000/set-password?token=" + tok + "\n", HTML: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body = e.do(http.MethodGet, "/local/outbox/latest?to=dee@example.com", "", "")
+	var latest OutboxItem
+	if err := json.Unmarshal(body, &latest); code != http.StatusOK || err != nil || latest.SetPasswordToken != tok {
+		t.Errorf("GET /local/outbox/latest: %d %s", code, body)
+	}
+	if code, _ := e.do(http.MethodGet, "/local/outbox/latest?to=nobody@example.com", "", ""); code != http.StatusNotFound {
+		t.Errorf("latest email to nobody: %d, want 404", code)
+	}
+	if _, body := e.do(http.MethodGet, "/local/outbox", "", ""); strings.Count(string(body), `"subject"`) != maxOutbox {
+		t.Errorf("GET /local/outbox answers more than %d emails: %s", maxOutbox, body)
+	}
 }
