@@ -142,7 +142,9 @@ func (k *Keys) Authenticate(r *http.Request) (auth.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > signer.MaxTokenLen {
 		return auth.Principal{}, problem.New(problem.Unauthenticated, "missing or invalid bearer token")
 	}
-	keys, err := k.signer.PublicKeys(r.Context())
+	// The key is in memory: no context to honour (a request abandoned later is the
+	// handler's to notice).
+	keys, err := k.signer.PublicKeys(context.WithoutCancel(r.Context()))
 	if err != nil {
 		return auth.Principal{}, err
 	}
