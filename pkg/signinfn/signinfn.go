@@ -70,9 +70,11 @@ var Function = app.Function{Name: "signin",
 		Register(api, Deps{Agents: d.Agents, Sessions: d.Sessions, Signer: d.Signer, Orgs: d.Orgs,
 			Issuer: d.Issuer, Audience: d.Audience, Now: d.Now,
 			Security: settings.NewService(security.Area, d.Settings, d.Now),
-			SSO:      settings.NewService(sso.NewArea(d.BaseURL, d.Now), d.Settings, d.Now), // only the sign-in switches are read
-			Policy:   settings.NewService(passwordpolicy.Area, d.Settings, d.Now),
-			Limits:   NewLimits(d.Now)})
+			// Only the sign-in switches are read: the area without its certificate checks,
+			// which would link crypto/x509 for nothing.
+			SSO:    settings.NewService(settings.Area[sso.Settings]{Name: sso.AreaName, Defaults: sso.Defaults}, d.Settings, d.Now),
+			Policy: settings.NewService(passwordpolicy.Area, d.Settings, d.Now),
+			Limits: NewLimits(d.Now)})
 	}}
 
 // Deps are the ports the routes use.
