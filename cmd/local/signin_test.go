@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,29 +93,17 @@ func TestSignInForReal(t *testing.T) {
 	script := filepath.Join(nodetest.ModuleRoot(t), "pkg", "signer", "testdata", "jose-verify.mjs")
 	in2, _ := json.Marshal(map[string]any{"issuer": base, "audience": devkeys.Audience, "now": time.Now().Unix(),
 		"tokens": map[string]string{"login": tok, "refresh": fresh["token"].(string), "tampered": tok[:len(tok)-6] + "AAAAAA"}})
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Stdin = bytes.NewReader(in2)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 3 {
-			nodetest.SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
-		}
-		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
-	}
+	stdout := nodetest.Script(t, node, script, in2)
 	var got map[string]struct {
 		OK      bool           `json:"ok"`
 		Code    string         `json:"code"`
 		Payload map[string]any `json:"payload"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("node's output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &got); err != nil {
+		t.Fatalf("node's output: %v\n%s", err, string(stdout))
 	}
 	if !got["login"].OK || !got["refresh"].OK || got["tampered"].OK {
-		t.Errorf("jose: %s", stdout.String())
+		t.Errorf("jose: %s", string(stdout))
 	}
 	if p := got["login"].Payload; p["sub"] != a["id"] || p["org_id"] != "demo" || p["role"] != "agent_manager" || p["iss"] != base || p["sid"] == nil {
 		t.Errorf("jose's payload of the login token: %v", p)

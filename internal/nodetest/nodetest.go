@@ -4,10 +4,14 @@
 package nodetest
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // SkipOrFail skips the test for reason, or fails it with CI=true.
@@ -52,4 +56,25 @@ func Jose(t testing.TB, why string) string {
 		SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
 	}
 	return node
+}
+
+// Script runs node on script (a path) with input on its standard input, for at most a
+// minute, and returns its standard output. The scripts exit 3 when jose is missing
+// (SkipOrFail); any other failure fails the test with the script's standard error.
+func Script(t testing.TB, node, script string, input []byte) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Stdin = bytes.NewReader(input)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 3 {
+			SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
+		}
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
+	}
+	return stdout.Bytes()
 }

@@ -2,14 +2,11 @@ package signer_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -94,27 +91,15 @@ func TestJoseVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "testdata/jose-verify.mjs")
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 3 {
-			nodetest.SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
-		}
-		t.Fatalf("node testdata/jose-verify.mjs: %v\n%s", err, stderr.String())
-	}
+	stdout := nodetest.Script(t, node, "testdata/jose-verify.mjs", in)
 	var got map[string]struct {
 		OK      bool           `json:"ok"`
 		Kid     string         `json:"kid"`
 		Code    string         `json:"code"`
 		Payload map[string]any `json:"payload"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("node's output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &got); err != nil {
+		t.Fatalf("node's output: %v\n%s", err, string(stdout))
 	}
 	want := map[string]struct{ code, kid string }{
 		"valid":           {"", curKey.ID},
@@ -126,7 +111,7 @@ func TestJoseVerifies(t *testing.T) {
 		"unpublished_key": {"ERR_JWKS_NO_MATCHING_KEY", ""},
 	}
 	if len(got) != len(want) {
-		t.Errorf("node answered for %d tokens, want %d: %s", len(got), len(want), stdout.String())
+		t.Errorf("node answered for %d tokens, want %d: %s", len(got), len(want), string(stdout))
 	}
 	for name, w := range want {
 		g := got[name]

@@ -1,12 +1,8 @@
 package token_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -33,22 +29,10 @@ func TestJoseTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "testdata/jose-sign.mjs")
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 3 {
-			nodetest.SkipOrFail(t, "the npm package jose is not installed (npm ci at the repository root installs it)")
-		}
-		t.Fatalf("node testdata/jose-sign.mjs: %v\n%s", err, stderr.String())
-	}
+	stdout := nodetest.Script(t, node, "testdata/jose-sign.mjs", in)
 	var toks map[string]string
-	if err := json.Unmarshal(stdout.Bytes(), &toks); err != nil {
-		t.Fatalf("node's output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &toks); err != nil {
+		t.Fatalf("node's output: %v\n%s", err, string(stdout))
 	}
 
 	ks := token.KeySet{Current: &current, Previous: &previous, PreviousNotAfter: now.Add(48 * time.Hour)}
