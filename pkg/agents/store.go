@@ -216,6 +216,20 @@ func CheckAgent(orgID, agentID string) error {
 	return CheckIDs(orgID, agentID)
 }
 
+// MaySignIn is LoginSucceeded's check of the agent it read (found tells whether it
+// exists): NoAgent, ErrSuspended, ErrDisabled, or nil.
+func MaySignIn(a Agent, found bool) error {
+	switch {
+	case !found:
+		return NoAgent()
+	case a.SuspendedAt != nil:
+		return ErrSuspended
+	case a.Status == StatusDisabled:
+		return ErrDisabled
+	}
+	return nil
+}
+
 // NoAgent is the error of a sign-in write (LoginFailed, LoginSucceeded) for an agent that
 // does not exist.
 func NoAgent() error { return problem.New(problem.NotFound, "agent not found") }

@@ -446,15 +446,11 @@ func (r *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at t
 	}
 	return r.s.db.Update(func(tx *bbolt.Tx) error {
 		a, found, err := getAgent(tx, orgID, agentID)
-		switch {
-		case err != nil:
+		if err == nil {
+			err = agents.MaySignIn(a, found)
+		}
+		if err != nil {
 			return err
-		case !found:
-			return agents.NoAgent()
-		case a.SuspendedAt != nil:
-			return agents.ErrSuspended
-		case a.Status == agents.StatusDisabled:
-			return agents.ErrDisabled
 		}
 		k := key(orgID, agentID)
 		if err := tx.Bucket(bucketAgentFailures).Delete(k); err != nil {

@@ -568,15 +568,11 @@ func (s *Agents) LoginSucceeded(ctx context.Context, orgID, agentID string, at t
 	op := "record the sign-in of " + orgID + "/" + agentID
 	for range loginTries {
 		a, found, err := s.Get(ctx, orgID, agentID)
-		switch {
-		case err != nil:
+		if err == nil {
+			err = agents.MaySignIn(a, found)
+		}
+		if err != nil {
 			return err
-		case !found:
-			return agents.NoAgent()
-		case a.SuspendedAt != nil:
-			return agents.ErrSuspended
-		case a.Status == agents.StatusDisabled:
-			return agents.ErrDisabled
 		}
 		at := at.UTC()
 		next := a

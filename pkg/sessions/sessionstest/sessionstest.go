@@ -164,20 +164,7 @@ func testRacingCreates(t *testing.T, st sessions.Store) {
 	}
 	close(start)
 	wg.Wait()
-	won := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && won >= 0:
-			t.Errorf("creates %d and %d both succeeded", won, i)
-		case err == nil:
-			won = i
-		case !errors.Is(err, sessions.ErrConflict):
-			t.Errorf("create %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if won < 0 {
-		t.Fatal("no create succeeded")
-	}
+	won := oneWinner(t, "create", errs)
 	if got, _ := get(t, st, id); got.AgentID != []string{"agt_a", "agt_b", "agt_c", "agt_d", "agt_e", "agt_f", "agt_g", "agt_h"}[won] || got.Version != 1 {
 		t.Errorf("stored %+v, want the winner's (create %d) at version 1", got, won)
 	}
@@ -229,20 +216,7 @@ func testRacingTouches(t *testing.T, st sessions.Store) {
 	}
 	close(start)
 	wg.Wait()
-	won := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && won >= 0:
-			t.Errorf("touches %d and %d of version 1 both succeeded", won, i)
-		case err == nil:
-			won = i
-		case !errors.Is(err, sessions.ErrConflict):
-			t.Errorf("touch %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if won < 0 {
-		t.Fatal("no touch succeeded")
-	}
+	won := oneWinner(t, "touch", errs)
 	s.LastActivity, s.Version = t0.Add(time.Duration(won+1)*time.Minute), 2
 	check(t, st, s)
 }
@@ -380,4 +354,25 @@ func testCancelled(t *testing.T, st sessions.Store) {
 		t.Error("a create on a cancelled context was stored")
 	}
 	check(t, st, live)
+}
+
+// oneWinner checks the errors of racing calls (what names them): exactly one nil, the
+// others ErrConflict. It returns the winner's index.
+func oneWinner(t *testing.T, what string, errs []error) int {
+	t.Helper()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Errorf("%ss %d and %d both succeeded", what, won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, sessions.ErrConflict):
+			t.Errorf("%s %d: %v, want nil or ErrConflict", what, i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no %s succeeded", what)
+	}
+	return won
 }
