@@ -53,8 +53,9 @@ var (
 	}
 	shellVar = regexp.MustCompile(`\$(\w+)`)
 	// shownPair is a "name":value pair of an output comment whose value is a JSON
-	// literal; values holding "..." are elisions, not shown values.
-	shownPair  = regexp.MustCompile(`"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?)`)
+	// literal or an array of strings (checked whole); values holding "..." are elisions,
+	// not shown values.
+	shownPair  = regexp.MustCompile(`"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?|\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\])`)
 	assignCmd  = regexp.MustCompile(`^(\w+)=\$\(go$`)
 	captureCmd = regexp.MustCompile(`^(\w+)=\$\(curl$`)
 	jqMember   = regexp.MustCompile(`^\.(\w+)\)$`)
