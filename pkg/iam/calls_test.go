@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/agentsfn"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/audit"
@@ -682,5 +684,49 @@ func TestCheckerRefuses(t *testing.T) {
 		if like(c.pattern, c.s) != c.want {
 			t.Errorf("like(%q, %q) = %v", c.pattern, c.s, !c.want)
 		}
+	}
+}
+
+// An unknown email costs the sign-in function as many DynamoDB round trips as a wrong
+// password does (pkg/signinfn's decoy reads), so that in AWS, where each is a few
+// milliseconds, the answer's timing does not tell which emails exist.
+func TestSignInRoundTripsDoNotTellEmails(t *testing.T) {
+	t.Parallel()
+	seed := localClient(t)
+	table := newTable(t, seed)
+	var calls atomic.Int64
+	counting := func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("count",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					calls.Add(1)
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	}
+	clk := &clock{now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	d := deps(t, localClient(t, counting), table, clk, &mailer{})
+	d.Signer, d.Issuer, d.Audience = signingKey(t), "https://admin-api.convrs.test", "convrs-admin"
+	ctx := context.Background()
+	a := agents.New("agent_cy", "cy@acme.test", agents.Profile{Name: "Cy", Role: "agent", Language: "en", BusinessUnitIDs: []string{}}, clk.Now())
+	hash, err := passwords.HashPassword("Sign-in-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Agents.Create(ctx, "acme", a, agents.Credentials{PasswordHash: hash},
+		audit.Entry{ID: audit.NewID(clk.Now()), OrgID: "acme", At: clk.Now(), Actor: "seed", Area: agents.AuditArea, Action: "create", Changes: []audit.Change{}}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := api(signinfn.Function, d)
+	count := func(body string) int64 {
+		before := calls.Load()
+		call(t, signIn, "POST", signinfn.LoginPath, body, "", "", 401)
+		return calls.Load() - before
+	}
+	wrong := count(`{"email":"cy@acme.test","password":"wrong"}`)
+	unknown := count(`{"email":"nobody@acme.test","password":"wrong"}`)
+	t.Logf("DynamoDB calls: wrong password %d, unknown email %d", wrong, unknown)
+	if wrong != unknown {
+		t.Errorf("a wrong password makes %d DynamoDB calls, an unknown email %d", wrong, unknown)
 	}
 }
