@@ -20,6 +20,7 @@ package signinfn
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/convrs/admin/pkg/agents"
 	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/app"
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/orgs"
@@ -55,8 +57,9 @@ const (
 // one write and one KMS Sign each: about 30 ms).
 const AccessTokenLifetime = 15 * time.Minute
 
-// SuspensionActor is the actor of the audit entry of a suspension after failed sign-ins
-// (no person did it; the attempts may have been anyone's).
+// SuspensionActor is the actor of the audit entries the sign-in routes write on their
+// own: a suspension after failed sign-ins (no person did it; the attempts may have been
+// anyone's) and a password hash upgraded to the current parameters.
 const SuspensionActor = "sign-in"
 
 // Leeway is the clock skew allowed on a token's iat and exp.
@@ -355,7 +358,10 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 	case acc.agent.SuspendedAt != nil:
 		err = suspended(acc.security.LoginAttempts)
 	default:
-		err = s.check(ctx, acc, password, now)
+		var rehash bool
+		if rehash, err = s.check(ctx, acc, password, now); err == nil && rehash {
+			s.rehash(ctx, acc, password, now)
+		}
 	}
 	if err != nil {
 		httpx.WriteError(w, r, err)
@@ -386,44 +392,71 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 // none set yet) counts a failure, and the failure that reaches security.loginAttempts
 // suspends the agent (423); a disabled agent never signs in (403, told only to whoever
 // knows the password; its failures are not counted, since it cannot sign in anyway).
-func (s *service) check(ctx context.Context, acc account, password string, now time.Time) error {
+//
+// rehash reports, for the right password, that its hash was made with other parameters
+// than passwords.DefaultParams (see rehash).
+func (s *service) check(ctx context.Context, acc account, password string, now time.Time) (rehash bool, err error) {
 	var ok bool
 	var verr error
-	err := s.hash(ctx, func() {
+	err = s.hash(ctx, func() {
 		if acc.creds.PasswordHash == "" {
 			passwords.VerifyNothing(password)
 			return
 		}
-		ok, _, verr = passwords.VerifyPassword(acc.creds.PasswordHash, password)
+		ok, rehash, verr = passwords.VerifyPassword(acc.creds.PasswordHash, password)
 	})
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case verr != nil:
-		return verr // a damaged hash: a 500, logged without the hash
+		return false, verr // a damaged hash: a 500, logged without the hash
 	case acc.agent.Status == agents.StatusDisabled:
 		if ok {
-			return errDisabled()
+			return false, errDisabled()
 		}
-		return errCredentials()
+		return false, errCredentials()
 	case ok:
-		return nil
+		return rehash, nil
 	case acc.creds.PasswordHash == "":
-		return errCredentials() // nothing to guess: an invitation not yet accepted
+		return false, errCredentials() // nothing to guess: an invitation not yet accepted
 	}
 	limit := acc.security.LoginAttempts
 	entry, err := agents.AuditEntry(acc.org.ID, SuspensionActor, "suspended", &acc.agent, suspendedCopy(acc.agent, now), now, httpx.RequestID(ctx))
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, locked, err := s.Agents.LoginFailed(ctx, acc.org.ID, acc.agent.ID, limit, now, entry)
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case locked:
-		return suspended(limit)
+		return false, suspended(limit)
 	}
-	return errCredentials()
+	return false, errCredentials()
+}
+
+// rehash replaces the hash of the password just verified, made with older parameters,
+// by one under passwords.DefaultParams, so that stronger parameters reach every agent
+// who signs in. The history is kept, the password is the same (nothing an admin sees
+// changes but the version); the audit entry says the hash was upgraded. A failure (an
+// admin's change racing it, the store) leaves the old hash for the next sign-in: it is
+// logged, never the sign-in's error.
+func (s *service) rehash(ctx context.Context, acc account, password string, now time.Time) {
+	var hash string
+	var err error
+	if err = s.hash(ctx, func() { hash, err = passwords.HashPassword(password) }); err == nil {
+		next := acc.agent
+		next.Version, next.UpdatedAt = acc.agent.Version+1, now
+		creds := acc.creds
+		creds.PasswordHash = hash
+		var entry audit.Entry
+		if entry, err = agents.AuditEntry(acc.org.ID, SuspensionActor, "password-rehashed", &acc.agent, &next, now, httpx.RequestID(ctx)); err == nil {
+			err = s.Agents.SetCredentials(ctx, acc.org.ID, next, creds, acc.creds, entry)
+		}
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "signin: the password hash was not upgraded; the next sign-in tries again", "agentId", acc.agent.ID, "error", err.Error())
+	}
 }
 
 // suspendedCopy is a as a suspension at now leaves it (for the audit entry).

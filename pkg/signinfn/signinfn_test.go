@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/pkg/agents"
+	"github.com/convrs/admin/pkg/agents/passwords"
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/auth"
 	"github.com/convrs/admin/pkg/outbox"
 	"github.com/convrs/admin/pkg/signinfn"
@@ -376,3 +379,40 @@ func TestThrottling(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// A password hashed with older parameters is re-hashed with passwords.DefaultParams at the
+// next sign-in (audited, no password material), and still signs in afterwards.
+func TestRehashOnSignIn(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t)
+	id := agent(t, s, "acme", "ana@example.com", auth.RoleAgent)
+	ctx := t.Context()
+	old := passwords.Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	oldHash, err := old.Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := s.Deps.Agents.Get(ctx, "acme", id)
+	c, _, _ := s.Deps.Agents.Credentials(ctx, "acme", id)
+	next := a
+	next.Version++
+	nc := c
+	nc.PasswordHash = oldHash
+	if err := s.Deps.Agents.SetCredentials(ctx, "acme", next, nc, c, audit.Entry{ID: audit.NewID(s.Now), OrgID: "acme", At: s.Now, Actor: "seed",
+		Area: agents.AuditArea, Action: "seed", Changes: []audit.Change{}}); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, s, "ana@example.com")
+	c, _, _ = s.Deps.Agents.Credentials(ctx, "acme", id)
+	if p, _, _, err := passwords.ParseHash(c.PasswordHash); err != nil || p != passwords.DefaultParams || c.PasswordHash == oldHash {
+		t.Errorf("after the sign-in the hash has parameters %+v (%v), want DefaultParams", p, err)
+	}
+	if len(c.History) != len(nc.History) {
+		t.Errorf("the upgrade changed the history: %d entries, want %d", len(c.History), len(nc.History))
+	}
+	signIn(t, s, "ana@example.com")
+	entries := string(s.Admin(http.MethodGet, "/v1/orgs/acme/audit?area=agents", nil).Expect(t, http.StatusOK).Body)
+	if strings.Count(entries, `"password-rehashed"`) != 1 || strings.Contains(entries, "argon2") {
+		t.Errorf("audit: %s", entries)
+	}
+}
