@@ -14,11 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/audit"
 	"github.com/convrs/admin/pkg/dynamo"
 	"github.com/convrs/admin/pkg/problem"
@@ -151,15 +149,11 @@ func (f *fakeDynamo) calls() []string {
 // the SDK's retries are exercised and the tests stay fast.
 func fakeClient(srv *httptest.Server, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   srv.Client(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 2
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			o.RateLimiter = ratelimit.None
-		}),
+		Retryer:      awsfake.Retryer(2),
 	}, optFns...)
 }
 

@@ -13,13 +13,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/bus/bustest"
@@ -34,15 +33,11 @@ const busName = "convrs-admin-test"
 // attempts per request and no waiting between them.
 func newClient(srv *httptest.Server) *eventbridge.Client {
 	return eventbridge.New(eventbridge.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret-key", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   srv.Client(),
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 2
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			so.RateLimiter = ratelimit.None
-		}),
+		Retryer:      awsfake.Retryer(2),
 	})
 }
 

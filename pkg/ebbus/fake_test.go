@@ -8,12 +8,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/bus"
 	"github.com/convrs/admin/pkg/bus/bustest"
 )
@@ -69,8 +69,6 @@ type putEventsRequest struct {
 	EndpointId *string
 }
 
-var sigV4 = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDTEST/\d{8}/us-east-1/events/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$`)
-
 func newFakeEB(t *testing.T, busName string) (*fakeEB, *httptest.Server) {
 	f := &fakeEB{t: t, busName: busName}
 	srv := httptest.NewServer(f)
@@ -78,20 +76,12 @@ func newFakeEB(t *testing.T, busName string) (*fakeEB, *httptest.Server) {
 	return f, srv
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("X-Amzn-RequestId", "fake-request")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": message})
-}
-
 // protocolError fails the test and answers 400 ValidationException, so that the
 // failure also shows in what Publisher returns.
 func (f *fakeEB) protocolError(w http.ResponseWriter, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	f.t.Errorf("fake EventBridge: %s", msg)
-	writeError(w, http.StatusBadRequest, "ValidationException", msg)
+	awsfake.WriteError(w, http.StatusBadRequest, "ValidationException", msg)
 }
 
 // parseTime reads an awsJson1_1 timestamp (epoch seconds, with milliseconds).
@@ -148,7 +138,7 @@ func (f *fakeEB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents":
 		f.protocolError(w, "unexpected X-Amz-Target %q", r.Header.Get("X-Amz-Target"))
 		return
-	case !sigV4.MatchString(r.Header.Get("Authorization")) || r.Header.Get("X-Amz-Date") == "":
+	case !awsfake.Signed(r, "events"):
 		f.protocolError(w, "missing or unexpected SigV4 signature: %q", r.Header.Get("Authorization"))
 		return
 	case decodeErr != nil:
@@ -218,7 +208,7 @@ func (f *fakeEB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if fail != nil {
-		writeError(w, fail.status, fail.code, "message from EventBridge: "+fail.code)
+		awsfake.WriteError(w, fail.status, fail.code, "message from EventBridge: "+fail.code)
 		return
 	}
 	if afterCall != nil {

@@ -11,10 +11,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/convrs/admin/internal/awsfake"
 )
 
 // fakeKMS speaks enough of the KMS JSON protocol (awsJson1_1, X-Amz-Target
@@ -60,8 +61,6 @@ type kmsRequest struct {
 	GrantTokens      []string
 }
 
-var sigV4 = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDTEST/\d{8}/us-east-1/kms/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$`)
-
 func newFakeKMS(t *testing.T) (*fakeKMS, *httptest.Server) {
 	f := &fakeKMS{t: t, keys: map[string]*fakeKey{}, aliases: map[string]string{}, fail: map[string]failure{}}
 	srv := httptest.NewServer(f)
@@ -97,23 +96,10 @@ func (f *fakeKMS) lookup(ref string) *fakeKey {
 	return f.keys["arn:aws:kms:us-east-1:123456789012:key/"+ref]
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", "fake-request")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": message})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", "fake-request")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (f *fakeKMS) protocolError(w http.ResponseWriter, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	f.t.Errorf("fake KMS: %s", msg)
-	writeError(w, http.StatusBadRequest, "ValidationException", msg)
+	awsfake.WriteError(w, http.StatusBadRequest, "ValidationException", msg)
 }
 
 func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +128,7 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("Content-Type") != "application/x-amz-json-1.1":
 		f.protocolError(w, "Content-Type %q", r.Header.Get("Content-Type"))
 		return
-	case !sigV4.MatchString(r.Header.Get("Authorization")) || r.Header.Get("X-Amz-Date") == "":
+	case !awsfake.Signed(r, "kms"):
 		f.protocolError(w, "missing or unexpected SigV4 signature: %q", r.Header.Get("Authorization"))
 		return
 	case !ok || (target != "Sign" && target != "GetPublicKey"):
@@ -159,14 +145,14 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if failing {
-		writeError(w, fail.status, fail.code, "message from KMS: "+fail.code)
+		awsfake.WriteError(w, fail.status, fail.code, "message from KMS: "+fail.code)
 		return
 	}
 	f.mu.Lock()
 	k := f.lookup(*in.KeyId)
 	f.mu.Unlock()
 	if k == nil {
-		writeError(w, http.StatusBadRequest, "NotFoundException", "Key '"+*in.KeyId+"' does not exist")
+		awsfake.WriteError(w, http.StatusBadRequest, "NotFoundException", "Key '"+*in.KeyId+"' does not exist")
 		return
 	}
 	switch target {
@@ -175,7 +161,7 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.protocolError(w, "GetPublicKey with Sign's members")
 			return
 		}
-		writeJSON(w, map[string]any{
+		awsfake.WriteJSON(w, map[string]any{
 			"KeyId": k.arn, "PublicKey": k.publicDER, "KeySpec": k.spec, "CustomerMasterKeySpec": k.spec,
 			"KeyUsage": k.usage, "SigningAlgorithms": k.algs,
 		})
@@ -214,7 +200,7 @@ func (f *fakeKMS) sign(w http.ResponseWriter, k *fakeKey, in kmsRequest) {
 		f.protocolError(w, "sign: %v", err)
 		return
 	}
-	writeJSON(w, map[string]any{"KeyId": arn, "Signature": sig, "SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256"})
+	awsfake.WriteJSON(w, map[string]any{"KeyId": arn, "Signature": sig, "SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256"})
 }
 
 func deref(s *string) string {

@@ -20,11 +20,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/signer"
 	"github.com/convrs/admin/pkg/signer/signertest"
@@ -58,15 +56,11 @@ func testKey(t testing.TB, i int) *rsa.PrivateKey {
 // attempts per operation and no waiting between them.
 func newClient(srv *httptest.Server) *kms.Client {
 	return kms.New(kms.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret-key", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   srv.Client(),
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 2
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			so.RateLimiter = ratelimit.None
-		}),
+		Retryer:      awsfake.Retryer(2),
 	})
 }
 

@@ -14,13 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/blob"
 	"github.com/convrs/admin/pkg/blob/blobtest"
 	"github.com/convrs/admin/pkg/httpx"
@@ -144,8 +142,8 @@ func (f *fakeS3) object(key string) (object, bool) {
 
 func newClient(srv *httptest.Server, optFns ...func(*s3.Options)) *s3.Client {
 	opts := s3.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		UsePathStyle: true,
 		HTTPClient:   srv.Client(),
@@ -212,11 +210,7 @@ func TestThrottled(t *testing.T) {
 			t.Parallel()
 			f, srv := newFakeS3(t)
 			s := New(newClient(srv, func(o *s3.Options) {
-				o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-					so.MaxAttempts = 2
-					so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-					so.RateLimiter = ratelimit.None
-				})
+				o.Retryer = awsfake.Retryer(2)
 			}), bucket)
 			f.mu.Lock()
 			f.fail = &tt.fail

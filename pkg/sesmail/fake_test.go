@@ -8,10 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"sync"
 	"testing"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/mail/mailtest"
 )
 
@@ -52,8 +52,6 @@ type sendEmailRequest struct {
 		}
 	}
 }
-
-var sigV4 = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDTEST/\d{8}/us-east-1/ses/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$`)
 
 func newFakeSES(t *testing.T) (*fakeSES, *httptest.Server) {
 	f := &fakeSES{t: t}
@@ -105,7 +103,7 @@ func (f *fakeSES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("Content-Type") != "application/json":
 		f.protocolError(w, "Content-Type %q", r.Header.Get("Content-Type"))
 		return
-	case !sigV4.MatchString(r.Header.Get("Authorization")) || r.Header.Get("X-Amz-Date") == "":
+	case !awsfake.Signed(r, "ses"):
 		f.protocolError(w, "missing or unexpected SigV4 signature: %q", r.Header.Get("Authorization"))
 		return
 	case decodeErr != nil:

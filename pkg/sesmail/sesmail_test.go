@@ -17,14 +17,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/app"
 	"github.com/convrs/admin/pkg/config"
 	"github.com/convrs/admin/pkg/httpx"
@@ -153,15 +152,11 @@ func TestContractLocal(t *testing.T) {
 // attempts per operation and no waiting between them.
 func newClient(srv *httptest.Server, optFns ...func(*sesv2.Options)) *sesv2.Client {
 	return sesv2.New(sesv2.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret-key", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   srv.Client(),
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 2
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			so.RateLimiter = ratelimit.None
-		}),
+		Retryer:      awsfake.Retryer(2),
 	}, optFns...)
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/secrets"
 )
 
@@ -65,7 +66,6 @@ type request struct {
 }
 
 var (
-	sigV4        = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDTEST/\d{8}/us-east-1/secretsmanager/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$`)
 	requestToken = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
 )
 
@@ -76,26 +76,12 @@ func newFakeSM(t *testing.T, prefix string) (*fakeSM, *httptest.Server) {
 	return f, srv
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("X-Amzn-RequestId", "fake-request")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "Message": message})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", "fake-request")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // protocolError fails the test and answers 400 ValidationException, so that the
 // failure also shows in what Store returns.
 func (f *fakeSM) protocolError(w http.ResponseWriter, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	f.t.Errorf("fake Secrets Manager: %s", msg)
-	writeError(w, http.StatusBadRequest, "ValidationException", msg)
+	awsfake.WriteError(w, http.StatusBadRequest, "ValidationException", msg)
 }
 
 func (f *fakeSM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +115,7 @@ func (f *fakeSM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("Content-Type") != "application/x-amz-json-1.1":
 		f.protocolError(w, "Content-Type %q", r.Header.Get("Content-Type"))
 		return
-	case !sigV4.MatchString(r.Header.Get("Authorization")) || r.Header.Get("X-Amz-Date") == "":
+	case !awsfake.Signed(r, "secretsmanager"):
 		f.protocolError(w, "missing or unexpected SigV4 signature: %q", r.Header.Get("Authorization"))
 		return
 	case decodeErr != nil:
@@ -143,7 +129,7 @@ func (f *fakeSM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if failAll {
-		writeError(w, fail.status, fail.code, "message from Secrets Manager: "+fail.code)
+		awsfake.WriteError(w, fail.status, fail.code, "message from Secrets Manager: "+fail.code)
 		return
 	}
 	switch target {
@@ -205,7 +191,7 @@ func (f *fakeSM) get(w http.ResponseWriter, id string, in request) {
 	getBody := f.getBody
 	f.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+		awsfake.WriteError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 		return
 	}
 	out := map[string]any{
@@ -222,7 +208,7 @@ func (f *fakeSM) get(w http.ResponseWriter, id string, in request) {
 		_, _ = w.Write(getBody(valid))
 		return
 	}
-	writeJSON(w, out)
+	awsfake.WriteJSON(w, out)
 }
 
 // addVersion adds a version to sec as PutSecretValue does: a repeated token with the
@@ -251,11 +237,11 @@ func (f *fakeSM) put(w http.ResponseWriter, id string, in request) {
 	f.mu.Unlock()
 	switch {
 	case !ok:
-		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+		awsfake.WriteError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 	case !added:
-		writeError(w, http.StatusBadRequest, "ResourceExistsException", "A resource with the ID you requested already exists.")
+		awsfake.WriteError(w, http.StatusBadRequest, "ResourceExistsException", "A resource with the ID you requested already exists.")
 	default:
-		writeJSON(w, map[string]any{"ARN": arn(id), "Name": id, "VersionId": *in.ClientRequestToken, "VersionStages": []string{"AWSCURRENT"}})
+		awsfake.WriteJSON(w, map[string]any{"ARN": arn(id), "Name": id, "VersionId": *in.ClientRequestToken, "VersionStages": []string{"AWSCURRENT"}})
 	}
 }
 
@@ -278,10 +264,10 @@ func (f *fakeSM) create(w http.ResponseWriter, id string, in request) {
 	}
 	f.mu.Unlock()
 	if exists {
-		writeError(w, http.StatusBadRequest, "ResourceExistsException", "The operation failed because the secret "+id+" already exists.")
+		awsfake.WriteError(w, http.StatusBadRequest, "ResourceExistsException", "The operation failed because the secret "+id+" already exists.")
 		return
 	}
-	writeJSON(w, map[string]any{"ARN": arn(id), "Name": id, "VersionId": *in.ClientRequestToken})
+	awsfake.WriteJSON(w, map[string]any{"ARN": arn(id), "Name": id, "VersionId": *in.ClientRequestToken})
 }
 
 // seed stores a secret directly, as an operator would.

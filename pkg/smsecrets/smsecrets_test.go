@@ -17,14 +17,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/convrs/admin/internal/awsfake"
 	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/secrets"
@@ -37,15 +36,11 @@ const prefix = "convrs/webchat/"
 // attempts per operation and no waiting between them.
 func newClient(srv *httptest.Server, optFns ...func(*secretsmanager.Options)) *secretsmanager.Client {
 	opts := secretsmanager.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret-key", ""),
+		Region:       awsfake.Region,
+		Credentials:  awsfake.Credentials,
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   srv.Client(),
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 2
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			so.RateLimiter = ratelimit.None
-		}),
+		Retryer:      awsfake.Retryer(2),
 	}
 	return secretsmanager.New(opts, optFns...)
 }
