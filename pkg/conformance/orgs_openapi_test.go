@@ -8,7 +8,6 @@ import (
 
 	"github.com/convrs/admin/pkg/apitest"
 	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/httpx"
 )
 
 // TestOrgAnswersMatchOpenAPI walks the organisation tree's routes through every kind of
@@ -21,36 +20,11 @@ func TestOrgAnswersMatchOpenAPI(t *testing.T) {
 	s := mustSpec(t)
 	srv := apitest.New(t)
 	stateful := false
+	ac := &answerCheck{t: t, s: s, srv: srv}
 	check := func(want int, org, role, method, path, body string, header ...string) apitest.Response {
 		t.Helper()
-		h := map[string]string{}
-		for i := 0; i+1 < len(header); i += 2 {
-			h[header[i]] = header[i+1]
-		}
-		req := apitest.Request{Method: method, Path: path, Token: srv.Token(org, role), Header: h}
-		tmpl := s.templateOf(strings.SplitN(path, "?", 2)[0])
-		if body != "" {
-			req.Body = []byte(body)
-			media := httpx.MediaJSON
-			if ct, ok := h["Content-Type"]; ok {
-				media = ct
-			} else {
-				req.ContentType = media
-			}
-			if sch, ok := s.requestSchema(method, tmpl, media); ok {
-				inst, err := decodeJSON(req.Body)
-				refused := (want == http.StatusBadRequest || want == http.StatusUnprocessableEntity) && !stateful
-				if err == nil && refused == (len(s.v.validate(sch, inst, inRequest)) == 0) {
-					t.Errorf("%s %s %s: answered %d, but the request schema says valid=%v", method, path, body, want, !refused)
-				}
-			}
-		}
-		resp := srv.Do(req)
-		if resp.Status != want {
-			t.Errorf("%s %s: got %d, want %d\n%s", method, path, resp.Status, want, resp.Body)
-		}
-		s.checkResponse(t, method, tmpl, resp)
-		return resp
+		ac.Stateful = stateful
+		return ac.do(want, org, role, method, path, body, header...)
 	}
 	id := func(r apitest.Response) string {
 		var v struct{ ID string }

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"encoding/json"
 	"mime"
+	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/convrs/admin/pkg/apitest"
+	"github.com/convrs/admin/pkg/httpx"
 )
 
 // spec is openapi.yaml in the validator's shapes, with a validator over it.
@@ -209,4 +211,54 @@ func mustDecode(t *testing.T, resp apitest.Response) any {
 		t.Fatalf("body is not JSON: %v\n%s", err, resp.Body)
 	}
 	return x
+}
+
+// answerCheck sends requests to srv as a caller of an organisation and checks each
+// answer against the spec: the status the test expects, and the status, headers and
+// body openapi.yaml lists. A request body the server accepts must be valid against the
+// operation's request schema, and one it refuses as invalid (400, 422) must not be,
+// unless Stateful says the refusal depends on stored state (a group that does not exist)
+// that no schema can foresee. A PATCH body is sent as a merge patch unless a
+// Content-Type header says otherwise.
+type answerCheck struct {
+	t        *testing.T
+	s        *spec
+	srv      *apitest.Server
+	Stateful bool
+}
+
+// do sends method path body as role of org with header pairs and checks the answer.
+func (c *answerCheck) do(want int, org, role, method, path, body string, header ...string) apitest.Response {
+	c.t.Helper()
+	h := map[string]string{}
+	for i := 0; i+1 < len(header); i += 2 {
+		h[header[i]] = header[i+1]
+	}
+	req := apitest.Request{Method: method, Path: path, Token: c.srv.Token(org, role), Header: h}
+	tmpl := c.s.templateOf(strings.SplitN(path, "?", 2)[0])
+	if body != "" {
+		req.Body = []byte(body)
+		media := httpx.MediaJSON
+		if method == http.MethodPatch {
+			media = httpx.MediaMergePatch
+		}
+		if ct, ok := h["Content-Type"]; ok {
+			media = ct
+		} else {
+			req.ContentType = media
+		}
+		if sch, ok := c.s.requestSchema(method, tmpl, media); ok {
+			inst, err := decodeJSON(req.Body)
+			refused := (want == http.StatusBadRequest || want == http.StatusUnprocessableEntity) && !c.Stateful
+			if err == nil && refused == (len(c.s.v.validate(sch, inst, inRequest)) == 0) {
+				c.t.Errorf("%s %s %s: answered %d, but the request schema says valid=%v", method, path, body, want, !refused)
+			}
+		}
+	}
+	resp := c.srv.Do(req)
+	if resp.Status != want {
+		c.t.Errorf("%s %s: got %d, want %d\n%s", method, path, resp.Status, want, resp.Body)
+	}
+	c.s.checkResponse(c.t, method, tmpl, resp)
+	return resp
 }
