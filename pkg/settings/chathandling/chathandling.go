@@ -3,11 +3,7 @@
 package chathandling
 
 import (
-	"time"
-
 	"github.com/convrs/admin/pkg/app"
-	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -51,14 +47,5 @@ func (s Settings) Validate() error {
 // Area describes the area to the settings service.
 var Area = settings.Area[Settings]{Name: AreaName, Defaults: Defaults}
 
-// Register serves the area's routes (admin only); now may be nil for time.Now.
-func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
-	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Permission(auth.PermSettingsManage))
-	return svc
-}
-
 // Function is the chat-handling Lambda function.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
-	Register(api, d.Settings, d.Now)
-}}
+var Function = app.SettingsArea(Area)

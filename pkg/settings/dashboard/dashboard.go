@@ -11,12 +11,9 @@ package dashboard
 
 import (
 	"slices"
-	"time"
 
 	"github.com/convrs/admin/pkg/agents/langtag"
 	"github.com/convrs/admin/pkg/app"
-	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 )
@@ -127,15 +124,5 @@ var Area = settings.Area[Settings]{
 	Prepare:  func(_ Settings, next *Settings) { next.Normalize() },
 }
 
-// Register serves the area's routes (permission settings.manage); now may be nil for
-// time.Now.
-func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
-	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Permission(auth.PermSettingsManage))
-	return svc
-}
-
 // Function is the dashboard Lambda function.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
-	Register(api, d.Settings, d.Now)
-}}
+var Function = app.SettingsArea(Area)

@@ -7,12 +7,8 @@
 package locale
 
 import (
-	"time"
-
 	"github.com/convrs/admin/pkg/agents/langtag"
 	"github.com/convrs/admin/pkg/app"
-	"github.com/convrs/admin/pkg/auth"
-	"github.com/convrs/admin/pkg/httpx"
 	"github.com/convrs/admin/pkg/problem"
 	"github.com/convrs/admin/pkg/settings"
 	"github.com/convrs/admin/pkg/timezone"
@@ -65,15 +61,5 @@ var Area = settings.Area[Settings]{
 	Prepare:  func(_ Settings, next *Settings) { next.Normalize() },
 }
 
-// Register serves the area's routes (permission settings.manage); now may be nil for
-// time.Now.
-func Register(api *httpx.API, store settings.Store, now func() time.Time) *settings.Service[Settings] {
-	svc := settings.NewService(Area, store, now)
-	svc.Register(api, auth.Permission(auth.PermSettingsManage))
-	return svc
-}
-
 // Function is the locale Lambda function.
-var Function = app.Function{Name: AreaName, Needs: app.Needs{Settings: []string{AreaName}, Roles: app.Read, Orgs: app.Read}, HTTP: func(api *httpx.API, d app.Deps) {
-	Register(api, d.Settings, d.Now)
-}}
+var Function = app.SettingsArea(Area)
